@@ -1,0 +1,229 @@
+"""Statuses, records and snapshots shared by every part of popool.
+
+This module is the single source of truth for PO statuses, result column names and the
+states the GUI and CLI display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class PoStatus(StrEnum):
+    """Status of one purchase order (DOMAIN.md), plus ASSIGNED for the journal's in-flight rows."""
+
+    PENDING = "PENDING"
+    ASSIGNED = "ASSIGNED"
+    COMPLETED = "COMPLETED"
+    PARTIAL = "PARTIAL"
+    NO_ATTACHMENTS = "NO_ATTACHMENTS"
+    PO_NOT_FOUND = "PO_NOT_FOUND"
+    ACCESS_DENIED = "ACCESS_DENIED"
+    AUTH_REQUIRED = "AUTH_REQUIRED"
+    INVALID_PO = "INVALID_PO"
+    FAILED = "FAILED"
+
+    @property
+    def is_final(self) -> bool:
+        """A final status is never retried; a later run on the same output skips it."""
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES: frozenset[PoStatus] = frozenset(
+    {
+        PoStatus.COMPLETED,
+        PoStatus.PARTIAL,
+        PoStatus.NO_ATTACHMENTS,
+        PoStatus.PO_NOT_FOUND,
+        PoStatus.ACCESS_DENIED,
+        PoStatus.INVALID_PO,
+        PoStatus.FAILED,
+    }
+)
+
+# Statuses a results file may show; ASSIGNED is written as PENDING because an interrupted PO is not done.
+REPORTED_STATUSES: tuple[PoStatus, ...] = tuple(s for s in PoStatus if s is not PoStatus.ASSIGNED)
+
+# The result columns of DOMAIN.md, in order, appended after the input's own columns.
+COL_PO_NUMBER = "PO_NUMBER"
+COL_STATUS = "STATUS"
+COL_SUPPLIER = "SUPPLIER"
+COL_FOUND = "ATTACHMENTS_FOUND"
+COL_DOWNLOADED = "ATTACHMENTS_DOWNLOADED"
+COL_NAMES = "AttachmentName"
+COL_LAST_PROCESSED = "LAST_PROCESSED"
+COL_ERROR = "ERROR_MESSAGE"
+COL_FOLDER = "DOWNLOAD_FOLDER"
+COL_URL = "COUPA_URL"
+RESULT_COLUMNS: tuple[str, ...] = (
+    COL_PO_NUMBER,
+    COL_STATUS,
+    COL_SUPPLIER,
+    COL_FOUND,
+    COL_DOWNLOADED,
+    COL_NAMES,
+    COL_LAST_PROCESSED,
+    COL_ERROR,
+    COL_FOLDER,
+    COL_URL,
+)
+ATTACHMENT_NAME_SEPARATOR = ";"
+HIERARCHY_SEPARATOR_COLUMN = "<|>"
+UNKNOWN_LEVEL = "Unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PoRecord:
+    """One unique PO from the input, ready to be processed."""
+
+    key: str  # the PO text as the user wrote it (trimmed); identity in journal and results
+    po_id: str  # the portal id: digits only
+    row_number: int  # 1-based data row number in the input file (header excluded) of its first occurrence
+    row: dict[str, str]  # every input column, untouched
+    hierarchy: tuple[str, ...] = ()  # folder levels from the columns after `<|>`
+    input_supplier: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """An input row that cannot become a PO, reported as INVALID_PO and never dropped silently."""
+
+    row_number: int
+    value: str
+    reason: str
+    row: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What the input reader produces: every row accounted for."""
+
+    source: str  # absolute path of the input file
+    source_hash: str  # sha256 of the input bytes; the journal refuses to mix inputs
+    columns: tuple[str, ...]  # input header in order
+    delimiter: str  # the input's delimiter (the results CSV reuses it); "," for xlsx
+    po_column: str  # the header of the PO column as written in the file
+    records: tuple[PoRecord, ...]  # unique POs to process, input order
+    invalid: tuple[RowProblem, ...]  # rows with an unusable PO value
+    duplicates: tuple[RowProblem, ...]  # later rows repeating a PO already listed (processed once)
+    already_completed: tuple[PoRecord, ...]  # rows whose STATUS column already says COMPLETED
+
+
+@dataclass(slots=True)
+class PoResult:
+    """The outcome of one attempt at one PO, as a worker reports it and the journal stores it."""
+
+    key: str
+    status: PoStatus
+    supplier: str = ""
+    attachments_found: int = 0
+    attachments_downloaded: int = 0
+    attachment_names: list[str] = field(default_factory=list)
+    error: str = ""
+    folder: str = ""
+    url: str = ""
+    worker: int | None = None
+    attempts: int = 0
+    started_at: float | None = None  # epoch seconds
+    finished_at: float | None = None
+    transient: bool = False  # a timeout, crash, network error or 5xx: worth another attempt
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return max(0.0, self.finished_at - self.started_at)
+
+
+class RunState(StrEnum):
+    IDLE = "Idle"
+    STARTING = "Starting"
+    RUNNING = "Running"
+    STOPPING = "Stopping"
+    FINISHED = "Finished"
+    FAILED = "Failed"
+
+
+class WorkerState(StrEnum):
+    STARTING = "Starting"
+    IDLE = "Idle"
+    BUSY = "Busy"
+    PAUSED = "Paused"
+    RESTARTING = "Restarting"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+    CRASHED = "Crashed"
+    RETIRED = "Retired"
+
+
+class TabState(StrEnum):
+    NONE = ""
+    OPENING = "Opening"
+    LOADING = "Loading"
+    DOWNLOADING = "Downloading"
+    CLOSING = "Closing"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSnapshot:
+    """Everything the worker table shows for one worker."""
+
+    worker: int  # 1-based
+    state: WorkerState
+    pid: int | None = None  # worker process
+    browser_pid: int | None = None
+    current_po: str = ""
+    tab_state: TabState = TabState.NONE
+    tab_detail: str = ""  # e.g. "2 of 5" while downloading
+    open_tabs: int = 0
+    memory_mb: float = 0.0  # RSS of the worker's whole process tree
+    done: int = 0
+    failed: int = 0
+    restarts: int = 0
+    started_at: float | None = None  # epoch seconds of the current process start
+    message: str = ""  # why it is paused/crashed/retired
+
+
+@dataclass(frozen=True, slots=True)
+class RunSnapshot:
+    """Run-wide figures for the status bar and the CLI progress line."""
+
+    state: RunState
+    total: int = 0
+    done: int = 0  # POs with a final status (this run and earlier runs)
+    pending: int = 0
+    in_flight: int = 0
+    counts: dict[str, int] = field(default_factory=dict)  # PoStatus value -> count
+    started_at: float | None = None
+    elapsed_s: float = 0.0
+    rate_per_min: float = 0.0  # POs finished this run per minute
+    eta_s: float | None = None
+    system_memory_pct: float = 0.0
+    memory_threshold_pct: float = 0.0
+    stop_deadline: float | None = None  # epoch seconds when a graceful stop turns forced
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryDecision:
+    """A decision of the memory policy, shown to the user and logged."""
+
+    at: float
+    action: str  # "recycle", "hold", "release"
+    worker: int | None
+    system_pct: float
+    worker_mb: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One structured log event, for the GUI log pane and the CLI."""
+
+    at: float
+    level: str
+    event: str
+    worker: int | None = None
+    po: str = ""
+    fields: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,284 @@
+"""The one `Settings` dataclass: every tunable of popool, its default, validation, load and save.
+
+Settings live as TOML in the user config folder. Validation reports every problem at once, each
+naming the setting, so a person can fix the file or the dialog in one pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "popool"
+SETTINGS_FILE_NAME = "settings.toml"
+MIN_WORKERS, MAX_WORKERS = 1, 8
+MIN_TABS, MAX_TABS = 1, 4
+
+
+class BrowserKind(StrEnum):
+    EDGE = "edge"
+    CHROME = "chrome"
+    CHROMIUM = "chromium"
+    FIREFOX = "firefox"
+
+
+class ResultsFormat(StrEnum):
+    CSV_AND_XLSX = "csv+xlsx"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+def default_browser() -> BrowserKind:
+    # Users sign in through SSO in Edge on Windows; elsewhere Chromium is what a Linux box has.
+    return BrowserKind.EDGE if sys.platform == "win32" else BrowserKind.CHROMIUM
+
+
+def default_output_dir() -> str:
+    return str(Path(platformdirs.user_documents_dir()) / "popool")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every tunable of popool. Field metadata carries the label and help text shown in the GUI."""
+
+    workers: int = dataclasses.field(default=2, metadata={"label": "Workers", "restart": True})
+    browser: BrowserKind = dataclasses.field(
+        default_factory=default_browser, metadata={"label": "Browser", "restart": True}
+    )
+    driver_path: str = dataclasses.field(default="", metadata={"label": "Driver path", "restart": True})
+    browser_binary: str = dataclasses.field(default="", metadata={"label": "Browser binary", "restart": True})
+    headless: bool = dataclasses.field(default=True, metadata={"label": "Headless", "restart": True})
+    profile_dir: str = dataclasses.field(default="", metadata={"label": "Browser profile folder", "restart": True})
+    profile_name: str = dataclasses.field(default="Default", metadata={"label": "Profile name", "restart": True})
+    grid_url: str = dataclasses.field(default="", metadata={"label": "Selenium Grid URL", "restart": True})
+    output_dir: str = dataclasses.field(default_factory=default_output_dir, metadata={"label": "Output folder"})
+    portal: str = dataclasses.field(default="coupa", metadata={"label": "Portal profile"})
+    base_url: str = dataclasses.field(default="", metadata={"label": "Portal base URL"})
+    max_attempts: int = dataclasses.field(default=3, metadata={"label": "Attempts per PO"})
+    po_timeout_s: float = dataclasses.field(default=180.0, metadata={"label": "PO timeout (s)"})
+    page_timeout_s: float = dataclasses.field(default=30.0, metadata={"label": "Page wait (s)"})
+    download_timeout_s: float = dataclasses.field(default=120.0, metadata={"label": "Download wait (s)"})
+    heartbeat_timeout_s: float = dataclasses.field(default=20.0, metadata={"label": "Heartbeat timeout (s)"})
+    memory_threshold_pct: float = dataclasses.field(default=75.0, metadata={"label": "Memory threshold (%)"})
+    memory_margin_pct: float = dataclasses.field(default=5.0, metadata={"label": "Memory margin (%)"})
+    memory_cooldown_s: float = dataclasses.field(default=30.0, metadata={"label": "Recycle cool-down (s)"})
+    max_restarts: int = dataclasses.field(default=3, metadata={"label": "Restarts per worker"})
+    shutdown_timeout_s: float = dataclasses.field(default=60.0, metadata={"label": "Shutdown timeout (s)"})
+    results_format: ResultsFormat = dataclasses.field(
+        default=ResultsFormat.CSV_AND_XLSX, metadata={"label": "Results format"}
+    )
+    tabs_per_worker: int = dataclasses.field(default=1, metadata={"label": "Tabs per worker", "restart": True})
+    direct_download: bool = dataclasses.field(default=False, metadata={"label": "Direct HTTP downloads"})
+    block_resources: bool = dataclasses.field(
+        default=False, metadata={"label": "Block images and fonts", "restart": True}
+    )
+    log_level: str = dataclasses.field(default="info", metadata={"label": "Log level"})
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with `changes` applied and coerced; call `validate()` on the result."""
+        return dataclasses.replace(self, **coerce_values(changes))
+
+    def validate(self) -> list[SettingProblem]:
+        return validate(self)
+
+
+@dataclass(frozen=True, slots=True)
+class SettingProblem:
+    name: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"setting '{self.name}': {self.message}"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message lists every problem."""
+
+    def __init__(self, problems: list[SettingProblem], source: str = "") -> None:
+        self.problems = problems
+        where = f" in {source}" if source else ""
+        super().__init__(f"invalid settings{where}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
+_FIELD_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(Settings)}
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+_RANGES: tuple[tuple[str, float, float, str], ...] = (
+    ("workers", MIN_WORKERS, MAX_WORKERS, ""),
+    ("tabs_per_worker", MIN_TABS, MAX_TABS, ""),
+    ("max_attempts", 1, 10, ""),
+    ("max_restarts", 0, 20, ""),
+    ("po_timeout_s", 10, 3600, " seconds"),
+    ("page_timeout_s", 1, 600, " seconds"),
+    ("download_timeout_s", 1, 3600, " seconds"),
+    ("heartbeat_timeout_s", 2, 600, " seconds"),
+    ("shutdown_timeout_s", 1, 600, " seconds"),
+    ("memory_threshold_pct", 10, 99, " percent"),
+    ("memory_margin_pct", 0, 50, " percent"),
+    ("memory_cooldown_s", 0, 3600, " seconds"),
+)
+
+
+def coerce_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Turn TOML/CLI values into field types; values that cannot be coerced are kept for validate() to report."""
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        kind = _FIELD_TYPES.get(name)
+        try:
+            if kind == "int" and isinstance(value, str | float) and not isinstance(value, bool):
+                value = int(value)
+            elif kind == "float" and isinstance(value, str | int) and not isinstance(value, bool):
+                value = float(value)
+            elif kind == "bool" and isinstance(value, str):
+                value = {"true": True, "false": False, "1": True, "0": False}.get(value.lower(), value)
+            elif kind == "BrowserKind" and isinstance(value, str):
+                value = BrowserKind(value.lower())
+            elif kind == "ResultsFormat" and isinstance(value, str):
+                value = ResultsFormat(value.lower())
+            elif kind == "str" and isinstance(value, Path):
+                value = str(value)
+        except ValueError:
+            pass
+        out[name] = value
+    return out
+
+
+def validate(s: Settings) -> list[SettingProblem]:
+    problems: list[SettingProblem] = []
+
+    bad_type: set[str] = set()
+    for f in fields(Settings):
+        value = getattr(s, f.name)
+        expected = _FIELD_TYPES[f.name]
+        type_ok = {
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "float": isinstance(value, int | float) and not isinstance(value, bool),
+            "bool": isinstance(value, bool),
+            "str": isinstance(value, str),
+            "BrowserKind": isinstance(value, BrowserKind),
+            "ResultsFormat": isinstance(value, ResultsFormat),
+        }[expected]
+        if not type_ok:
+            bad_type.add(f.name)
+            if expected == "BrowserKind":
+                msg = f"must be one of {', '.join(b.value for b in BrowserKind)}, not {value!r}"
+            elif expected == "ResultsFormat":
+                msg = f"must be one of {', '.join(r.value for r in ResultsFormat)}, not {value!r}"
+            else:
+                msg = f"must be a {expected}, not {value!r}"
+            problems.append(SettingProblem(f.name, msg))
+
+    def need(ok: Callable[[], bool], name: str, message: str) -> None:
+        # Range checks run only on well-typed values, so one bad type never hides the other problems.
+        if name not in bad_type and not ok():
+            problems.append(SettingProblem(name, message))
+
+    for name, low, high, unit in _RANGES:
+        value = getattr(s, name)
+        need(lambda v=value, lo=low, hi=high: lo <= v <= hi, name, f"must be {low}-{high}{unit}, not {value}")
+    need(
+        lambda: s.log_level in _LOG_LEVELS,
+        "log_level",
+        f"must be one of {', '.join(_LOG_LEVELS)}, not {s.log_level!r}",
+    )
+    need(lambda: bool(s.output_dir.strip()), "output_dir", "must name a folder for the downloads")
+    need(
+        lambda: bool(s.portal.strip()),
+        "portal",
+        "must name a built-in portal profile (coupa, demo) or a .toml file",
+    )
+    for name in ("base_url", "grid_url"):
+        url = getattr(s, name)
+        need(
+            lambda u=url: not u or u.startswith(("http://", "https://")),
+            name,
+            f"must start with http:// or https://, not {url!r}",
+        )
+    for name in ("driver_path", "browser_binary"):
+        path = getattr(s, name)
+        need(
+            lambda p=path: not p or Path(p).is_file(),
+            name,
+            f"file not found: {path} (leave empty to search PATH)",
+        )
+    if s.profile_dir and "profile_dir" not in bad_type:
+        profile = Path(s.profile_dir)
+        need(profile.is_dir, "profile_dir", f"folder not found: {s.profile_dir}")
+        if profile.is_dir():
+            need(
+                lambda: (profile / s.profile_name).is_dir(),
+                "profile_name",
+                f"no profile folder '{s.profile_name}' in {s.profile_dir} (Edge and Chrome call it 'Default')",
+            )
+        need(
+            lambda: s.browser is not BrowserKind.FIREFOX,
+            "profile_dir",
+            "profile cloning is supported for Edge and Chrome only",
+        )
+    return problems
+
+
+def config_dir() -> Path:
+    override = os.environ.get("POPOOL_CONFIG_DIR")
+    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def settings_path() -> Path:
+    return config_dir() / SETTINGS_FILE_NAME
+
+
+def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Read the settings file (missing file = defaults), apply `overrides`, validate; raise SettingsError."""
+    path = path or settings_path()
+    values: dict[str, Any] = {}
+    problems: list[SettingProblem] = []
+    if path.exists():
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise SettingsError([SettingProblem("(file)", f"not valid TOML: {exc}")], str(path)) from exc
+    for unknown in sorted(set(values) - set(FIELD_NAMES)):
+        problems.append(SettingProblem(unknown, "unknown setting; remove it or check its spelling"))
+        del values[unknown]
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        settings = Settings().replace(**values)
+    except TypeError as exc:
+        raise SettingsError([SettingProblem("(file)", str(exc))], str(path)) from exc
+    problems.extend(settings.validate())
+    if problems:
+        raise SettingsError(problems, str(path))
+    return settings
+
+
+def to_toml(s: Settings) -> str:
+    lines = ["# popool settings; every key is optional. Edit here or in the Settings dialog."]
+    for f in fields(Settings):
+        value = getattr(s, f.name)
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int | float):
+            text = repr(value)
+        else:
+            text = '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        lines.append(f"{f.name} = {text}")
+    return "\n".join(lines) + "\n"
+
+
+def save(s: Settings, path: Path | None = None) -> Path:
+    """Write atomically so a crash never leaves half a settings file."""
+    path = path or settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(to_toml(s), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
