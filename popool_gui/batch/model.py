@@ -227,3 +227,19 @@ class LogLine:
     worker: int | None = None
     po: str = ""
     fields: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """What a finished (or stopped) run reports: the GUI's summary dialog and the CLI's last lines."""
+
+    state: RunState
+    counts: dict[str, int]  # PoStatus value -> count over the whole batch
+    total: int
+    processed_this_run: int
+    elapsed_s: float
+    rate_per_min: float
+    output_dir: str
+    results_files: tuple[str, ...]
+    stopped_early: bool = False
+    message: str = ""
