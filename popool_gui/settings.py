@@ -67,6 +67,7 @@ class Settings:
     po_timeout_s: float = dataclasses.field(default=180.0, metadata={"label": "PO timeout (s)"})
     page_timeout_s: float = dataclasses.field(default=30.0, metadata={"label": "Page wait (s)"})
     download_timeout_s: float = dataclasses.field(default=120.0, metadata={"label": "Download wait (s)"})
+    start_timeout_s: float = dataclasses.field(default=60.0, metadata={"label": "Browser start wait (s)"})
     heartbeat_timeout_s: float = dataclasses.field(default=20.0, metadata={"label": "Heartbeat timeout (s)"})
     memory_threshold_pct: float = dataclasses.field(default=75.0, metadata={"label": "Memory threshold (%)"})
     memory_margin_pct: float = dataclasses.field(default=5.0, metadata={"label": "Memory margin (%)"})
@@ -120,6 +121,7 @@ _RANGES: tuple[tuple[str, float, float, str], ...] = (
     ("po_timeout_s", 10, 3600, " seconds"),
     ("page_timeout_s", 1, 600, " seconds"),
     ("download_timeout_s", 1, 3600, " seconds"),
+    ("start_timeout_s", 5, 600, " seconds"),
     ("heartbeat_timeout_s", 2, 600, " seconds"),
     ("shutdown_timeout_s", 1, 600, " seconds"),
     ("memory_threshold_pct", 10, 99, " percent"),

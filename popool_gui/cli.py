@@ -1,0 +1,247 @@
+"""The command line: `popool` (GUI), `popool run`, `popool demo`, `popool self-test`, `popool portal`."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from popool_gui import __version__, logs
+from popool_gui import settings as settings_mod
+from popool_gui.batch.input import InputError, read_batch
+from popool_gui.batch.journal import JournalMismatchError
+from popool_gui.batch.model import RunSummary
+from popool_gui.browser.portal import PortalError
+from popool_gui.cli_render import JsonRenderer, ProgressRenderer, exit_code
+from popool_gui.settings import BrowserKind, Settings, SettingsError
+
+EXIT_OK, EXIT_TROUBLE, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
+DEMO_DEFAULT_COUNT = 40
+SELF_TEST_COUNT = 12
+
+# CLI flag -> Settings field; flags left unset keep the settings file's value.
+_FLAG_FIELDS = {
+    "output": "output_dir",
+    "workers": "workers",
+    "portal": "portal",
+    "base_url": "base_url",
+    "browser": "browser",
+    "driver": "driver_path",
+    "binary": "browser_binary",
+    "headless": "headless",
+    "profile_dir": "profile_dir",
+    "profile_name": "profile_name",
+    "grid_url": "grid_url",
+    "max_attempts": "max_attempts",
+    "memory_threshold": "memory_threshold_pct",
+    "shutdown_timeout": "shutdown_timeout_s",
+    "po_timeout": "po_timeout_s",
+    "tabs_per_worker": "tabs_per_worker",
+    "results_format": "results_format",
+}
+
+
+def _add_settings_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--output", "-o", metavar="DIR", help="folder for the PO folders and the results files")
+    p.add_argument("--workers", "-w", type=int, metavar="N", help="browser workers, 1-8")
+    p.add_argument("--portal", metavar="NAME|FILE", help="portal profile: coupa, demo, or a .toml file")
+    p.add_argument("--base-url", metavar="URL", help="the portal's address, e.g. https://acme.coupahost.com")
+    p.add_argument("--browser", choices=[b.value for b in BrowserKind])
+    p.add_argument("--driver", metavar="PATH", help="WebDriver executable (msedgedriver, chromedriver...)")
+    p.add_argument("--binary", metavar="PATH", help="browser executable")
+    p.add_argument("--headless", dest="headless", action="store_true", default=None, help="no browser windows")
+    p.add_argument("--visible", dest="headless", action="store_false", help="show the browser windows")
+    p.add_argument("--profile-dir", metavar="DIR", help="browser 'User Data' folder whose sign-in to reuse")
+    p.add_argument("--profile-name", metavar="NAME", help="profile inside it (default: Default)")
+    p.add_argument("--grid-url", metavar="URL", help="Selenium Grid to run browsers on")
+    p.add_argument("--max-attempts", type=int, metavar="N")
+    p.add_argument("--memory-threshold", type=float, metavar="PCT")
+    p.add_argument("--shutdown-timeout", type=float, metavar="S")
+    p.add_argument("--po-timeout", type=float, metavar="S")
+    p.add_argument("--tabs-per-worker", type=int, metavar="N")
+    p.add_argument("--results-format", choices=[f.value for f in settings_mod.ResultsFormat])
+    p.add_argument("--settings", metavar="FILE", type=Path, help="settings file (default: the user's)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="popool",
+        description="Bulk-download purchase-order attachments with a pool of browser workers. "
+        "Without a command, the desktop window opens.",
+    )
+    parser.add_argument("--version", action="version", version=f"popool {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="process a CSV/XLSX of PO numbers")
+    run.add_argument("input", type=Path, help="CSV or XLSX file with a PO_NUMBER column")
+    _add_settings_flags(run)
+    run.add_argument("--json", action="store_true", help="JSON-lines events on stdout instead of a progress line")
+    run.add_argument("--accept-new-input", action="store_true",
+                     help="the output folder's journal came from another input file: keep its finished POs and go on")
+
+    demo = sub.add_parser("demo", help="run against the embedded demo portal (opens the window unless --headless)")
+    demo.add_argument("--count", type=int, default=DEMO_DEFAULT_COUNT, metavar="N", help="POs in the sample")
+    demo.add_argument("--workers", "-w", type=int, default=2, metavar="N")
+    demo.add_argument("--headless", action="store_true", help="no window: run in the console")
+    demo.add_argument("--output", "-o", type=Path, metavar="DIR", help="where to put the demo's files")
+    demo.add_argument("--json", action="store_true")
+
+    st = sub.add_parser("self-test", help="a short headless demo run that checks every outcome")
+    st.add_argument("--workers", "-w", type=int, default=2, metavar="N")
+    st.add_argument("--browser", choices=[b.value for b in BrowserKind])
+    st.add_argument("--driver", metavar="PATH")
+    st.add_argument("--binary", metavar="PATH")
+    st.add_argument("--keep", action="store_true", help="keep the output folder")
+
+    from popool_gui.demo.cli import add_portal_arguments
+
+    portal = sub.add_parser("portal", help="serve the embedded demo portal on 127.0.0.1")
+    add_portal_arguments(portal)
+
+    sub.add_parser("gui", help="open the desktop window (the default)")
+    return parser
+
+
+def _settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
+    overrides = {field: getattr(args, flag) for flag, field in _FLAG_FIELDS.items() if hasattr(args, flag)}
+    overrides.update(extra)
+    return settings_mod.load(getattr(args, "settings", None), overrides)
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "gui"
+    if command == "gui":
+        from popool_gui.app import main_gui
+
+        return main_gui(argv)
+    if command == "portal":
+        from popool_gui.demo.cli import run_portal
+
+        return run_portal(args)
+    logs.configure("cli", console=False)
+    try:
+        if command == "run":
+            return _cmd_run(args)
+        if command == "demo":
+            return _cmd_demo(args, argv)
+        return _cmd_self_test(args)
+    except (SettingsError, InputError, PortalError, JournalMismatchError) as exc:
+        print(f"popool: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+@contextmanager
+def _stop_on_signals(controller: Any) -> Iterator[None]:
+    """Ctrl+C or SIGTERM: graceful stop; a second one forces it."""
+    presses = 0
+
+    def handler(signum: int, _frame: object) -> None:
+        nonlocal presses
+        presses += 1
+        what = "forcing stop" if presses > 1 else "stopping after the current POs (again to force)"
+        print(f"\n{signal.Signals(signum).name}: {what}", file=sys.stderr, flush=True)
+        controller.stop()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _execute(settings: Settings, input_path: Path, *, json_out: bool, accept_new_input: bool = False) -> RunSummary:
+    from popool_gui.pool.controller import PoolController
+
+    batch = read_batch(input_path)
+    renderer = JsonRenderer() if json_out else ProgressRenderer()
+    if not json_out:
+        print(f"{len(batch.records)} POs from {input_path} "
+              f"({len(batch.invalid)} invalid, {len(batch.duplicates)} duplicate, "
+              f"{len(batch.already_completed)} already completed) -> {settings.output_dir}", file=sys.stderr)
+        for problem in batch.invalid:
+            print(f"  row {problem.row_number}: {problem.value!r}: {problem.reason}", file=sys.stderr)
+    controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input)
+    with _stop_on_signals(controller):
+        summary = controller.run()
+    renderer.finish(summary)
+    return summary
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings_from(args)
+    summary = _execute(settings, args.input, json_out=args.json, accept_new_input=args.accept_new_input)
+    return exit_code(summary)
+
+
+def _cmd_demo(args: argparse.Namespace, argv: list[str]) -> int:
+    if not args.headless:
+        from popool_gui.app import main_gui
+
+        return main_gui(argv, demo=True)
+    from popool_gui.demo.sample import write_sample_csv
+    from popool_gui.demo.server import demo_portal
+
+    root = (args.output or Path.cwd() / "popool-demo").resolve()
+    run_dir = root / time.strftime("run-%Y%m%d-%H%M%S")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    sample = write_sample_csv(run_dir / "demo-pos.csv", args.count)
+    with demo_portal() as portal:
+        print(f"Demo portal at {portal.url}; {args.count} POs from {sample}", file=sys.stderr)
+        settings = _demo_settings(args, portal.url, run_dir / "output", headless=True)
+        summary = _execute(settings, sample, json_out=args.json)
+    return exit_code(summary)
+
+
+def _demo_settings(args: argparse.Namespace, url: str, output: Path, *, headless: bool) -> Settings:
+    """The user's browser settings (driver paths...), pointed at the demo portal."""
+    overrides: dict[str, Any] = {
+        "portal": "demo",
+        "base_url": url,
+        "output_dir": str(output),
+        "workers": args.workers,
+        "headless": headless,
+        "profile_dir": "",
+        "grid_url": "",
+    }
+    for flag, field in (("browser", "browser"), ("driver", "driver_path"), ("binary", "browser_binary")):
+        if getattr(args, flag, None):
+            overrides[field] = getattr(args, flag)
+    try:
+        return settings_mod.load(None, overrides)
+    except SettingsError:
+        # A broken user settings file must not keep the demo from running: defaults plus the demo's values.
+        return settings_mod.Settings().replace(**overrides)
+
+
+def _cmd_self_test(args: argparse.Namespace) -> int:
+    from popool_gui.demo.sample import write_sample_csv
+    from popool_gui.demo.server import demo_portal
+    from popool_gui.selftest import verify_run
+
+    root = Path(tempfile.mkdtemp(prefix="popool-self-test-"))
+    started = time.monotonic()
+    try:
+        sample = write_sample_csv(root / "self-test.csv", SELF_TEST_COUNT)
+        with demo_portal() as portal:
+            settings = _demo_settings(args, portal.url, root / "output", headless=True)
+            summary = _execute(settings, sample, json_out=False)
+            problems = verify_run(portal, Path(settings.output_dir))
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    for problem in problems:
+        print(f"SELF-TEST PROBLEM: {problem}", file=sys.stderr)
+    passed = not problems and exit_code(summary) == EXIT_OK
+    print(f"self-test {'PASSED' if passed else 'FAILED'}: {summary.total} rows, {settings.workers} workers, "
+          f"{time.monotonic() - started:.1f} s" + (f", kept in {root}" if args.keep else ""), file=sys.stderr)
+    return EXIT_OK if passed else EXIT_TROUBLE

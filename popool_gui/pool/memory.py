@@ -1,0 +1,89 @@
+"""Memory sampling with psutil: the RSS of each worker's process tree and the machine's RAM use.
+
+A worker's tree is the worker process, its driver and the browser with all its children. Chromium
+children can outlive a killed parent (they are re-parented), so the pids seen at each sample are
+remembered and the tree is rebuilt from every remembered root that is still alive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import psutil
+
+
+@dataclass(slots=True)
+class ProcessTree:
+    """The processes one worker owns, tracked across samples so none escapes a kill."""
+
+    roots: set[int] = field(default_factory=set)
+    known: dict[int, psutil.Process] = field(default_factory=dict)
+
+    def add_root(self, pid: int | None) -> None:
+        if pid:
+            self.roots.add(pid)
+            self.refresh()
+
+    def refresh(self) -> list[psutil.Process]:
+        """Rebuild the tree from the roots plus every process seen before that still runs."""
+        alive: dict[int, psutil.Process] = {}
+        candidates: list[psutil.Process] = []
+        for pid in self.roots:
+            proc = self.known.get(pid) or _process(pid)
+            if proc is not None:
+                candidates.append(proc)
+        candidates.extend(self.known.values())
+        for proc in candidates:
+            if not _same_running(proc) or proc.pid in alive:
+                continue
+            alive[proc.pid] = proc
+            try:
+                for child in proc.children(recursive=True):
+                    alive.setdefault(child.pid, child)
+            except psutil.Error:
+                continue
+        self.known = alive
+        return list(alive.values())
+
+    def rss_mb(self) -> float:
+        total = 0
+        for proc in self.refresh():
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                continue
+        return total / (1024 * 1024)
+
+    def kill(self, timeout: float = 5.0) -> list[int]:
+        """Kill every process of the tree; return the pids still alive after `timeout` (should be none)."""
+        procs = self.refresh()
+        for proc in procs:
+            try:
+                proc.kill()
+            except psutil.Error:
+                continue
+        _, alive = psutil.wait_procs(procs, timeout=timeout)
+        self.known = {p.pid: p for p in alive}
+        return [p.pid for p in alive]
+
+    def alive_pids(self) -> list[int]:
+        return [p.pid for p in self.refresh()]
+
+
+def _process(pid: int) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid)
+    except psutil.Error:
+        return None
+
+
+def _same_running(proc: psutil.Process) -> bool:
+    # is_running() compares the creation time, so a recycled pid is not mistaken for ours.
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def system_memory_pct() -> float:
+    return psutil.virtual_memory().percent

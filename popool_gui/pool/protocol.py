@@ -1,0 +1,104 @@
+"""Messages between the controller and its worker processes.
+
+Every message is a small picklable dataclass. Commands travel on one queue per worker; events from all
+workers share one queue. Each worker process carries a generation number so that messages from a
+process the controller already killed are recognised and dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from popool_gui.batch.model import PoRecord, PoResult, TabState
+from popool_gui.browser.portal import PortalProfile
+from popool_gui.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """Everything a worker process needs to start; sent once as the process argument."""
+
+    worker: int
+    generation: int
+    settings: Settings
+    portal: PortalProfile
+    output_dir: Path
+    staging_dir: Path
+    user_data_dir: Path | None
+    heartbeat_s: float = 1.0
+
+
+# Commands: controller -> worker
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessPo:
+    record: PoRecord
+    attempt: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignInAgain:
+    """Reopen the portal's home page so the SSO chain runs again after a person signed in."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    """Finish nothing new: quit the browser and exit. Queued behind a PO in progress, so it is graceful."""
+
+
+Command = ProcessPo | SignInAgain | Shutdown
+
+
+# Events: worker -> controller
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerEvent:
+    worker: int
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat(WorkerEvent):
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerReady(WorkerEvent):
+    pid: int
+    driver_pid: int | None
+    browser_pid: int | None
+    start_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class TabUpdate(WorkerEvent):
+    state: TabState
+    detail: str
+    open_tabs: int
+
+
+@dataclass(frozen=True, slots=True)
+class PoDone(WorkerEvent):
+    result: PoResult
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn(WorkerEvent):
+    ok: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerFailed(WorkerEvent):
+    """The browser could not start or died; the process exits right after sending this."""
+
+    error: str
+    during_start: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerExited(WorkerEvent):
+    """Sent after a graceful Shutdown, once the browser has quit."""

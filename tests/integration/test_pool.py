@@ -1,0 +1,200 @@
+"""The worker pool with real headless Chromium against the embedded demo portal: no fake workers here."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import psutil
+import pytest
+
+from popool_gui.batch.input import read_batch
+from popool_gui.batch.journal import Journal
+from popool_gui.batch.model import PoStatus, RunState, TabState, WorkerState
+from popool_gui.demo.sample import write_sample_csv
+from popool_gui.pool.controller import PoolController
+from popool_gui.pool.listener import NullListener
+from popool_gui.selftest import read_results, verify_run
+from popool_gui.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+
+class Recorder(NullListener):
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.workers: list = []
+        self.results: list = []
+        self.memory: list = []
+
+    def on_worker(self, snapshot) -> None:
+        with self.lock:
+            self.workers.append(snapshot)
+
+    def on_result(self, result) -> None:
+        with self.lock:
+            self.results.append(result)
+
+    def on_memory(self, decision) -> None:
+        self.memory.append(decision)
+
+    def finished(self) -> list:
+        with self.lock:
+            return [r for r in self.results if r.status.is_final]
+
+
+def pool_settings(chromium_settings: Settings, url: str, out: Path, **kw) -> Settings:
+    return chromium_settings.replace(portal="demo", base_url=url, output_dir=str(out), **kw)
+
+
+def start_in_thread(ctl: PoolController) -> tuple[threading.Thread, dict]:
+    box: dict = {}
+    thread = threading.Thread(target=lambda: box.setdefault("summary", ctl.run()), name="controller")
+    thread.start()
+    return thread, box
+
+
+def wait_for(condition, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
+
+
+def browser_pids_by_worker(rec: Recorder) -> dict[int, set[int]]:
+    pids: dict[int, set[int]] = defaultdict(set)
+    for snap in rec.workers:
+        if snap.browser_pid:
+            pids[snap.worker].add(snap.browser_pid)
+    return pids
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_pool_processes_100_pos_with_persistent_sessions(workers, demo, chromium_settings, tmp_path):
+    sample = write_sample_csv(tmp_path / "pos.csv", 100)
+    out = tmp_path / "out"
+    rec = Recorder()
+    ctl = PoolController(pool_settings(chromium_settings, demo.url, out, workers=workers), read_batch(sample), rec)
+    summary = ctl.run()
+    assert summary.state is RunState.FINISHED
+    assert summary.counts.get("PENDING", 0) == 0 and summary.counts.get("FAILED", 0) == 0
+    assert verify_run(demo, out) == []
+    pids = browser_pids_by_worker(rec)
+    assert set(pids) == set(range(1, workers + 1))
+    assert all(len(p) == 1 for p in pids.values()), f"a browser was replaced: {pids}"
+    # Each PO opens a tab beside the home tab; between POs only the home tab is left.
+    assert any(s.tab_state is TabState.OPENING or s.open_tabs == 2 for s in rec.workers)
+    idle = [s for s in rec.workers if s.state is WorkerState.IDLE and s.tab_state is TabState.NONE and s.open_tabs]
+    assert idle and all(s.open_tabs == 1 for s in idle)
+    finals = rec.finished()
+    assert len({r.key for r in finals}) == len(finals), "a PO was finished twice"
+
+
+def test_faults_browser_killed_worker_killed_hang_500_truncation(demo, chromium_settings, tmp_path):
+    """kill -9 a browser mid-PO and a worker process; 500s, truncated downloads and a hang past the PO timeout."""
+    sample = write_sample_csv(tmp_path / "pos.csv", 40)
+    out = tmp_path / "out"
+    demo.set_knobs(page_latency_ms=400, error_500_share=0.1, truncated_share=0.1)
+    rec = Recorder()
+    settings = pool_settings(chromium_settings, demo.url, out, workers=2, max_restarts=3, po_timeout_s=10.0,
+                             page_timeout_s=30.0, max_attempts=3)
+    ctl = PoolController(settings, read_batch(sample), rec)
+    thread, box = start_in_thread(ctl)
+    wait_for(lambda: any(s.state is WorkerState.BUSY and s.browser_pid for s in rec.workers))
+    busy = next(s for s in reversed(rec.workers) if s.state is WorkerState.BUSY and s.browser_pid)
+    psutil.Process(busy.browser_pid).kill()
+    wait_for(lambda: len(rec.finished()) >= 10)
+    victim = next(s for s in reversed(rec.workers) if s.pid and s.worker != busy.worker)
+    os.kill(victim.pid, signal.SIGKILL)
+    wait_for(lambda: len(rec.finished()) >= 20)
+    demo.set_knobs(hang_share=1.0)
+    wait_for(lambda: any(s.state is WorkerState.CRASHED and "longer than" in s.message for s in rec.workers), 60)
+    demo.set_knobs(hang_share=0.0)
+    thread.join(600)
+    summary = box["summary"]
+    restarts = {s.worker: s.restarts for s in rec.workers}
+    assert sum(restarts.values()) >= 3
+    assert all(n <= settings.max_restarts + 1 for n in restarts.values())
+    retired = [s for s in rec.workers if s.state is WorkerState.RETIRED]
+    assert summary.state is RunState.FINISHED or retired
+    rows = read_results(out)
+    assert len(rows) == len(read_batch(sample).records) + len(read_batch(sample).invalid)
+    finals = rec.finished()
+    assert len({r.key for r in finals}) == len(finals), "a PO was finished twice"
+    assert {r["STATUS"] for r in rows} <= {s.value for s in PoStatus if s is not PoStatus.ASSIGNED}
+
+
+def test_memory_policy_recycles_heaviest_after_its_po(demo, chromium_settings, tmp_path):
+    sample = write_sample_csv(tmp_path / "pos.csv", 16)
+    out = tmp_path / "out"
+    rec = Recorder()
+    used = psutil.virtual_memory().percent
+    settings = pool_settings(chromium_settings, demo.url, out, workers=2, memory_threshold_pct=max(10.0, used - 5),
+                             memory_cooldown_s=5.0)
+    summary = PoolController(settings, read_batch(sample), rec).run()
+    assert summary.state is RunState.FINISHED
+    assert summary.counts.get("PENDING", 0) == 0
+    recycles = [d for d in rec.memory if d.action == "recycle"]
+    assert recycles
+    gaps = [b.at - a.at for a, b in zip(recycles, recycles[1:], strict=False)]
+    assert all(g >= 4.5 for g in gaps), "one recycle at a time, with a cool-down"
+    assert verify_run(demo, out) == []
+
+
+def test_stop_mid_run_then_rerun_completes_without_repeats(demo, chromium_settings, tmp_path):
+    sample = write_sample_csv(tmp_path / "pos.csv", 200)
+    out = tmp_path / "out"
+    rec = Recorder()
+    settings = pool_settings(chromium_settings, demo.url, out, workers=2, shutdown_timeout_s=30.0)
+    ctl = PoolController(settings, read_batch(sample), rec)
+    thread, box = start_in_thread(ctl)
+    wait_for(lambda: len(rec.finished()) >= 8)
+    stop_at = time.monotonic()
+    ctl.stop()
+    thread.join(60)
+    assert time.monotonic() - stop_at < settings.shutdown_timeout_s
+    first = box["summary"]
+    assert first.stopped_early
+    first_done = {r.key for r in rec.finished()}
+    with Journal.open(out, read_batch(sample)) as journal:
+        counts = journal.counts()
+    assert counts.get("ASSIGNED", 0) == 0
+    rec2 = Recorder()
+    second = PoolController(settings.replace(workers=4), read_batch(sample), rec2).run()
+    assert second.counts.get("PENDING", 0) == 0
+    assert not first_done & {r.key for r in rec2.finished()}
+    assert verify_run(demo, out) == []
+
+
+def test_kill_minus_9_of_cli_then_rerun(demo, chromium_settings, tmp_path):
+    sample = write_sample_csv(tmp_path / "pos.csv", 60)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "popool_gui", "run", str(sample), "--portal", "demo", "--base-url", demo.url,
+           "--output", str(out), "--workers", "2", "--headless", "--driver", chromium_settings.driver_path,
+           "--binary", chromium_settings.browser_binary, "--browser", "chromium"]
+    env = {**os.environ, "POPOOL_CONFIG_DIR": str(tmp_path / "config")}
+    cli = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal_path = out / ".popool" / "journal.sqlite3"
+    wait_for(lambda: journal_path.exists() and _finished_in_journal(out, sample) >= 10)
+    tree = psutil.Process(cli.pid).children(recursive=True)
+    cli.kill()
+    cli.wait(10)
+    gone, alive = psutil.wait_procs(tree, timeout=30)
+    assert not alive, f"processes outlived the killed CLI: {[p.pid for p in alive]}"
+    done_before = _finished_in_journal(out, sample)
+    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert verify_run(demo, out) == []
+    assert done_before >= 10
+
+
+def _finished_in_journal(out: Path, sample: Path) -> int:
+    with Journal.open(out, read_batch(sample)) as journal:
+        counts = journal.counts()
+    return sum(n for status, n in counts.items() if PoStatus(status).is_final)

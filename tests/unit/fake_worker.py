@@ -1,0 +1,62 @@
+"""A worker process without a browser, for fast controller unit tests.
+
+Behaviour is chosen by the last two digits of the portal id, so a test batch scripts its own faults:
+01 transient failure, 02 hang (PO timeout), 03 process crash, 04 login wall, 05 slow (1 s), else COMPLETED.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from popool_gui.batch.model import PoResult, PoStatus, TabState
+from popool_gui.pool import protocol as msg
+
+
+def _beat(config: msg.WorkerConfig, events, stop: threading.Event) -> None:
+    while not stop.wait(config.heartbeat_s):
+        events.put(msg.Heartbeat(config.worker, config.generation, time.time()))
+
+
+def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
+    ident = (config.worker, config.generation)
+    stop = threading.Event()
+    threading.Thread(target=_beat, args=(config, events, stop), daemon=True).start()
+    events.put(msg.WorkerReady(*ident, pid=os.getpid(), driver_pid=None, browser_pid=os.getpid(), start_seconds=0.0))
+    while True:
+        command = commands.get()
+        if isinstance(command, msg.Shutdown):
+            events.put(msg.WorkerExited(*ident))
+            stop.set()
+            return
+        if isinstance(command, msg.SignInAgain):
+            events.put(msg.SignedIn(*ident, ok=True, message="ok"))
+            continue
+        record = command.record
+        events.put(msg.TabUpdate(*ident, state=TabState.LOADING, detail="", open_tabs=2))
+        behaviour = record.po_id[-2:]
+        started = time.time()
+        result = PoResult(
+            key=record.key,
+            status=PoStatus.COMPLETED,
+            attachments_found=1,
+            attachments_downloaded=1,
+            attachment_names=[f"{record.key}_a.pdf"],
+            started_at=started,
+        )
+        if behaviour == "01":
+            result.status, result.transient, result.error = PoStatus.FAILED, True, "HTTP 500"
+        elif behaviour == "02":
+            time.sleep(3600)
+        elif behaviour == "03":
+            os._exit(1)
+        elif behaviour == "04":
+            result.status, result.error = PoStatus.AUTH_REQUIRED, "login page"
+        elif behaviour == "05":
+            time.sleep(1.0)
+        else:
+            time.sleep(0.02)
+        result.finished_at = time.time()
+        result.worker, result.attempts = config.worker, command.attempt
+        events.put(msg.PoDone(*ident, result=result))

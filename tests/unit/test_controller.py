@@ -1,0 +1,252 @@
+"""PoolController policies with fake worker processes (no browser): retries, crashes, timeouts, restarts
+cap, pause/resume/restart commands, sign-in walls, memory recycling, stop and resume from the journal."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from popool_gui.batch.journal import Journal
+
+from popool_gui.batch.model import Batch, PoRecord, PoStatus, RunState, WorkerState
+from popool_gui.pool.controller import PoolController
+from popool_gui.pool.listener import NullListener
+from popool_gui.settings import Settings
+from tests.unit.fake_worker import fake_worker_main
+
+
+def make_batch(ids: list[str], tmp_path: Path) -> Batch:
+    source = tmp_path / "input.csv"
+    source.write_text("PO_NUMBER\n" + "\n".join(ids) + "\n", encoding="utf-8")
+    records = tuple(
+        PoRecord(key=f"PO{i}", po_id=i, row_number=n + 1, row={"PO_NUMBER": f"PO{i}"}) for n, i in enumerate(ids)
+    )
+    return Batch(
+        source=str(source),
+        source_hash=str(hash(tuple(ids))),
+        columns=("PO_NUMBER",),
+        delimiter=";",
+        po_column="PO_NUMBER",
+        records=records,
+        invalid=(),
+        duplicates=(),
+        already_completed=(),
+    )
+
+
+class Recorder(NullListener):
+    def __init__(self) -> None:
+        self.workers: list = []
+        self.results: list = []
+        self.memory: list = []
+        self.auth: list = []
+        self.runs: list = []
+
+    def on_worker(self, snapshot) -> None:
+        self.workers.append(snapshot)
+
+    def on_result(self, result) -> None:
+        self.results.append(result)
+
+    def on_memory(self, decision) -> None:
+        self.memory.append(decision)
+
+    def on_auth_required(self, worker, po, headless) -> None:
+        self.auth.append((worker, po))
+
+    def on_run(self, snapshot) -> None:
+        self.runs.append(snapshot)
+
+
+def settings_for(tmp_path: Path, **kw) -> Settings:
+    base = dict(
+        output_dir=str(tmp_path / "out"),
+        portal="demo",
+        base_url="http://127.0.0.1:9",
+        workers=2,
+        heartbeat_timeout_s=10.0,
+        po_timeout_s=10.0,
+        shutdown_timeout_s=10.0,
+        memory_cooldown_s=0.0,
+    )
+    base.update(kw)
+    return Settings().replace(**base)
+
+
+def controller(tmp_path: Path, ids: list[str], listener=None, **kw) -> PoolController:
+    return PoolController(
+        settings_for(tmp_path, **kw), make_batch(ids, tmp_path), listener, worker_target=fake_worker_main
+    )
+
+
+def children_alive() -> list[psutil.Process]:
+    return [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if p.is_running() and p.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in " ".join(p.cmdline())
+    ]
+
+
+@pytest.fixture(autouse=True)
+def no_worker_left():
+    yield
+    deadline = time.monotonic() + 5
+    while children_alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not children_alive()
+
+
+def statuses(tmp_path: Path, ids: list[str]) -> dict[str, str]:
+    with Journal.open(tmp_path / "out", make_batch(ids, tmp_path)) as journal:
+        return {r.key: r.status.value for r in journal.all_results()}
+
+
+def test_all_ok_with_two_workers(tmp_path):
+    ids = [str(100100 + i * 10) for i in range(20)]
+    rec = Recorder()
+    summary = controller(tmp_path, ids, rec).run()
+    assert summary.state is RunState.FINISHED
+    assert summary.counts == {"COMPLETED": 20}
+    assert {r.worker for r in rec.results if r.status is PoStatus.COMPLETED} == {1, 2}
+    assert (tmp_path / "out" / "popool-results.csv").exists()
+    assert any(s.state is WorkerState.BUSY for s in rec.workers)
+    assert rec.workers[-1].state is WorkerState.STOPPED
+
+
+def test_transient_failures_are_retried_then_failed(tmp_path):
+    ids = ["100001", "100110"]
+    rec = Recorder()
+    summary = controller(tmp_path, ids, rec, max_attempts=3).run()
+    assert summary.counts == {"FAILED": 1, "COMPLETED": 1}
+    failed = [r for r in rec.results if r.key == "PO100001" and r.status is PoStatus.FAILED][-1]
+    assert failed.attempts == 3 and "gave up after 3 attempts" in failed.error
+    assigned = [r.worker for r in rec.results if r.key == "PO100001" and r.status is PoStatus.ASSIGNED]
+    assert len(assigned) == 3 and len(set(assigned)) == 2, "a retry goes to another worker when there is one"
+
+
+def test_crash_is_restarted_and_po_requeued(tmp_path):
+    ids = ["100003", *[str(100200 + i * 10) for i in range(6)]]
+    rec = Recorder()
+    summary = controller(tmp_path, ids, rec, max_attempts=2, max_restarts=5).run()
+    assert summary.counts == {"FAILED": 1, "COMPLETED": 6}
+    assert sum(max(s.restarts for s in rec.workers if s.worker == w) for w in (1, 2)) == 2
+    assert any(s.state is WorkerState.CRASHED for s in rec.workers)
+
+
+def test_restarts_are_capped_then_worker_retired_and_run_fails(tmp_path):
+    ids = ["100003", "100103", "100203", "100310"]
+    rec = Recorder()
+    summary = controller(tmp_path, ids, rec, workers=1, max_attempts=3, max_restarts=1).run()
+    assert summary.state is RunState.FAILED
+    assert "retired" in summary.message
+    assert rec.workers[-1].state is WorkerState.RETIRED
+    assert summary.counts.get("PENDING", 0) >= 2, "POs never tried stay PENDING"
+
+
+def test_hung_po_times_out_and_worker_is_killed(tmp_path):
+    ids = ["100002", "100110", "100120"]
+    summary = controller(tmp_path, ids, po_timeout_s=2.0, max_attempts=1).run()
+    assert summary.counts == {"FAILED": 1, "COMPLETED": 2}
+
+
+def test_sign_in_wall_pauses_worker_and_headless_run_reports_auth_required(tmp_path):
+    ids = ["100004", "100110"]
+    rec = Recorder()
+    summary = controller(tmp_path, ids, rec, workers=1, headless=True).run()
+    assert rec.auth == [(1, "PO100004")]
+    assert summary.counts.get("AUTH_REQUIRED") == 1
+    assert summary.counts.get("PENDING") == 1
+
+
+def test_pause_resume_from_another_thread(tmp_path):
+    ids = [str(100105 + i * 10) for i in range(8)]  # slow POs: 1 s each
+    rec = Recorder()
+    ctl = controller(tmp_path, ids, rec)
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
+    runner.start()
+    wait_for(lambda: any(s.state is WorkerState.BUSY and s.worker == 1 for s in rec.workers))
+    ctl.pause(1)
+    wait_for(lambda: rec.workers and any(s.worker == 1 and s.state is WorkerState.PAUSED for s in rec.workers))
+    paused_at = len([r for r in rec.results if r.status is PoStatus.ASSIGNED and r.worker == 1])
+    time.sleep(2.5)
+    assert len([r for r in rec.results if r.status is PoStatus.ASSIGNED and r.worker == 1]) == paused_at
+    ctl.resume(1)
+    runner.join(60)
+    assert result["s"].counts == {"COMPLETED": 8}
+
+
+def test_restart_gives_new_process_after_current_po(tmp_path):
+    ids = [str(100105 + i * 10) for i in range(6)]
+    rec = Recorder()
+    ctl = controller(tmp_path, ids, rec, workers=1)
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
+    runner.start()
+    wait_for(lambda: any(s.state is WorkerState.BUSY for s in rec.workers))
+    first_pid = next(s.pid for s in rec.workers if s.pid)
+    ctl.restart(1)
+    runner.join(60)
+    assert result["s"].counts == {"COMPLETED": 6}
+    pids = {s.pid for s in rec.workers if s.pid}
+    assert len(pids) == 2 and first_pid in pids
+    assert rec.workers[-1].restarts == 0, "a requested restart is not a crash"
+
+
+def test_memory_threshold_recycles_heaviest_after_its_po(tmp_path):
+    ids = [str(100105 + i * 10) for i in range(6)]
+    rec = Recorder()
+    summary = controller(tmp_path, ids, rec, memory_threshold_pct=10.0, memory_cooldown_s=0.0).run()
+    assert summary.counts == {"COMPLETED": 6}
+    recycles = [d for d in rec.memory if d.action == "recycle"]
+    assert recycles, "threshold below current use must recycle"
+    assert len({s.pid for s in rec.workers if s.pid}) > 2
+
+
+def test_stop_then_rerun_completes_the_rest_without_repeats(tmp_path):
+    ids = [str(100105 + i * 10) for i in range(10)]
+    rec = Recorder()
+    ctl = controller(tmp_path, ids, rec)
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
+    runner.start()
+    wait_for(lambda: sum(r.status is PoStatus.COMPLETED for r in rec.results) >= 2)
+    started = time.monotonic()
+    ctl.stop()
+    runner.join(30)
+    assert time.monotonic() - started < 10
+    first = result["s"]
+    assert first.stopped_early
+    done_first = {r.key for r in rec.results if r.status is PoStatus.COMPLETED}
+    rec2 = Recorder()
+    second = controller(tmp_path, ids, rec2).run()
+    assert second.counts == {"COMPLETED": 10}
+    done_second = {r.key for r in rec2.results if r.status is PoStatus.COMPLETED}
+    assert not done_first & done_second
+    assert done_first | done_second == {f"PO{i}" for i in ids}
+
+
+def test_second_stop_forces_and_requeues_in_flight(tmp_path):
+    ids = ["100002", "100012"]  # both hang
+    rec = Recorder()
+    ctl = controller(tmp_path, ids, rec, po_timeout_s=300.0)
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
+    runner.start()
+    wait_for(lambda: sum(r.status is PoStatus.ASSIGNED for r in rec.results) >= 2)
+    ctl.stop()
+    time.sleep(0.5)
+    ctl.stop()
+    runner.join(30)
+    assert result["s"].counts == {"PENDING": 2}
+    assert result["s"].stopped_early
+
+
+def wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
