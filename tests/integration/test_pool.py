@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -102,8 +103,16 @@ def test_faults_browser_killed_worker_killed_hang_500_truncation(demo, chromium_
     out = tmp_path / "out"
     demo.set_knobs(page_latency_ms=400, error_500_share=0.1, truncated_share=0.1)
     rec = Recorder()
-    settings = pool_settings(chromium_settings, demo.url, out, workers=2, max_restarts=3, po_timeout_s=10.0,
-                             page_timeout_s=30.0, max_attempts=3)
+    settings = pool_settings(
+        chromium_settings,
+        demo.url,
+        out,
+        workers=2,
+        max_restarts=3,
+        po_timeout_s=10.0,
+        page_timeout_s=30.0,
+        max_attempts=3,
+    )
     ctl = PoolController(settings, read_batch(sample), rec)
     thread, box = start_in_thread(ctl)
     wait_for(lambda: any(s.state is WorkerState.BUSY and s.browser_pid for s in rec.workers))
@@ -135,14 +144,15 @@ def test_memory_policy_recycles_heaviest_after_its_po(demo, chromium_settings, t
     out = tmp_path / "out"
     rec = Recorder()
     used = psutil.virtual_memory().percent
-    settings = pool_settings(chromium_settings, demo.url, out, workers=2, memory_threshold_pct=max(10.0, used - 5),
-                             memory_cooldown_s=5.0)
+    settings = pool_settings(
+        chromium_settings, demo.url, out, workers=2, memory_threshold_pct=max(10.0, used - 5), memory_cooldown_s=5.0
+    )
     summary = PoolController(settings, read_batch(sample), rec).run()
     assert summary.state is RunState.FINISHED
     assert summary.counts.get("PENDING", 0) == 0
     recycles = [d for d in rec.memory if d.action == "recycle"]
     assert recycles
-    gaps = [b.at - a.at for a, b in zip(recycles, recycles[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(recycles)]
     assert all(g >= 4.5 for g in gaps), "one recycle at a time, with a cool-down"
     assert verify_run(demo, out) == []
 
@@ -175,9 +185,28 @@ def test_stop_mid_run_then_rerun_completes_without_repeats(demo, chromium_settin
 def test_kill_minus_9_of_cli_then_rerun(demo, chromium_settings, tmp_path):
     sample = write_sample_csv(tmp_path / "pos.csv", 60)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "popool_gui", "run", str(sample), "--portal", "demo", "--base-url", demo.url,
-           "--output", str(out), "--workers", "2", "--headless", "--driver", chromium_settings.driver_path,
-           "--binary", chromium_settings.browser_binary, "--browser", "chromium"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "popool_gui",
+        "run",
+        str(sample),
+        "--portal",
+        "demo",
+        "--base-url",
+        demo.url,
+        "--output",
+        str(out),
+        "--workers",
+        "2",
+        "--headless",
+        "--driver",
+        chromium_settings.driver_path,
+        "--binary",
+        chromium_settings.browser_binary,
+        "--browser",
+        "chromium",
+    ]
     env = {**os.environ, "POPOOL_CONFIG_DIR": str(tmp_path / "config")}
     cli = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal_path = out / ".popool" / "journal.sqlite3"
@@ -185,7 +214,7 @@ def test_kill_minus_9_of_cli_then_rerun(demo, chromium_settings, tmp_path):
     tree = psutil.Process(cli.pid).children(recursive=True)
     cli.kill()
     cli.wait(10)
-    gone, alive = psutil.wait_procs(tree, timeout=30)
+    _, alive = psutil.wait_procs(tree, timeout=30)
     assert not alive, f"processes outlived the killed CLI: {[p.pid for p in alive]}"
     done_before = _finished_in_journal(out, sample)
     rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from popool_gui.batch.journal import Journal
 
+from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import Batch, PoRecord, PoStatus, RunState, WorkerState
 from popool_gui.pool.controller import PoolController
 from popool_gui.pool.listener import NullListener

@@ -1,0 +1,389 @@
+"""Logging for every popool process: structlog events as JSON lines, one rotated file per process.
+
+    logs.configure("worker-1", level="info")      # once, first thing in a process
+    logs.bind_context(worker=1)                   # every later event of this thread carries worker=1
+    log = structlog.get_logger()
+    log.info("po_done", po="PO123", status="COMPLETED")
+
+Files: `<log_dir>/<process_name>.jsonl` (`gui.jsonl`, `cli.jsonl`, `worker-1.jsonl`...), rotated by size.
+`log_dir()` is `platformdirs.user_log_dir("popool")`, overridden by `POPOOL_LOG_DIR` or the `log_dir` argument.
+Each line: `timestamp` (ISO 8601, UTC), `level`, `event`, `process`, `pid`, `logger`, the bound context
+(`worker`, `po`, `attempt`) and the event's own keys. Values of keys that look like secrets (cookies,
+passwords, tokens, authorization headers) are replaced by `[redacted]` before anything is written.
+
+structlog goes through stdlib `logging` (`ProcessorFormatter`), so stdlib loggers (selenium, urllib3 at
+WARNING and above, `warnings.warn` through `py.warnings`) land in the same file. The GUI follows events
+in-process with `subscribe()`, which hands each event at or above the configured level over as a `LogLine`.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import re
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from popool_gui.batch.model import LogLine
+from popool_gui.settings import APP_NAME
+
+LOG_DIR_ENV = "POPOOL_LOG_DIR"
+FILE_SUFFIX = ".jsonl"
+MAX_BYTES = 5 * 1024 * 1024
+BACKUP_COUNT = 3
+LEVELS = ("debug", "info", "warning", "error", "critical")
+# Chatty third-party loggers: only their warnings and errors reach the file.
+QUIET_LOGGERS = ("selenium", "urllib3", "websocket", "trio", "asyncio")
+CONTEXT_KEYS = ("worker", "po", "attempt")
+REDACTED = "[redacted]"
+_SECRET_KEY = re.compile(r"cookie|passw|token|secret|authori[sz]ation|api[_-]?key|credential", re.IGNORECASE)
+_REDACT_DEPTH = 4
+# Keys a LogLine carries in its own attributes, or that say nothing in an in-process log pane.
+_NOT_FIELDS = frozenset({"timestamp", "level", "event", "worker", "po", "process", "pid", "logger", "exc_info"})
+
+
+def log_dir() -> Path:
+    """The folder of the current process's log file, or the default one before `configure()` ran."""
+    if _state.directory is not None:
+        return _state.directory
+    return _default_log_dir()
+
+
+def _default_log_dir() -> Path:
+    override = os.environ.get(LOG_DIR_ENV)
+    return Path(override) if override else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+# ---------------------------------------------------------------------------------------------- processors
+
+
+def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Replace the values of secret-looking keys (cookie, password, token...), in nested mappings too."""
+    return _redact(event_dict, 0)  # type: ignore[return-value]
+
+
+def _redact(value: Any, depth: int) -> Any:
+    if depth > _REDACT_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        return {
+            k: REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) else _redact(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple) and any(isinstance(v, Mapping) for v in value):
+        return type(value)(_redact(v, depth + 1) for v in value)
+    return value
+
+
+def _add_process(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    event_dict.setdefault("process", _state.process_name)
+    event_dict.setdefault("pid", os.getpid())
+    return event_dict
+
+
+_FIRST_KEYS = ("timestamp", "level", "event", "process", "pid", *CONTEXT_KEYS)
+
+
+def _order_keys(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """Put the fixed keys first so a line reads well in a text editor."""
+    first = {k: event_dict[k] for k in _FIRST_KEYS if k in event_dict}
+    return {**first, **{k: v for k, v in event_dict.items() if k not in first}}
+
+
+def _drop_console_noise(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    event_dict.pop("process", None)
+    event_dict.pop("pid", None)
+    return event_dict
+
+
+def _shared_processors() -> list[Processor]:
+    """Run on structlog events and on stdlib records alike."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_process,
+        redact_secrets,
+    ]
+
+
+def _json_formatter(shared: list[Processor]) -> structlog.stdlib.ProcessorFormatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _order_keys,
+            structlog.processors.JSONRenderer(default=str, ensure_ascii=False),
+        ],
+    )
+
+
+def _console_formatter(shared: list[Processor], stream: Any) -> structlog.stdlib.ProcessorFormatter:
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _drop_console_noise,
+            structlog.dev.ConsoleRenderer(colors=_use_colors(stream)),
+        ],
+    )
+
+
+def _use_colors(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        tty = bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+    if not tty:
+        return False
+    if sys.platform == "win32":  # structlog needs colorama for colours on Windows
+        try:
+            import colorama  # noqa: F401
+        except ImportError:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- subscribers
+
+
+class _SubscriberHandler(logging.Handler):
+    """Turns each record that passed the level into a LogLine for in-process subscribers (the GUI log pane)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self._callbacks: tuple[Callable[[LogLine], None], ...] = ()
+        self._edit = threading.Lock()
+        self._busy = threading.local()
+        self.errors = 0
+
+    def add(self, callback: Callable[[LogLine], None]) -> Callable[[], None]:
+        with self._edit:
+            self._callbacks = (*self._callbacks, callback)
+        done = threading.Event()
+
+        def unsubscribe() -> None:
+            if done.is_set():
+                return
+            done.set()
+            with self._edit:
+                callbacks = list(self._callbacks)
+                callbacks.remove(callback)
+                self._callbacks = tuple(callbacks)
+
+        return unsubscribe
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        # No handler lock: callbacks may be slow, and a callback that logs must not deadlock or recurse.
+        callbacks = self._callbacks
+        if not callbacks or getattr(self._busy, "active", False):
+            return False
+        self._busy.active = True
+        try:
+            line = _to_log_line(record)
+            for callback in callbacks:
+                try:
+                    callback(line)
+                except Exception:
+                    self._count_error()  # a broken subscriber never breaks logging
+        except Exception:
+            self._count_error()
+        finally:
+            self._busy.active = False
+        return True
+
+    def _count_error(self) -> None:
+        with self._edit:
+            self.errors += 1
+
+    def emit(self, record: logging.LogRecord) -> None:  # handle() does the work
+        pass
+
+
+def _to_log_line(record: logging.LogRecord) -> LogLine:
+    if isinstance(record.msg, dict):  # a structlog event, already through the structlog processors
+        ed: dict[str, Any] = dict(record.msg)
+        if ed.get("exc_info"):
+            ed = dict(structlog.processors.format_exc_info(None, "", ed))
+        event = str(ed.get("event", ""))
+    else:  # a stdlib record (selenium, urllib3, warnings)
+        ed = {**structlog.contextvars.get_contextvars(), "logger": record.name}
+        event = record.getMessage()
+        if record.exc_info:
+            ed["exception"] = logging.Formatter().formatException(record.exc_info)
+        ed = _redact(ed, 0)
+    worker = ed.get("worker")
+    if isinstance(worker, str) and worker.isdigit():
+        worker = int(worker)
+    if not isinstance(worker, int) or isinstance(worker, bool):
+        worker = None
+    po = ed.get("po")
+    fields = {k: v for k, v in ed.items() if k not in _NOT_FIELDS}
+    return LogLine(
+        at=record.created,
+        level=record.levelname.lower(),
+        event=event,
+        worker=worker,
+        po="" if po is None else str(po),
+        fields=fields,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- configure
+
+
+class _State:
+    """What configure() installed, so a second call replaces it instead of adding to it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.process_name = "popool"
+        self.directory: Path | None = None
+        self.file: Path | None = None
+        self.handlers: list[logging.Handler] = []
+        self.subscribers = _SubscriberHandler()
+
+
+_state = _State()
+
+
+def configure(
+    process_name: str,
+    *,
+    level: str = "info",
+    console: bool = False,
+    json_console: bool = False,
+    log_dir: Path | None = None,
+    max_bytes: int = MAX_BYTES,
+    backup_count: int = BACKUP_COUNT,
+) -> Path:
+    """Send this process's logs to `<log_dir>/<process_name>.jsonl` (and stderr if asked); return that path.
+
+    Calling it again replaces the earlier handlers (never duplicates them). `console` renders readable lines on
+    stderr, `json_console` JSON lines (it wins when both are set).
+    """
+    level_name = level.strip().lower()
+    if level_name not in LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LEVELS)}, not {level!r}")
+    if not process_name or re.search(r"[\\/:*?\"<>|]", process_name):
+        raise ValueError(f"process name must be a plain file name, not {process_name!r}")
+    directory = Path(log_dir) if log_dir is not None else _default_log_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{process_name}{FILE_SUFFIX}"
+
+    with _state.lock:
+        _remove_handlers()
+        _state.process_name = process_name
+        _state.directory = directory
+        _state.file = path
+
+        shared = _shared_processors()
+        file_handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
+        )
+        file_handler.setFormatter(_json_formatter(shared))
+        handlers: list[logging.Handler] = [file_handler, _state.subscribers]
+        if console or json_console:
+            stream = sys.stderr
+            console_handler = logging.StreamHandler(stream)
+            console_handler.setFormatter(
+                _json_formatter(shared) if json_console else _console_formatter(shared, stream)
+            )
+            handlers.append(console_handler)
+
+        root = logging.getLogger()
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level_name.upper())
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+        logging.captureWarnings(True)
+        _state.handlers = handlers
+
+        structlog.configure(
+            processors=[
+                structlog.stdlib.filter_by_level,
+                *shared,
+                structlog.stdlib.PositionalArgumentsFormatter(),
+                structlog.processors.StackInfoRenderer(),
+                structlog.processors.UnicodeDecoder(),
+                structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            ],
+            logger_factory=structlog.stdlib.LoggerFactory(),
+            wrapper_class=structlog.stdlib.BoundLogger,
+            context_class=dict,
+            cache_logger_on_first_use=False,
+        )
+    return path
+
+
+def _remove_handlers() -> None:
+    root = logging.getLogger()
+    for handler in _state.handlers:
+        root.removeHandler(handler)
+        if handler is not _state.subscribers:
+            handler.close()
+    _state.handlers = []
+
+
+def shutdown() -> None:
+    """Close this process's log handlers, drop every subscriber and reset structlog (tests, end of a process)."""
+    with _state.lock:
+        _remove_handlers()
+        _state.subscribers = _SubscriberHandler()
+        logging.captureWarnings(False)
+        _state.directory = None
+        _state.file = None
+        structlog.reset_defaults()
+
+
+def log_file() -> Path | None:
+    """The file `configure()` set up in this process, if any."""
+    return _state.file
+
+
+# ---------------------------------------------------------------------------------------------- context
+
+
+def bind_context(**values: Any) -> None:
+    """Bind keys (`worker`, `po`, `attempt`...) to every later event of the current thread/context."""
+    structlog.contextvars.bind_contextvars(**values)
+
+
+def unbind_context(*keys: str) -> None:
+    structlog.contextvars.unbind_contextvars(*keys)
+
+
+def clear_context() -> None:
+    structlog.contextvars.clear_contextvars()
+
+
+# ---------------------------------------------------------------------------------------------- subscribe
+
+
+def subscribe(callback: Callable[[LogLine], None]) -> Callable[[], None]:
+    """Call `callback(LogLine)` for every event of this process at or above the configured level.
+
+    Works once `configure()` has run. Callbacks run on the thread that logged (often not the Qt main thread:
+    re-emit through a queued signal) and must be quick; an exception in one is swallowed and counted
+    (`subscriber_errors()`); events a callback logs itself are not passed back to subscribers.
+    Returns a function that unsubscribes (calling it twice is harmless).
+    """
+    return _state.subscribers.add(callback)
+
+
+def subscriber_errors() -> int:
+    """How many times a subscriber raised (the exceptions themselves are swallowed)."""
+    return _state.subscribers.errors
