@@ -1,0 +1,196 @@
+"""Folder and file names in the output folder: Windows-safe, never outside the output folder.
+
+Layout (DOMAIN.md): `<output>/<supplier or hierarchy levels>/<PO>_<STATUS>/<PO>_<file name>`. While a PO is
+in progress its files go to `<PO>__WORK`; `finalize` turns that into the one final folder of the PO.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import re
+from pathlib import Path
+
+from popool_gui.batch.model import UNKNOWN_LEVEL, PoRecord, PoStatus
+
+PO_FOLDER_WORK_SUFFIX = "__WORK"
+DEFAULT_MAX_LEN = 120
+MAX_COMPONENT_BYTES = 255  # NTFS allows 255 UTF-16 units, ext4 255 bytes: the byte limit covers both
+MAX_KEPT_EXTENSION = 16  # longer "extensions" are just dots in a name and get no protection from truncation
+
+# Reserved characters, control characters, and lone surrogates (not representable in UTF-8 file systems).
+_BAD_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\ud800-\udfff]')
+_RESERVED_NAMES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{dev}{n}" for dev in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
+)
+
+
+def sanitize_component(name: str, max_len: int = DEFAULT_MAX_LEN) -> str:
+    """One Windows-valid path component; never empty, and sanitize(sanitize(x)) == sanitize(x)."""
+    if max_len < 1:
+        raise ValueError(f"max_len must be at least 1, not {max_len}")
+    cleaned = _fit(_BAD_CHARS.sub("_", name).lstrip(" "), max_len)
+    if _is_reserved(cleaned):
+        # The prefix keeps the name recognisable; a name starting with "_" is never a device name.
+        cleaned = _fit("_" + cleaned, max_len)
+    return cleaned
+
+
+def _is_reserved(name: str) -> bool:
+    # Windows ignores the extension and trailing spaces of the base when it matches device names: "con .txt".
+    return name.split(".", 1)[0].rstrip(" ").upper() in _RESERVED_NAMES
+
+
+def _fit(name: str, max_len: int) -> str:
+    """Within max_len characters and MAX_COMPONENT_BYTES bytes, keeping a short extension; no trailing dot/space."""
+    name = name.rstrip(". ")
+    if not name:
+        return "_"
+    if len(name) <= max_len and _utf8_len(name) <= MAX_COMPONENT_BYTES:
+        return name
+    stem, ext = _split_ext(name)
+    if not ext or len(ext) >= max_len or _utf8_len(ext) >= MAX_COMPONENT_BYTES:
+        stem, ext = name, ""
+    stem = _cut(stem, max_len - len(ext), MAX_COMPONENT_BYTES - _utf8_len(ext)).rstrip(". ")
+    return (stem + ext) if stem else _fit(ext.lstrip("."), max_len)
+
+
+def _split_ext(name: str) -> tuple[str, str]:
+    dot = name.rfind(".")
+    if dot <= 0 or len(name) - dot > MAX_KEPT_EXTENSION:
+        return name, ""
+    return name[:dot], name[dot:]
+
+
+def _cut(text: str, max_chars: int, max_bytes: int) -> str:
+    text = text[: max(0, max_chars)]
+    while _utf8_len(text) > max_bytes:
+        text = text[:-1]
+    return text
+
+
+def _utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def po_folder_name(po_key: str, status: PoStatus | str) -> str:
+    """`<PO>_<STATUS>`; the key is shortened, never the status, so the folder always tells its outcome."""
+    suffix = f"_{status}"
+    return sanitize_component(po_key, max(1, DEFAULT_MAX_LEN - len(suffix))) + suffix
+
+
+def _work_folder_name(po_key: str) -> str:
+    return sanitize_component(po_key, DEFAULT_MAX_LEN - len(PO_FOLDER_WORK_SUFFIX)) + PO_FOLDER_WORK_SUFFIX
+
+
+def parent_levels(record: PoRecord, supplier: str) -> tuple[str, ...]:
+    """The folders above the PO folder: the hierarchy levels of the input, else the supplier."""
+    if record.hierarchy:
+        return tuple(sanitize_component(level.strip() or UNKNOWN_LEVEL) for level in record.hierarchy)
+    # Never file a PO under "Unknown" when the input named its supplier and the portal showed none.
+    return (sanitize_component(supplier.strip() or record.input_supplier.strip() or UNKNOWN_LEVEL),)
+
+
+def work_folder(output_dir: Path, record: PoRecord, supplier: str) -> Path:
+    return safe_join(output_dir, *parent_levels(record, supplier), _work_folder_name(record.key))
+
+
+def final_folder(output_dir: Path, record: PoRecord, supplier: str, status: PoStatus | str) -> Path:
+    return safe_join(output_dir, *parent_levels(record, supplier), po_folder_name(record.key, status))
+
+
+def finalize(work: Path, final: Path) -> Path:
+    """Make `final` the one folder of its PO: rename or merge `work` into it, then fold in the folders that
+    earlier attempts left under other statuses. Files are moved, never dropped: a name clash between
+    different contents keeps both (`_2`); an identical copy is kept once. The newest attempt's files keep
+    their names, because the result lists them by name. `final` exists afterwards only if it holds something.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if work.is_dir():
+        if not any(work.iterdir()):
+            work.rmdir()
+        elif final.exists():
+            _merge(work, final, incoming_wins=True)
+        else:
+            work.rename(final)
+    po_key = _po_key_of(final.name)
+    for old in _earlier_folders(final.parent, po_key, final.name) if po_key else ():
+        final.mkdir(exist_ok=True)
+        _merge(old, final, incoming_wins=False)
+    return final
+
+
+def _po_key_of(folder_name: str) -> str:
+    """The PO part of a `<PO>_<STATUS>` folder name; empty if the name carries no status."""
+    endings = sorted((f"_{status}" for status in PoStatus), key=len, reverse=True)
+    ending = next((e for e in endings if folder_name.endswith(e) and len(folder_name) > len(e)), "")
+    return folder_name[: -len(ending)] if ending else ""
+
+
+def _earlier_folders(parent: Path, po_key: str, keep: str) -> list[Path]:
+    names = {f"{po_key}_{status}".casefold() for status in PoStatus} | {(po_key + PO_FOLDER_WORK_SUFFIX).casefold()}
+    names.discard(keep.casefold())
+    return sorted(p for p in parent.iterdir() if p.is_dir() and p.name.casefold() in names)
+
+
+def _merge(src: Path, dst: Path, *, incoming_wins: bool) -> None:
+    """Move everything in `src` into `dst`, then remove `src`."""
+    for entry in sorted(src.iterdir()):
+        target = dst / entry.name
+        if entry.is_dir() and not entry.is_symlink():
+            target.mkdir(exist_ok=True)
+            _merge(entry, target, incoming_wins=incoming_wins)
+        elif not target.exists():
+            os.replace(entry, target)
+        elif target.is_file() and filecmp.cmp(entry, target, shallow=False):
+            if incoming_wins:
+                os.replace(entry, target)
+            else:
+                entry.unlink()
+        elif incoming_wins:
+            os.replace(target, unique_path(dst, target.name))
+            os.replace(entry, target)
+        else:
+            os.replace(entry, unique_path(dst, entry.name))
+    src.rmdir()
+
+
+def attachment_file_name(po_key: str, original_name: str) -> str:
+    """`<PO>_<name>`, unless the portal's name already starts with the PO (`PO123_x.pdf`, `PO123.pdf`)."""
+    key = sanitize_component(po_key)
+    name = original_name.strip() or "attachment"
+    rest = name[len(key) :]
+    # "PO1234567.pdf" starts with "PO123456" but is another PO's file: the key must end at a non-alphanumeric.
+    if name.casefold().startswith(key.casefold()) and not (rest[:1].isalnum()):
+        return sanitize_component(name)
+    return sanitize_component(f"{key}_{name}")
+
+
+def unique_path(folder: Path, file_name: str) -> Path:
+    """A free path in `folder` for `file_name`: `name_2.ext`, `name_3.ext`... Names are compared
+    case-insensitively, as Windows does, so two attachments never overwrite each other there."""
+    name = sanitize_component(file_name)
+    taken = {p.name.casefold() for p in folder.iterdir()} if folder.is_dir() else set()
+    if name.casefold() not in taken:
+        return folder / name
+    stem, ext = _split_ext(name)
+    n = 2
+    while True:
+        tag = f"_{n}"
+        stem_cut = _cut(stem, DEFAULT_MAX_LEN - len(tag) - len(ext), MAX_COMPONENT_BYTES - len(tag) - _utf8_len(ext))
+        candidate = sanitize_component(f"{stem_cut}{tag}{ext}")
+        if candidate.casefold() not in taken:
+            return folder / candidate
+        n += 1
+
+
+def safe_join(root: Path, *parts: str) -> Path:
+    """`root / part / ...` with every part sanitised to one component; ValueError if the result is not inside
+    root (a symlink inside root pointing elsewhere counts as outside)."""
+    path = root.joinpath(*(sanitize_component(part) for part in parts))
+    resolved_root = root.resolve()
+    resolved = path.resolve()
+    if resolved == resolved_root or not resolved.is_relative_to(resolved_root):
+        raise ValueError(f"path {path} is not inside the output folder {root}")
+    return path
