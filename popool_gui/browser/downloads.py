@@ -1,0 +1,316 @@
+"""The per-worker staging folder: knowing when a browser download is complete, and moving it out verified.
+
+A download counts only when its final file is on disk: no temp file left, size stable over two polls, and,
+when the browser reported a Content-Length, exactly that size. Chromium browsers also report download
+progress as DevTools events in the performance log; when those are available a failed download (for example
+a truncated response: Chromium retries, then cancels) is recognised at once instead of at the deadline.
+With the `direct_download` setting, plain attachment links are fetched over HTTP with the session's cookies
+(`fetch_direct`), verified against Content-Length; the browser click stays the fallback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import shutil
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+TEMP_SUFFIXES: tuple[str, ...] = (".crdownload", ".part", ".tmp", ".partial", ".download")
+
+# DevTools states of Page/Browser.downloadProgress.
+STATE_IN_PROGRESS = "inProgress"
+STATE_COMPLETED = "completed"
+STATE_CANCELED = "canceled"
+
+
+class IncompleteDownloadError(ValueError):
+    """A file that must not be counted as downloaded (empty, temporary, or not the announced size)."""
+
+
+def is_temp_name(name: str) -> bool:
+    lowered = name.lower()
+    return lowered.endswith(TEMP_SUFFIXES) or lowered.startswith(".com.google.chrome.")
+
+
+def staged_names(staging: Path) -> set[str]:
+    with contextlib.suppress(FileNotFoundError):
+        return {entry.name for entry in os.scandir(staging)}
+    return set()
+
+
+@dataclass(slots=True)
+class DownloadProgress:
+    """What the browser said about one download."""
+
+    guid: str
+    url: str = ""
+    suggested_name: str = ""
+    state: str = STATE_IN_PROGRESS
+    received_bytes: int = 0
+    total_bytes: int = 0  # the Content-Length; 0 when the server did not send one
+
+
+class DownloadEvents:
+    """Download state rebuilt from Chromium performance-log entries (`driver.get_log("performance")`)."""
+
+    def __init__(self) -> None:
+        self.downloads: dict[str, DownloadProgress] = {}
+
+    def feed(self, entries: Iterable[dict[str, Any]]) -> None:
+        for entry in entries:
+            try:
+                message = json.loads(entry["message"])["message"]
+                method, params = message["method"], message["params"]
+            except (KeyError, TypeError, ValueError):
+                continue
+            kind = method.split(".", 1)[-1]
+            if kind not in ("downloadWillBegin", "downloadProgress") or "guid" not in params:
+                continue
+            progress = self.downloads.setdefault(params["guid"], DownloadProgress(guid=params["guid"]))
+            if kind == "downloadWillBegin":
+                progress.url = params.get("url", progress.url)
+                progress.suggested_name = params.get("suggestedFilename", progress.suggested_name)
+            else:
+                progress.state = params.get("state", progress.state)
+                progress.received_bytes = int(params.get("receivedBytes", progress.received_bytes) or 0)
+                progress.total_bytes = int(params.get("totalBytes", progress.total_bytes) or 0)
+
+    def started_since(self, known: set[str]) -> list[DownloadProgress]:
+        return [p for guid, p in self.downloads.items() if guid not in known]
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadOutcome:
+    path: Path | None
+    error: str = ""  # why there is no file
+    expected_bytes: int = 0  # the size the browser announced; 0 when unknown
+    guid: str = ""  # the browser's id of the download, when events were available
+    in_progress: bool = False  # the browser was still downloading at the deadline
+
+
+def wait_for_new_file(
+    staging: Path,
+    before: set[str],
+    deadline: float,
+    poll_s: float = 0.1,
+    *,
+    stop: Callable[[], bool] | None = None,
+) -> Path | None:
+    """The first new final file in `staging`, once no temp file remains and its size held over two polls.
+
+    `deadline` is a `time.monotonic()` value; `stop` is asked each poll and ends the wait early (None).
+    """
+    outcome = _wait(staging, before, deadline, poll_s, events=None, fetch=None, known=set(), stop=stop)
+    return outcome.path
+
+
+def wait_for_download(
+    staging: Path,
+    before: set[str],
+    deadline: float,
+    *,
+    poll_s: float = 0.1,
+    events: DownloadEvents | None = None,
+    fetch: Callable[[], list[dict[str, Any]]] | None = None,
+    known: set[str] | None = None,
+    start_deadline: float | None = None,
+) -> DownloadOutcome:
+    """Wait for the download a click just started; `events`/`fetch` add the browser's own progress reports.
+
+    `known` holds the download ids seen before the click, so an older download finishing late is not taken
+    for this one. With events, a click that starts no download by `start_deadline` ends the wait early.
+    """
+    return _wait(
+        staging,
+        before,
+        deadline,
+        poll_s,
+        events=events,
+        fetch=fetch,
+        known=known or set(),
+        stop=None,
+        start_deadline=start_deadline,
+    )
+
+
+def _wait(
+    staging: Path,
+    before: set[str],
+    deadline: float,
+    poll_s: float,
+    *,
+    events: DownloadEvents | None,
+    fetch: Callable[[], list[dict[str, Any]]] | None,
+    known: set[str],
+    stop: Callable[[], bool] | None,
+    start_deadline: float | None = None,
+) -> DownloadOutcome:
+    last_sizes: dict[str, int] = {}
+    while True:
+        mine: DownloadProgress | None = None
+        if events is not None and fetch is not None:
+            events.feed(fetch())
+            started = events.started_since(known)
+            mine = started[0] if started else None
+            if mine is not None and mine.state == STATE_CANCELED:
+                return DownloadOutcome(
+                    None,
+                    error="download failed in the browser (network error or truncated response)",
+                    expected_bytes=mine.total_bytes,
+                    guid=mine.guid,
+                )
+        found = _settled_file(staging, before, last_sizes)
+        browser_done = mine is None or mine.state == STATE_COMPLETED
+        if found is not None and browser_done:
+            if mine is None:
+                return DownloadOutcome(found)
+            return DownloadOutcome(found, expected_bytes=mine.total_bytes, guid=mine.guid)
+        if stop is not None and stop():
+            return DownloadOutcome(None, error="stopped")
+        now = time.monotonic()
+        watching = events is not None and fetch is not None
+        idle = mine is None and not (staged_names(staging) - before)
+        if watching and idle and start_deadline is not None and now >= start_deadline:
+            return DownloadOutcome(None, error="the click started no download")
+        if now >= deadline:
+            if mine is None and watching:
+                return DownloadOutcome(None, error="the click started no download")
+            return DownloadOutcome(
+                None,
+                error="download did not finish in time",
+                expected_bytes=mine.total_bytes if mine else 0,
+                guid=mine.guid if mine else "",
+                in_progress=mine is not None,
+            )
+        time.sleep(poll_s)
+
+
+def _settled_file(staging: Path, before: set[str], last_sizes: dict[str, int]) -> Path | None:
+    """A new final file whose size equals the previous poll's, provided no temp file is left; updates last_sizes."""
+    names = staged_names(staging)
+    if any(is_temp_name(n) for n in names):
+        last_sizes.clear()
+        return None
+    sizes: dict[str, int] = {}
+    for name in sorted(names - before):
+        with contextlib.suppress(OSError):
+            sizes[name] = (staging / name).stat().st_size
+    settled = next((n for n, size in sizes.items() if last_sizes.get(n) == size), None)
+    last_sizes.clear()
+    last_sizes.update(sizes)
+    return staging / settled if settled is not None else None
+
+
+def clear_staging(staging: Path) -> list[str]:
+    """Empty the staging folder (leftovers of failed downloads); returns the names removed."""
+    removed: list[str] = []
+    for name in sorted(staged_names(staging)):
+        path = staging / name
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(name)
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+def move_verified(src: Path, dest: Path, expected_bytes: int = 0) -> int:
+    """Move a finished download to `dest` (any file system) and return its size once verified on disk.
+
+    Raises IncompleteDownloadError for an empty or temporary file, or one whose size differs from the
+    `expected_bytes` the browser announced (when known); the file is then left where it was.
+    """
+    if is_temp_name(src.name):
+        raise IncompleteDownloadError(f"{src.name}: still a temporary download file")
+    size = src.stat().st_size
+    if size == 0:
+        raise IncompleteDownloadError(f"{src.name}: empty file")
+    if expected_bytes and size != expected_bytes:
+        raise IncompleteDownloadError(f"{src.name}: {size} bytes of {expected_bytes}")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(src, dest)
+    moved = dest.stat().st_size
+    if moved != size:
+        raise IncompleteDownloadError(f"{dest.name}: {moved} bytes after the move, expected {size}")
+    return moved
+
+
+@dataclass(frozen=True, slots=True)
+class DirectOutcome:
+    path: Path | None  # the fetched file in the staging folder
+    error: str = ""
+    file_name: str = ""  # from Content-Disposition, when the server sent one
+
+
+def same_origin(url: str, other: str) -> bool:
+    a, b = urlsplit(url), urlsplit(other)
+    return (a.scheme, a.netloc) == (b.scheme, b.netloc) and a.scheme in ("http", "https")
+
+
+def fetch_direct(
+    url: str, *, cookies: dict[str, str], headers: dict[str, str], staging: Path, timeout_s: float
+) -> DirectOutcome:
+    """Fetch one attachment over HTTP with the browser's cookies; verified against Content-Length.
+
+    Runs on a helper thread: it uses no WebDriver. A web page instead of a file (a login wall, an error page)
+    counts as a failure, so the caller falls back to clicking in the browser.
+    """
+    request_headers = dict(headers)
+    if cookies:
+        request_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    request = urllib.request.Request(url, headers=request_headers)
+    host = urlsplit(url).hostname or ""
+    # Loopback never goes through a proxy from the environment.
+    handlers = [urllib.request.ProxyHandler({})] if host in ("127.0.0.1", "localhost", "::1") else []
+    opener = urllib.request.build_opener(*handlers)
+    tmp = staging / f"direct-{uuid.uuid4().hex}.part"
+    try:
+        with opener.open(request, timeout=timeout_s) as response:
+            disposition = response.headers.get("Content-Disposition", "")
+            content_type = response.headers.get_content_type()
+            if content_type == "text/html" and "attachment" not in disposition.lower():
+                return DirectOutcome(None, error="the server answered with a web page, not a file")
+            length = response.headers.get("Content-Length")
+            with tmp.open("wb") as out:
+                shutil.copyfileobj(response, out, 1 << 20)
+        size = tmp.stat().st_size
+        if length is not None and length.isdigit() and size != int(length):
+            tmp.unlink()
+            return DirectOutcome(None, error=f"truncated: {size} bytes of {length}")
+        if size == 0:
+            tmp.unlink()
+            return DirectOutcome(None, error="empty response")
+        name = _disposition_name(disposition)
+        final = tmp.with_name(f"direct-{uuid.uuid4().hex}{Path(name).suffix if name else ''}")
+        os.replace(tmp, final)
+        return DirectOutcome(final, file_name=name)
+    except urllib.error.HTTPError as exc:
+        return DirectOutcome(None, error=f"HTTP {exc.code}")
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, http.client.IncompleteRead):
+            return DirectOutcome(None, error=f"truncated: {len(exc.partial)} bytes, then the connection closed")
+        return DirectOutcome(None, error=f"{type(exc).__name__}: {exc}")
+
+
+def _disposition_name(header: str) -> str:
+    if not header:
+        return ""
+    message = Message()
+    message["Content-Disposition"] = header
+    return message.get_filename() or ""

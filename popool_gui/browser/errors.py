@@ -1,0 +1,57 @@
+"""Errors of the browser layer that callers act on; everything else becomes a PoResult."""
+
+from __future__ import annotations
+
+import http.client
+
+import urllib3.exceptions
+from selenium.common.exceptions import InvalidSessionIdException, WebDriverException
+
+
+class BrowserError(RuntimeError):
+    """Base of the browser layer's errors."""
+
+
+class BrowserStartError(BrowserError):
+    """The browser or its driver could not start; the message says what to install or which setting to fill."""
+
+
+class BrowserDeadError(BrowserError):
+    """The browser or driver is gone: the worker restarts the browser and requeues the PO."""
+
+
+class ProfileCloneError(BrowserError):
+    """A browser profile could not be cloned completely; the message names the file that failed."""
+
+
+# Messages of WebDriverException that mean the browser or driver is gone, not that one page misbehaved.
+_DEAD_MARKERS: tuple[str, ...] = (
+    "invalid session id",
+    "session deleted",
+    "disconnected",
+    "not connected to devtools",
+    "chrome not reachable",
+    "browser has closed",
+    "no such session",
+    "tried to run command without establishing a connection",
+    "failed to establish a new connection",
+    "connection refused",
+)
+
+
+def is_dead_browser_error(exc: BaseException) -> bool:
+    """True when `exc` says the browser or its driver is gone (the worker must restart the browser)."""
+    if isinstance(exc, InvalidSessionIdException):
+        return True
+    if isinstance(exc, ConnectionError | urllib3.exceptions.HTTPError | http.client.HTTPException):
+        return True
+    if isinstance(exc, WebDriverException):
+        text = (exc.msg or str(exc)).lower()
+        return any(marker in text for marker in _DEAD_MARKERS)
+    return False
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message: Selenium messages carry long stack traces after it."""
+    text = (getattr(exc, "msg", None) or str(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

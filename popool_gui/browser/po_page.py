@@ -1,0 +1,619 @@
+"""One PO in one tab: open it, read what the page says, download every attachment, verify, file it.
+
+Every wait is a condition polled against a deadline (page: `page_timeout_s`, each file: `download_timeout_s`);
+nothing sleeps for a fixed time. Each poll of the page is a single script round trip that reports every
+marker of the portal profile at once, so the first condition to hold decides.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import structlog
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    ElementNotInteractableException,
+    NoSuchWindowException,
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+
+from popool_gui.batch import layout
+from popool_gui.batch.model import PoRecord, PoResult, PoStatus, TabState
+from popool_gui.browser.downloads import (
+    DirectOutcome,
+    DownloadEvents,
+    IncompleteDownloadError,
+    clear_staging,
+    fetch_direct,
+    move_verified,
+    same_origin,
+    staged_names,
+    wait_for_download,
+)
+from popool_gui.browser.errors import first_line, is_dead_browser_error
+from popool_gui.browser.portal import PortalProfile, RequisitionWhen
+from popool_gui.settings import Settings
+
+log = structlog.get_logger()
+
+POLL_S = 0.1
+DIRECT_PARALLEL = 4  # concurrent HTTP fetches per PO with direct_download: polite to the portal
+# Statuses whose files are kept in the PO's final folder.
+_FILED = frozenset({PoStatus.COMPLETED, PoStatus.PARTIAL, PoStatus.NO_ATTACHMENTS})
+# Web fonts only: images are switched off by a content setting instead (see session.download_prefs), because
+# a URL pattern such as *.png would also block attachments that are images.
+BLOCKED_URL_PATTERNS: tuple[str, ...] = ("*.woff", "*.woff2")
+
+# One round trip per poll: every marker the profile knows, evaluated in the page.
+_PROBE_JS = """
+const [loginSel, errorSel, readySel, attachSel, notFound, denied, serverError] = arguments;
+const present = (sels, needText) => sels.some(s => {
+  let found;
+  try { found = document.querySelectorAll(s); } catch (e) { return false; }
+  return Array.from(found).some(e => !needText || (e.innerText || e.textContent || '').trim() !== '');
+});
+const body = document.body ? (document.body.innerText || document.body.textContent || '') : '';
+const text = ((document.title || '') + '\\n' + body).toLowerCase();
+const has = list => list.some(t => text.includes(t));
+const seen = new Set();
+for (const s of attachSel) {
+  try { document.querySelectorAll(s).forEach(e => seen.add(e)); } catch (e) { /* checked at load */ }
+}
+return {
+  url: location.href, state: document.readyState, login: present(loginSel, false),
+  notFound: has(notFound), denied: has(denied), errorShown: present(errorSel, true),
+  serverError: has(serverError), ready: present(readySel, false), attachments: seen.size,
+};
+"""
+
+# Attachments as the user sees them: elements of the same attachment (a span inside its link, a span beside
+# its link with the same name, two elements with one href) count once; the link is what gets clicked.
+_EXTRACT_JS = """
+const [selectors, attrs, suffix] = arguments;
+const found = [];
+for (const s of selectors) {
+  let list;
+  try { list = document.querySelectorAll(s); } catch (e) { continue; }
+  for (const e of list) if (!found.includes(e)) found.push(e);
+}
+found.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING) ? -1 : 1);
+const linkOf = e => e.matches('a[href]') ? e : (e.closest('a[href]') || e.querySelector('a[href]'));
+const groups = [];
+for (const e of found) {
+  const link = linkOf(e);
+  const href = link ? link.href : '';
+  let g = groups.find(g => g.members.some(m => m.contains(e) || e.contains(m)) || (href && g.href === href));
+  if (!g) { g = {members: [], href: '', link: null}; groups.push(g); }
+  g.members.push(e);
+  if (href && !g.href) { g.href = href; g.link = link; }
+}
+const strip = v => {
+  v = (v || '').trim();
+  if (suffix && v.toLowerCase().endsWith(suffix.toLowerCase())) v = v.slice(0, v.length - suffix.length).trim();
+  return v;
+};
+const value = (e, attr) => {
+  if (attr === 'text') return e.innerText || e.textContent || '';
+  if (attr === 'href') {
+    const l = linkOf(e);
+    if (!l) return '';
+    try {
+      const parts = new URL(l.href).pathname.split('/').filter(Boolean);
+      return decodeURIComponent(parts[parts.length - 1] || '');
+    } catch (x) { return ''; }
+  }
+  return e.getAttribute(attr) || '';
+};
+for (const g of groups) {
+  g.name = '';
+  for (const a of attrs) {
+    for (const m of g.members) { g.name = strip(value(m, a)); if (g.name) break; }
+    if (g.name) break;
+  }
+}
+const kept = groups.filter(g => g.href || !groups.some(o => o.href && o.name === g.name
+  && o.link.parentElement === g.members[0].parentElement));
+return kept.map(g => ({name: g.name, href: g.href, target: g.link || g.members[0]}));
+"""
+
+_SUPPLIER_JS = """
+for (const s of arguments[0]) {
+  let e;
+  try { e = document.querySelector(s); } catch (x) { continue; }
+  if (!e) continue;
+  const v = (e.innerText || e.textContent || '').trim() || e.getAttribute('data-supplier-name')
+    || e.getAttribute('title') || '';
+  if (v.trim()) return v.trim();
+}
+return '';
+"""
+
+_LINK_JS = """
+for (const s of arguments[0]) {
+  let list;
+  try { list = document.querySelectorAll(s); } catch (x) { continue; }
+  for (const e of list) { const a = e.matches('a[href]') ? e : e.closest('a[href]'); if (a) return a.href; }
+}
+return '';
+"""
+
+
+class Verdict(StrEnum):
+    READY = "ready"
+    LOGIN = "login"
+    NOT_FOUND = "not_found"
+    DENIED = "denied"
+    SERVER_ERROR = "server_error"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class PageProbe:
+    url: str
+    state: str
+    login: bool
+    not_found: bool
+    denied: bool
+    error_shown: bool
+    server_error: bool
+    ready: bool
+    attachments: int
+
+
+@dataclass(slots=True)
+class PoJob:
+    """What one PO needs from its session."""
+
+    driver: WebDriver
+    portal: PortalProfile
+    settings: Settings
+    staging_dir: Path
+    home_handle: str
+    events: DownloadEvents | None
+    on_tab: Callable[[TabState, str], None]
+    worker: int
+
+
+@dataclass(slots=True)
+class Attachment:
+    name: str
+    href: str
+    target: WebElement
+    index: int  # position in the page's list, to find it again if the page re-rendered it
+
+
+@dataclass(slots=True)
+class _Tally:
+    work: Path | None = None  # the PO's work folder once known
+    found: int = 0
+    saved: list[Path] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def is_login_url(url: str, portal: PortalProfile) -> bool:
+    """A login marker in the URL; the portal's own host part is ignored so a host name cannot trigger it."""
+    rest = url[len(portal.base_url) :] if portal.base_url and url.startswith(portal.base_url) else url
+    rest = rest.lower()
+    return any(marker.lower() in rest for marker in portal.detect.login_url_contains)
+
+
+def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
+    d = portal.detect
+    raw: dict[str, Any] = driver.execute_script(
+        _PROBE_JS,
+        list(d.login_selectors),
+        list(d.error_selectors),
+        list(d.ready_selectors),
+        list(portal.attachments.selectors),
+        [t.lower() for t in d.not_found_text],
+        [t.lower() for t in d.access_denied_text],
+        [t.lower() for t in d.server_error_text],
+    )
+    return PageProbe(
+        url=raw["url"],
+        state=raw["state"],
+        login=bool(raw["login"]) or is_login_url(raw["url"], portal),
+        not_found=bool(raw["notFound"]),
+        denied=bool(raw["denied"]),
+        error_shown=bool(raw["errorShown"]),
+        server_error=bool(raw["serverError"]),
+        ready=bool(raw["ready"]),
+        attachments=int(raw["attachments"]),
+    )
+
+
+def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float) -> Verdict:
+    """The first page condition to hold: a login wall, an error text, or a settled attachment list.
+
+    The list is settled when its size held for `settle_ms`, or held over two polls with a ready selector
+    present. A page with no attachment counts as ready once a ready selector (or, without ready selectors,
+    `readyState == complete`) held for `settle_ms`, because the portal may render the list by script after
+    the document loaded.
+    """
+    settle_s = portal.attachments.settle_ms / 1000
+    count, count_since = -1, 0.0
+    ready_since: float | None = None
+    while True:
+        probe = probe_page(driver, portal)
+        now = time.monotonic()
+        if probe.login:
+            return Verdict.LOGIN
+        if probe.not_found:
+            return Verdict.NOT_FOUND
+        if probe.denied or probe.error_shown:
+            return Verdict.DENIED
+        if probe.attachments:
+            ready_since = None
+            if probe.attachments != count:
+                count, count_since = probe.attachments, now
+            elif probe.ready or now - count_since >= settle_s:
+                # The portal's own "rendered" marker ends the wait early; without it the list must stop growing.
+                return Verdict.READY
+        else:
+            count = 0
+            loaded = probe.ready if portal.detect.ready_selectors else probe.state == "complete"
+            if probe.server_error and probe.state == "complete" and not probe.ready:
+                return Verdict.SERVER_ERROR
+            if loaded:
+                ready_since = now if ready_since is None else ready_since
+                if now - ready_since >= settle_s:
+                    return Verdict.READY
+            else:
+                ready_since = None
+        if now >= deadline:
+            return Verdict.TIMEOUT
+        time.sleep(POLL_S)
+
+
+def wait_for_login_state(driver: WebDriver, portal: PortalProfile, timeout_s: float) -> bool:
+    """After opening the home page: True when it ends on a login wall (the redirect chain has come to rest)."""
+    deadline = time.monotonic() + timeout_s
+    settle_s = portal.attachments.settle_ms / 1000
+    last_url, since = "", time.monotonic()
+    while True:
+        probe = probe_page(driver, portal)
+        now = time.monotonic()
+        if probe.url != last_url or probe.state != "complete":
+            last_url, since = probe.url, now
+        elif now - since >= settle_s or now >= deadline:
+            return probe.login
+        if now >= deadline:
+            return probe.login
+        time.sleep(POLL_S)
+
+
+def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> PoResult:
+    """Process one PO in a new tab and leave the browser with only the home tab and an empty staging folder.
+
+    WebDriver errors that mean a dead browser propagate (the session turns them into BrowserDeadError);
+    every other problem becomes the result.
+    """
+    logger = log.bind(worker=job.worker, po=record.key, attempt=attempt)
+    supplier_fallback = record.input_supplier or record.row.get(job.portal.supplier.input_column, "").strip()
+    url = job.portal.po_url_for(record.po_id)
+    result = PoResult(
+        key=record.key,
+        status=PoStatus.FAILED,
+        supplier=supplier_fallback,
+        url=url,
+        worker=job.worker,
+        attempts=attempt,
+        started_at=time.time(),
+    )
+    tally = _Tally()
+    try:
+        _run(job, record, output_dir, result, tally, logger)
+    except TimeoutException:
+        _fail(result, f"page did not load in {job.settings.page_timeout_s:g} s")
+    except WebDriverException as exc:
+        if is_dead_browser_error(exc):
+            raise
+        _fail(result, f"browser error: {first_line(exc)}")
+    finally:
+        _close_po_tabs(job)
+        clear_staging(job.staging_dir)
+        result.finished_at = time.time()
+        if result.status not in _FILED and tally.work is not None:
+            # Nothing is reported for this attempt, so nothing of it stays on disk; a retry starts clean.
+            shutil.rmtree(tally.work, ignore_errors=True)
+    logger.info(
+        "po_page_done",
+        status=str(result.status),
+        found=result.attachments_found,
+        downloaded=result.attachments_downloaded,
+        seconds=round((result.finished_at or 0) - (result.started_at or 0), 2),
+        error=result.error,
+    )
+    return result
+
+
+def _fail(result: PoResult, error: str) -> None:
+    result.status = PoStatus.FAILED
+    result.transient = True
+    result.error = error
+
+
+def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally: _Tally, logger: Any) -> None:
+    driver, portal = job.driver, job.portal
+    clear_staging(job.staging_dir)
+    _drain_events(job)
+    job.on_tab(TabState.OPENING, "")
+    driver.switch_to.new_window("tab")
+    po_handle = driver.current_window_handle
+    if job.settings.block_resources and job.events is not None:
+        _block_fonts(driver)
+    job.on_tab(TabState.LOADING, "")
+    deadline = time.monotonic() + job.settings.page_timeout_s
+    driver.get(result.url)
+    verdict = wait_for_page(driver, portal, deadline)
+    if verdict is not Verdict.READY:
+        _page_problem(result, verdict, driver.current_url, job.settings.page_timeout_s)
+        return
+
+    supplier = str(driver.execute_script(_SUPPLIER_JS, list(portal.supplier.selectors)) or "").strip()
+    if supplier:
+        result.supplier = supplier
+    work = tally.work = layout.work_folder(output_dir, record, result.supplier)
+    if work.exists():
+        shutil.rmtree(work)  # leftovers of an earlier attempt would turn into duplicates
+    attachments = _extract(driver, portal)
+    _download_all(job, record, attachments, work, po_handle, tally, "", logger)
+
+    names = [a.name for a in attachments]
+    if _wants_requisition(portal, names):
+        link = str(driver.execute_script(_LINK_JS, list(portal.requisition.link_selectors)) or "")
+        if link:
+            logger.info("requisition_fallback", url=link)
+            job.on_tab(TabState.LOADING, "requisition")
+            driver.get(link)
+            req_verdict = wait_for_page(driver, portal, time.monotonic() + job.settings.page_timeout_s)
+            if req_verdict is Verdict.READY:
+                _download_all(job, record, _extract(driver, portal), work, po_handle, tally, "requisition ", logger)
+            elif req_verdict is Verdict.LOGIN:
+                _page_problem(result, req_verdict, driver.current_url, job.settings.page_timeout_s)
+                return
+            else:
+                tally.missing.append(f"requisition page: {req_verdict.value}")
+
+    result.attachments_found = tally.found
+    result.attachments_downloaded = len(tally.saved)
+    result.attachment_names = [p.name for p in tally.saved]
+    if tally.found == 0:
+        result.status = PoStatus.NO_ATTACHMENTS
+        result.error = "; ".join(tally.missing)
+    elif not tally.missing:
+        result.status = PoStatus.COMPLETED
+    else:
+        result.status = PoStatus.PARTIAL
+        result.error = "missing: " + "; ".join(tally.missing)
+    if tally.saved:
+        final = layout.final_folder(output_dir, record, result.supplier, result.status)
+        result.folder = str(layout.finalize(work, final))
+    elif work.exists():
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _page_problem(result: PoResult, verdict: Verdict, url: str, timeout_s: float) -> None:
+    if verdict is Verdict.LOGIN:
+        result.status = PoStatus.AUTH_REQUIRED
+        result.error = f"sign-in required (the portal showed its login page: {url.split('?')[0]})"
+    elif verdict is Verdict.NOT_FOUND:
+        result.status = PoStatus.PO_NOT_FOUND
+        result.error = "the portal says this PO does not exist"
+    elif verdict is Verdict.DENIED:
+        result.status = PoStatus.ACCESS_DENIED
+        result.error = "the portal denies access to this PO"
+    elif verdict is Verdict.SERVER_ERROR:
+        _fail(result, "the portal answered with a server error")
+    else:
+        _fail(result, f"page did not load in {timeout_s:g} s")
+
+
+def _wants_requisition(portal: PortalProfile, names: list[str]) -> bool:
+    rules = portal.requisition
+    if not rules.enabled:
+        return False
+    if rules.when is RequisitionWhen.NO_PDF:
+        return not any(n.lower().endswith(".pdf") for n in names)
+    return not names
+
+
+def _extract(driver: WebDriver, portal: PortalProfile) -> list[Attachment]:
+    rules = portal.attachments
+    raw = driver.execute_script(
+        _EXTRACT_JS, list(rules.selectors), list(rules.name_attributes), rules.name_strip_suffix
+    )
+    return [
+        Attachment(name=item["name"], href=item["href"], target=item["target"], index=i) for i, item in enumerate(raw)
+    ]
+
+
+def _download_all(
+    job: PoJob,
+    record: PoRecord,
+    attachments: list[Attachment],
+    work: Path,
+    po_handle: str,
+    tally: _Tally,
+    label: str,
+    logger: Any,
+) -> None:
+    """One click, one verified file, then the next: each file is attributed to its attachment without guessing.
+
+    With direct_download, plain same-origin links are first fetched over HTTP in parallel; a click is the
+    fallback for each one that fails.
+    """
+    tally.found += len(attachments)
+    direct = _fetch_direct_all(job, attachments) if job.settings.direct_download else {}
+    for number, attachment in enumerate(attachments, start=1):
+        job.on_tab(TabState.DOWNLOADING, f"{label}{number} of {len(attachments)}")
+        display = attachment.name or attachment.href or f"attachment {number}"
+        saved: Path | None = None
+        fetched = direct.get(attachment.index)
+        if fetched is not None and fetched.path is not None:
+            saved, error = _file_away(record, attachment, fetched.path, fetched.file_name, work, 0)
+        if saved is None:
+            if fetched is not None:
+                logger.info("direct_download_fallback", name=display, error=fetched.error)
+            saved, error = _download_one(job, record, attachment, work, po_handle)
+        if saved is None:
+            tally.missing.append(f"{display} ({error})")
+            logger.warning("attachment_missing", name=display, error=error)
+        else:
+            tally.saved.append(saved)
+            logger.debug("attachment_saved", name=saved.name, bytes=saved.stat().st_size)
+
+
+def _fetch_direct_all(job: PoJob, attachments: list[Attachment]) -> dict[int, DirectOutcome]:
+    driver = job.driver
+    page = driver.current_url
+    eligible = [a for a in attachments if a.href and same_origin(a.href, page)]
+    if not eligible:
+        return {}
+    # Cookies and headers are read here, on the driver's thread; the fetch threads never touch the driver.
+    cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+    headers = {"User-Agent": str(driver.execute_script("return navigator.userAgent")), "Referer": page}
+    with ThreadPoolExecutor(max_workers=DIRECT_PARALLEL, thread_name_prefix="direct") as pool:
+        futures = {
+            a.index: pool.submit(
+                fetch_direct,
+                a.href,
+                cookies=cookies,
+                headers=headers,
+                staging=job.staging_dir,
+                timeout_s=job.settings.download_timeout_s,
+            )
+            for a in eligible
+        }
+        return {index: future.result() for index, future in futures.items()}
+
+
+def _download_one(
+    job: PoJob, record: PoRecord, attachment: Attachment, work: Path, po_handle: str
+) -> tuple[Path | None, str]:
+    driver, staging = job.driver, job.staging_dir
+    _drain_events(job)
+    known = set(job.events.downloads) if job.events is not None else set()
+    before = staged_names(staging)
+    page_url = driver.current_url
+    try:
+        _click(driver, attachment.target)
+    except StaleElementReferenceException:
+        fresh = _extract(driver, job.portal)
+        if attachment.index >= len(fresh):
+            return None, "the attachment disappeared from the page"
+        _click(driver, fresh[attachment.index].target)
+    now = time.monotonic()
+    outcome = wait_for_download(
+        staging,
+        before,
+        now + job.settings.download_timeout_s,
+        poll_s=POLL_S,
+        events=job.events,
+        fetch=(lambda: driver.get_log("performance")) if job.events is not None else None,  # type: ignore[attr-defined]
+        known=known,
+        start_deadline=now + min(job.settings.page_timeout_s, job.settings.download_timeout_s),
+    )
+    _close_extra_tabs(job, po_handle)
+    if outcome.path is None:
+        if outcome.in_progress and outcome.guid:
+            _cancel_download(driver, outcome.guid)
+        if driver.current_url != page_url:
+            # The file opened in the tab instead of downloading: go back so the next attachment is clickable.
+            driver.back()
+        return None, outcome.error
+    return _file_away(record, attachment, outcome.path, outcome.path.name, work, outcome.expected_bytes)
+
+
+def _file_away(
+    record: PoRecord, attachment: Attachment, staged: Path, served_name: str, work: Path, expected_bytes: int
+) -> tuple[Path | None, str]:
+    """Move a finished file from staging into the PO's work folder under its layout name, verified."""
+    name = _file_name(attachment.name, served_name or staged.name)
+    work.mkdir(parents=True, exist_ok=True)
+    dest = layout.unique_path(work, layout.attachment_file_name(record.key, name))
+    try:
+        move_verified(staged, dest, expected_bytes)
+    except (IncompleteDownloadError, OSError) as exc:
+        return None, str(exc)
+    return dest, ""
+
+
+def _file_name(page_name: str, staged_name: str) -> str:
+    """The name the portal shows; the downloaded file's extension is kept when the shown name has none."""
+    if not page_name:
+        return staged_name
+    if not Path(page_name).suffix and Path(staged_name).suffix:
+        return page_name + Path(staged_name).suffix
+    return page_name
+
+
+def _click(driver: WebDriver, element: WebElement) -> None:
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});", element)
+    try:
+        element.click()
+    except (ElementClickInterceptedException, ElementNotInteractableException):
+        # A floating toolbar covers the element, or the element is styled as hidden: a script click still works.
+        driver.execute_script("arguments[0].click();", element)
+
+
+def _drain_events(job: PoJob) -> None:
+    if job.events is not None:
+        job.events.feed(job.driver.get_log("performance"))  # type: ignore[attr-defined]
+
+
+def _cancel_download(driver: WebDriver, guid: str) -> None:
+    # A late download must not land in the staging folder while the next PO is waiting for its own files.
+    with contextlib.suppress(WebDriverException, AttributeError):
+        driver.execute_cdp_cmd("Browser.cancelDownload", {"guid": guid})  # type: ignore[attr-defined]
+
+
+def _block_fonts(driver: WebDriver) -> None:
+    with contextlib.suppress(WebDriverException, AttributeError):
+        driver.execute_cdp_cmd("Network.enable", {})  # type: ignore[attr-defined]
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": list(BLOCKED_URL_PATTERNS)})  # type: ignore[attr-defined]
+
+
+def _close_extra_tabs(job: PoJob, keep: str) -> None:
+    """A click may open a tab (a link with target=_blank): close it and return to the PO tab."""
+    driver = job.driver
+    handles = driver.window_handles
+    if len(handles) <= 2 and driver.current_window_handle == keep:
+        return
+    for handle in handles:
+        if handle not in (keep, job.home_handle):
+            with contextlib.suppress(NoSuchWindowException):
+                driver.switch_to.window(handle)
+                driver.close()
+    driver.switch_to.window(keep)
+
+
+def _close_po_tabs(job: PoJob) -> None:
+    """Close every tab but the home tab and switch to it; a dead browser's errors propagate to the session."""
+    job.on_tab(TabState.CLOSING, "")
+    driver = job.driver
+    try:
+        handles = driver.window_handles
+    except WebDriverException as exc:
+        if is_dead_browser_error(exc):
+            raise
+        return
+    for handle in handles:
+        if handle == job.home_handle:
+            continue
+        with contextlib.suppress(NoSuchWindowException):
+            driver.switch_to.window(handle)
+            driver.close()
+    driver.switch_to.window(job.home_handle)

@@ -1,0 +1,408 @@
+"""Portal profiles: every URL, selector and page marker of a procurement portal, loaded from TOML.
+
+Nothing portal-specific lives in code: a tenant whose pages differ gets its own `.toml` file. A profile is
+checked completely at load time (unknown keys, types, regexes, CSS syntax) so a typo fails the run before
+any browser starts, with the offending key named. Page texts are matched case-insensitively.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import string
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+BUILTIN_DIR = Path(__file__).parent / "portals"
+BUILTIN_PORTALS: tuple[str, ...] = ("coupa", "demo")
+DEFAULT_NAME_ATTRIBUTES: tuple[str, ...] = ("download", "title", "aria-label", "text", "href")
+DEFAULT_SERVER_ERROR_TEXT: tuple[str, ...] = ("Internal Server Error", "502 Bad Gateway", "503 Service")
+MAX_SETTLE_MS = 60_000
+
+
+class PortalError(ValueError):
+    """A portal profile that cannot be used; the message names every offending key."""
+
+    def __init__(self, problems: list[str], source: str = "") -> None:
+        self.problems = problems
+        self.source = source
+        where = f" {source}" if source else ""
+        if len(problems) == 1:
+            super().__init__(f"portal profile{where}: {problems[0]}")
+        else:
+            super().__init__(f"portal profile{where}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+    def __reduce__(self) -> tuple[type[PortalError], tuple[list[str], str]]:
+        # Raised in worker processes too: keep it picklable with its own constructor arguments.
+        return (type(self), (self.problems, self.source))
+
+
+class RequisitionWhen(StrEnum):
+    NO_ATTACHMENTS = "no_attachments"  # follow the requisition link only when the PO has no attachment
+    NO_PDF = "no_pdf"  # ... or when none of the PO's attachments is a PDF
+
+
+@dataclass(frozen=True, slots=True)
+class DetectRules:
+    login_url_contains: tuple[str, ...]
+    not_found_text: tuple[str, ...]
+    access_denied_text: tuple[str, ...]
+    login_selectors: tuple[str, ...] = ()
+    error_selectors: tuple[str, ...] = ()
+    ready_selectors: tuple[str, ...] = ()
+    # An extension of the public format: a 5xx body shown by the browser is a transient failure, not a timeout.
+    server_error_text: tuple[str, ...] = DEFAULT_SERVER_ERROR_TEXT
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRules:
+    selectors: tuple[str, ...]
+    name_attributes: tuple[str, ...] = DEFAULT_NAME_ATTRIBUTES
+    name_strip_suffix: str = ""
+    settle_ms: int = 600
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierRules:
+    selectors: tuple[str, ...] = ()
+    input_column: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RequisitionRules:
+    enabled: bool = False
+    when: RequisitionWhen = RequisitionWhen.NO_ATTACHMENTS
+    link_selectors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PortalProfile:
+    name: str
+    base_url: str
+    po_url: str
+    po_id_regex: str
+    detect: DetectRules
+    attachments: AttachmentRules
+    supplier: SupplierRules = SupplierRules()
+    requisition: RequisitionRules = RequisitionRules()
+    source: str = ""  # the file it came from, for messages
+
+    def require_base_url(self) -> None:
+        if not self.base_url:
+            raise PortalError(
+                [
+                    "no base URL: set 'Portal base URL' (setting base_url, or --base-url) to your portal's address, "
+                    "e.g. https://yourcompany.coupahost.com"
+                ],
+                f"'{self.name}'",
+            )
+
+    def po_url_for(self, po_id: str) -> str:
+        self.require_base_url()
+        return self.po_url.format(base_url=self.base_url, po_id=po_id)
+
+    def parse_po_id(self, value: str) -> str | None:
+        """The portal id inside a PO value as users write it (`PO15262984` -> `15262984`), or None."""
+        match = re.match(self.po_id_regex, value.strip(), re.IGNORECASE)
+        return match.group(1) if match else None
+
+    def with_base_url(self, base_url: str) -> PortalProfile:
+        problems: list[str] = []
+        url = _check_base_url(base_url, problems)
+        if problems:
+            raise PortalError(problems, f"'{self.name}'")
+        return dataclasses.replace(self, base_url=url)
+
+
+def load_portal(name_or_path: str, base_url: str = "") -> PortalProfile:
+    """A built-in profile by name (`coupa`, `demo`) or a `.toml` file; a non-empty `base_url` overrides the file's."""
+    text_name = name_or_path.strip()
+    if text_name.lower() in BUILTIN_PORTALS:
+        path = BUILTIN_DIR / f"{text_name.lower()}.toml"
+    else:
+        path = Path(text_name).expanduser()
+        if not path.is_file():
+            raise PortalError(
+                [f"not found: {text_name!r} is neither a built-in profile ({', '.join(BUILTIN_PORTALS)}) nor a file"]
+            )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PortalError([f"cannot read: {exc}"], str(path)) from exc
+    if base_url:
+        data["base_url"] = base_url
+    return parse_portal(data, str(path))
+
+
+_REQUIRED = object()
+
+# key -> (kind, default). Kinds: "str", "bool", "int", "texts" (list of non-empty strings), "selectors".
+_TOP: dict[str, tuple[str, Any]] = {
+    "name": ("str", _REQUIRED),
+    "base_url": ("str", ""),
+    "po_url": ("str", _REQUIRED),
+    "po_id_regex": ("str", _REQUIRED),
+}
+_TABLES: dict[str, tuple[bool, dict[str, tuple[str, Any]]]] = {
+    "detect": (
+        True,
+        {
+            "login_url_contains": ("texts", _REQUIRED),
+            "login_selectors": ("selectors", ()),
+            "not_found_text": ("texts", _REQUIRED),
+            "access_denied_text": ("texts", _REQUIRED),
+            "error_selectors": ("selectors", ()),
+            "ready_selectors": ("selectors", ()),
+            "server_error_text": ("texts", DEFAULT_SERVER_ERROR_TEXT),
+        },
+    ),
+    "attachments": (
+        True,
+        {
+            "selectors": ("selectors", _REQUIRED),
+            "name_attributes": ("texts", DEFAULT_NAME_ATTRIBUTES),
+            "name_strip_suffix": ("str", ""),
+            "settle_ms": ("int", 600),
+        },
+    ),
+    "supplier": (False, {"selectors": ("selectors", ()), "input_column": ("str", "")}),
+    "requisition": (
+        False,
+        {
+            "enabled": ("bool", False),
+            "when": ("str", RequisitionWhen.NO_ATTACHMENTS.value),
+            "link_selectors": ("selectors", ()),
+        },
+    ),
+}
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_:.-]*$")
+
+
+def parse_portal(data: dict[str, Any], source: str = "") -> PortalProfile:
+    """Validate a decoded TOML document and build the profile; raise PortalError naming every bad key."""
+    problems: list[str] = []
+    top = _read_table(data, "", _TOP, set(_TABLES), problems)
+    tables: dict[str, dict[str, Any]] = {}
+    for table, (required, spec) in _TABLES.items():
+        raw = data.get(table)
+        if raw is None:
+            if required:
+                problems.append(f"[{table}]: missing required table")
+            raw = {}
+        elif not isinstance(raw, dict):
+            problems.append(f"[{table}]: must be a table, not {type(raw).__name__}")
+            raw = {}
+        tables[table] = _read_table(raw, table, spec, set(), problems)
+
+    top["base_url"] = _check_base_url(top.get("base_url", ""), problems)
+    _check_po_url(top.get("po_url"), problems)
+    _check_regex(top.get("po_id_regex"), problems)
+    for attribute in tables["attachments"].get("name_attributes", ()):
+        if attribute != "text" and not _ATTRIBUTE_NAME.match(attribute):
+            problems.append(f"attachments.name_attributes: {attribute!r} is not an attribute name (or 'text')")
+    settle = tables["attachments"].get("settle_ms")
+    if isinstance(settle, int) and not 0 <= settle <= MAX_SETTLE_MS:
+        problems.append(f"attachments.settle_ms: must be 0-{MAX_SETTLE_MS}, not {settle}")
+    requisition = tables["requisition"]
+    when = requisition.get("when")
+    if isinstance(when, str) and when not in {w.value for w in RequisitionWhen}:
+        problems.append(f"requisition.when: must be one of {', '.join(w.value for w in RequisitionWhen)}, not {when!r}")
+    if requisition.get("enabled") and not requisition.get("link_selectors"):
+        problems.append("requisition.link_selectors: required when requisition.enabled is true")
+    if problems:
+        raise PortalError(problems, source)
+
+    return PortalProfile(
+        name=top["name"],
+        base_url=top["base_url"],
+        po_url=top["po_url"],
+        po_id_regex=top["po_id_regex"],
+        detect=DetectRules(**tables["detect"]),
+        attachments=AttachmentRules(**tables["attachments"]),
+        supplier=SupplierRules(**tables["supplier"]),
+        requisition=RequisitionRules(
+            enabled=requisition["enabled"],
+            when=RequisitionWhen(requisition["when"]),
+            link_selectors=requisition["link_selectors"],
+        ),
+        source=source,
+    )
+
+
+def _read_table(
+    raw: dict[str, Any], table: str, spec: dict[str, tuple[str, Any]], subtables: set[str], problems: list[str]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in sorted(set(raw) - set(spec) - subtables):
+        problems.append(f"{_key(table, key)}: unknown key; remove it or check its spelling")
+    for key, (kind, default) in spec.items():
+        name = _key(table, key)
+        if key not in raw:
+            if default is _REQUIRED:
+                problems.append(f"{name}: missing required key")
+            else:
+                out[key] = default
+            continue
+        value = _CHECKS[kind](raw[key], name, problems)
+        if value is not None:
+            out[key] = value
+        elif default is not _REQUIRED:
+            out[key] = default
+    return out
+
+
+def _key(table: str, key: str) -> str:
+    return f"{table}.{key}" if table else key
+
+
+def _check_str(value: Any, name: str, problems: list[str]) -> str | None:
+    if not isinstance(value, str):
+        problems.append(f"{name}: must be a string, not {type(value).__name__}")
+        return None
+    return value
+
+
+def _check_bool(value: Any, name: str, problems: list[str]) -> bool | None:
+    if not isinstance(value, bool):
+        problems.append(f"{name}: must be true or false, not {value!r}")
+        return None
+    return value
+
+
+def _check_int(value: Any, name: str, problems: list[str]) -> int | None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        problems.append(f"{name}: must be an integer, not {value!r}")
+        return None
+    return value
+
+
+def _check_texts(value: Any, name: str, problems: list[str]) -> tuple[str, ...] | None:
+    if not isinstance(value, list):
+        problems.append(f"{name}: must be a list of strings, not {type(value).__name__}")
+        return None
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            problems.append(f"{name}[{i}]: must be a non-empty string, not {item!r}")
+            return None
+    return tuple(value)
+
+
+def _check_selectors(value: Any, name: str, problems: list[str]) -> tuple[str, ...] | None:
+    selectors = _check_texts(value, name, problems)
+    if selectors is None:
+        return None
+    for i, selector in enumerate(selectors):
+        error = css_syntax_error(selector)
+        if error:
+            problems.append(f"{name}[{i}]: invalid CSS selector {selector!r}: {error}")
+    return selectors
+
+
+_CHECKS: dict[str, Callable[[Any, str, list[str]], Any]] = {
+    "str": _check_str,
+    "bool": _check_bool,
+    "int": _check_int,
+    "texts": _check_texts,
+    "selectors": _check_selectors,
+}
+
+
+def _check_base_url(value: Any, problems: list[str]) -> str:
+    if not isinstance(value, str) or not value:
+        return ""
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        problems.append(f"base_url: must be an http:// or https:// address, not {value!r}")
+    return url
+
+
+def _check_po_url(value: Any, problems: list[str]) -> None:
+    if not isinstance(value, str):
+        return
+    try:
+        fields = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
+    except ValueError as exc:
+        problems.append(f"po_url: {exc}")
+        return
+    if "po_id" not in fields:
+        problems.append("po_url: must contain {po_id}")
+    unknown = fields - {"po_id", "base_url"}
+    if unknown:
+        problems.append(f"po_url: unknown placeholder(s) {', '.join(sorted(unknown))}; use {{base_url}} and {{po_id}}")
+    if "base_url" not in fields and not value.startswith(("http://", "https://")):
+        problems.append("po_url: must start with {base_url} or an http(s) address")
+
+
+def _check_regex(value: Any, problems: list[str]) -> None:
+    if not isinstance(value, str):
+        return
+    try:
+        pattern = re.compile(value, re.IGNORECASE)
+    except re.error as exc:
+        problems.append(f"po_id_regex: not a valid regular expression: {exc}")
+        return
+    if pattern.groups < 1:
+        problems.append("po_id_regex: needs a capturing group (group 1 is the portal id)")
+
+
+_CSS_PUNCTUATION = set("-_#.:*[]()=~|^$>+,!%@/ \t\n\\\"'")  # '!', '%', '@', '/' rejected below with a reason
+_COMBINATORS = set(">+~,")
+
+
+def css_syntax_error(selector: str) -> str:
+    """A light syntax check of a CSS selector without a browser: returns what is wrong, or "" when it looks fine.
+
+    It catches what typos produce (unbalanced brackets, quotes or parentheses, stray characters, dangling
+    combinators), not every grammar rule; the browser remains the final judge.
+    """
+    text = selector.strip()
+    if not text:
+        return "empty selector"
+    stack: list[str] = []
+    closing = {"]": "[", ")": "("}
+    quote = ""
+    escaped = False
+    for position, char in enumerate(text, start=1):
+        if escaped:
+            escaped = False
+            continue
+        if char == "\\":
+            escaped = True
+            continue
+        if quote:
+            if char == quote:
+                quote = ""
+            continue
+        if char in "\"'":
+            if not stack or stack[-1] not in "[(":
+                return f"quote {char} outside [...] or (...) at position {position}"
+            quote = char
+        elif char in "[(":
+            stack.append(char)
+        elif char in closing:
+            if not stack or stack[-1] != closing[char]:
+                return f"unbalanced {char!r} at position {position}"
+            stack.pop()
+        elif not (char.isalnum() or char in _CSS_PUNCTUATION or ord(char) > 127):
+            return f"character {char!r} at position {position} is not allowed in a selector"
+        elif char in "!%@/" and not stack:
+            return f"character {char!r} at position {position} is not allowed outside [...] or (...)"
+    if escaped:
+        return "ends with a lone backslash"
+    if quote:
+        return f"unterminated {quote} quote"
+    if stack:
+        return f"unclosed {stack[-1]!r}"
+    if text[0] in _COMBINATORS:
+        return f"starts with a dangling {text[0]!r}"
+    if text[-1] in _COMBINATORS:
+        return f"ends with a dangling {text[-1]!r}"
+    if re.search(r",\s*,", text):
+        return "empty selector between commas"
+    return ""

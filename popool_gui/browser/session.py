@@ -1,0 +1,439 @@
+"""Browser start-up and the long-lived session of one worker: a home tab that keeps the sign-in, one tab per PO.
+
+One session is used by one thread only (WebDriver is not thread-safe); `quit()` is the one exception: it may
+run while nothing else uses the driver, and it bounds `driver.quit()` and then kills this session's own
+process tree, never any other browser on the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+import structlog
+import urllib3.exceptions
+from selenium import webdriver
+from selenium.common.exceptions import (
+    NoSuchDriverException,
+    NoSuchWindowException,
+    WebDriverException,
+)
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from popool_gui.batch.model import PoRecord, PoResult, TabState
+from popool_gui.browser import po_page
+from popool_gui.browser.downloads import DownloadEvents, clear_staging
+from popool_gui.browser.errors import BrowserDeadError, BrowserStartError, first_line, is_dead_browser_error
+from popool_gui.browser.portal import PortalProfile
+from popool_gui.settings import BrowserKind, Settings
+
+log = structlog.get_logger()
+
+DRIVER_NAMES: dict[BrowserKind, str] = {
+    BrowserKind.EDGE: "msedgedriver",
+    BrowserKind.CHROME: "chromedriver",
+    BrowserKind.CHROMIUM: "chromedriver",
+    BrowserKind.FIREFOX: "geckodriver",
+}
+CHROMIUM_KINDS = frozenset({BrowserKind.EDGE, BrowserKind.CHROME, BrowserKind.CHROMIUM})
+DEFAULT_BINARIES: dict[BrowserKind, tuple[str, ...]] = {
+    BrowserKind.CHROMIUM: ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/snap/bin/chromium"),
+}
+CHROMIUM_FLAGS: tuple[str, ...] = (
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,DownloadBubble",
+    "--disable-popup-blocking",
+)
+QUIT_TIMEOUT_S = 10.0
+KILL_WAIT_S = 5.0
+
+
+def find_driver(settings: Settings) -> str | None:
+    """The driver executable: the setting, else PATH; None leaves it to Selenium Manager."""
+    if settings.driver_path:
+        return settings.driver_path
+    return shutil.which(DRIVER_NAMES[settings.browser])
+
+
+def find_binary(settings: Settings) -> str | None:
+    if settings.browser_binary:
+        return settings.browser_binary
+    return next((p for p in DEFAULT_BINARIES.get(settings.browser, ()) if Path(p).is_file()), None)
+
+
+def download_prefs(staging_dir: Path, *, block_images: bool) -> dict[str, Any]:
+    prefs: dict[str, Any] = {
+        "download.default_directory": str(staging_dir),
+        "download.prompt_for_download": False,
+        "download.directory_upgrade": True,
+        "profile.default_content_setting_values.automatic_downloads": 1,
+        "plugins.always_open_pdf_externally": True,
+        # Safe Browsing holds back or blocks downloads it cannot verify (and it needs the network).
+        "safebrowsing.enabled": False,
+        "safebrowsing.disable_download_protection": True,
+        "download_restrictions": 0,
+        "credentials_enable_service": False,
+        "profile.password_manager_enabled": False,
+    }
+    if block_images:
+        prefs["profile.managed_default_content_settings.images"] = 2
+    return prefs
+
+
+def _chromium_options(settings: Settings, staging_dir: Path, user_data_dir: Path | None) -> ArgOptions:
+    options: webdriver.ChromeOptions | webdriver.EdgeOptions
+    if settings.browser is BrowserKind.EDGE:
+        options = webdriver.EdgeOptions()
+        logging_key = "ms:loggingPrefs"
+    else:
+        options = webdriver.ChromeOptions()
+        logging_key = "goog:loggingPrefs"
+    binary = find_binary(settings)
+    if binary:
+        options.binary_location = binary
+    if settings.headless:
+        options.add_argument("--headless=new")
+        options.add_argument("--disable-gpu")
+    if sys.platform.startswith("linux"):
+        if os.geteuid() == 0:
+            options.add_argument("--no-sandbox")  # Chromium refuses to start as root with its sandbox
+        # A fixed cookie key instead of the desktop keyring, which a worker cannot reach; clones made by
+        # popool on Linux stay readable this way.
+        options.add_argument("--password-store=basic")
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    if user_data_dir is not None:
+        options.add_argument(f"--user-data-dir={user_data_dir}")
+    options.add_experimental_option("prefs", download_prefs(staging_dir, block_images=settings.block_resources))
+    # Download progress arrives as DevTools events in the performance log: failed downloads are seen at once.
+    options.set_capability(logging_key, {"performance": "ALL"})
+    options.add_experimental_option("perfLoggingPrefs", {"enableNetwork": False, "enablePage": True})
+    options.page_load_strategy = "eager"  # popool waits for its own page conditions
+    return options
+
+
+def _firefox_options(settings: Settings, staging_dir: Path) -> webdriver.FirefoxOptions:
+    options = webdriver.FirefoxOptions()
+    binary = find_binary(settings)
+    if binary:
+        options.binary_location = binary
+    if settings.headless:
+        options.add_argument("-headless")
+    for key, value in {
+        "browser.download.folderList": 2,
+        "browser.download.dir": str(staging_dir),
+        "browser.download.useDownloadDir": True,
+        "browser.download.always_ask_before_handling_new_types": False,
+        "browser.download.alwaysOpenPanel": False,
+        "browser.helperApps.neverAsk.saveToDisk": "application/octet-stream,application/pdf,text/plain",
+        "pdfjs.disabled": True,
+    }.items():
+        options.set_preference(key, value)
+    if settings.block_resources:
+        options.set_preference("permissions.default.image", 2)
+    options.page_load_strategy = "eager"
+    return options
+
+
+def build_driver(settings: Settings, *, staging_dir: Path, user_data_dir: Path | None) -> WebDriver:
+    """Start the browser of `settings` with downloads going to `staging_dir`; raise BrowserStartError."""
+    kind = settings.browser
+    options: ArgOptions
+    if kind in CHROMIUM_KINDS:
+        options = _chromium_options(settings, staging_dir, user_data_dir)
+    else:
+        options = _firefox_options(settings, staging_dir)
+        if user_data_dir is not None:
+            options.add_argument("-profile")
+            options.add_argument(str(user_data_dir))
+    if settings.grid_url:
+        options.enable_downloads = True
+        try:
+            return webdriver.Remote(command_executor=settings.grid_url, options=options)
+        except WebDriverException as exc:
+            raise BrowserStartError(
+                f"cannot start a {kind.value} session on the Selenium Grid at {settings.grid_url}: {first_line(exc)}"
+            ) from exc
+    driver_path = find_driver(settings)
+    try:
+        if kind is BrowserKind.EDGE:
+            return webdriver.Edge(options=options, service=webdriver.EdgeService(executable_path=driver_path))
+        if kind is BrowserKind.FIREFOX:
+            return webdriver.Firefox(options=options, service=webdriver.FirefoxService(executable_path=driver_path))
+        return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
+    except NoSuchDriverException as exc:
+        raise BrowserStartError(
+            f"{DRIVER_NAMES[kind]} not found and it could not be downloaded: install {DRIVER_NAMES[kind]} matching "
+            f"your {kind.value} version and put its path in the 'Driver path' setting (driver_path)"
+        ) from exc
+    except (WebDriverException, OSError) as exc:
+        raise BrowserStartError(_start_hint(settings, driver_path, exc)) from exc
+
+
+def _start_hint(settings: Settings, driver_path: str | None, exc: BaseException) -> str:
+    text = first_line(exc)
+    lowered = text.lower()
+    driver = driver_path or DRIVER_NAMES[settings.browser]
+    if "user data directory is already in use" in lowered:
+        return (
+            f"the browser profile is in use by another browser: close {settings.browser.value} or use a clone ({text})"
+        )
+    binary_missing = "cannot find" in lowered and "binary" in lowered
+    if binary_missing or ("no such file" in lowered and not settings.browser_binary):
+        return (
+            f"{settings.browser.value} was not found: install it or put its path in the 'Browser binary' setting "
+            f"(browser_binary) ({text})"
+        )
+    if "only supports" in lowered and "version" in lowered:
+        return f"{driver} does not match the installed {settings.browser.value}: install the matching driver ({text})"
+    return f"cannot start {settings.browser.value} with {driver}: {text}"
+
+
+class BrowserSession:
+    """One browser for the whole life of a worker: start, process POs one at a time, quit."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        portal: PortalProfile,
+        *,
+        worker: int,
+        staging_dir: Path,
+        user_data_dir: Path | None = None,
+        on_tab: Callable[[TabState, str, int], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.portal = portal
+        self.worker = worker
+        self.staging_dir = staging_dir
+        self.user_data_dir = user_data_dir
+        self.on_tab = on_tab
+        self.driver: WebDriver | None = None
+        self.home_handle: str | None = None
+        self.events: DownloadEvents | None = None  # None when the browser gives no download events
+        self._owned_profile: Path | None = None
+        self._driver_pid: int | None = None
+        self._browser_pid: int | None = None
+        self._log = log.bind(worker=worker)
+
+    # -- life cycle -----------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the browser and open the home tab at the portal's base URL (the SSO chain runs there)."""
+        self.portal.require_base_url()
+        started = time.monotonic()
+        self.staging_dir.mkdir(parents=True, exist_ok=True)
+        clear_staging(self.staging_dir)
+        profile = self.user_data_dir
+        if profile is None and self.settings.browser in CHROMIUM_KINDS and not self.settings.grid_url:
+            # Our own folder rather than chromedriver's, so it is removed even when the browser has to be killed.
+            self._owned_profile = Path(tempfile.mkdtemp(prefix="popool-browser-"))
+            profile = self._owned_profile
+        self.driver = build_driver(self.settings, staging_dir=self.staging_dir, user_data_dir=profile)
+        self._remember_pids()
+        driver = self.driver
+        try:
+            driver.set_page_load_timeout(self.settings.page_timeout_s)
+            driver.set_script_timeout(self.settings.page_timeout_s)
+            self._enable_download_events()
+            self.home_handle = driver.current_window_handle
+            driver.get(self.portal.base_url)
+        except WebDriverException as exc:
+            raise BrowserStartError(
+                f"the browser started but could not open {self.portal.base_url}: {first_line(exc)}"
+            ) from exc
+        self._log.info(
+            "browser_started",
+            browser=self.settings.browser.value,
+            browser_pid=self._browser_pid,
+            driver_pid=self._driver_pid,
+            download_events=self.events is not None,
+            seconds=round(time.monotonic() - started, 2),
+        )
+
+    def _enable_download_events(self) -> None:
+        assert self.driver is not None
+        if self.settings.browser not in CHROMIUM_KINDS or self.settings.grid_url:
+            return
+        # New tabs do not always inherit the download folder preference; the browser-wide behaviour does.
+        self.driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+            "Browser.setDownloadBehavior",
+            {"behavior": "allow", "downloadPath": str(self.staging_dir), "eventsEnabled": True},
+        )
+        try:
+            self.driver.get_log("performance")  # type: ignore[attr-defined]
+        except WebDriverException:
+            self._log.info("download_events_unavailable")
+            return
+        self.events = DownloadEvents()
+
+    def _remember_pids(self) -> None:
+        assert self.driver is not None
+        service = getattr(self.driver, "service", None)
+        process = getattr(service, "process", None)
+        if process is None:
+            return
+        self._driver_pid = process.pid
+        with contextlib.suppress(psutil.Error):
+            children = psutil.Process(process.pid).children()
+            browsers = [c for c in children if "driver" not in c.name().lower()]
+            if browsers:
+                self._browser_pid = browsers[0].pid
+
+    @property
+    def driver_pid(self) -> int | None:
+        return self._driver_pid
+
+    @property
+    def browser_pid(self) -> int | None:
+        """The browser's main process (a child of the driver service); None for a Grid session."""
+        return self._browser_pid
+
+    def is_alive(self) -> bool:
+        if self.driver is None:
+            return False
+        try:
+            self.driver.window_handles  # noqa: B018 - a cheap round trip to driver and browser
+        except Exception:  # any failure of this probe means the session cannot be used
+            return False
+        return True
+
+    def open_tabs(self) -> int:
+        if self.driver is None:
+            return 0
+        try:
+            return len(self.driver.window_handles)
+        except WebDriverException as exc:
+            if is_dead_browser_error(exc):
+                raise BrowserDeadError(first_line(exc)) from exc
+            raise
+
+    def quit(self) -> None:
+        """Close the browser: `driver.quit()` within QUIT_TIMEOUT_S, then kill what is left of this session's tree."""
+        driver, self.driver = self.driver, None
+        tree = self._process_tree()
+        if driver is not None:
+            done = threading.Event()
+
+            def close() -> None:
+                with contextlib.suppress(Exception):  # a dead browser cannot be closed politely
+                    driver.quit()
+                done.set()
+
+            threading.Thread(target=close, name=f"quit-browser-{self.worker}", daemon=True).start()
+            if not done.wait(QUIT_TIMEOUT_S):
+                self._log.warning("browser_quit_timeout", seconds=QUIT_TIMEOUT_S)
+        _, alive = psutil.wait_procs(tree, timeout=KILL_WAIT_S if driver is not None else 0)
+        for process in alive:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        if alive:
+            psutil.wait_procs(alive, timeout=KILL_WAIT_S)
+            self._log.warning("browser_killed", pids=[p.pid for p in alive])
+        if self._owned_profile is not None:
+            shutil.rmtree(self._owned_profile, ignore_errors=True)
+            self._owned_profile = None
+        clear_staging(self.staging_dir)
+
+    def _process_tree(self) -> list[psutil.Process]:
+        if self._driver_pid is None:
+            return []
+        try:
+            root = psutil.Process(self._driver_pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    # -- work -------------------------------------------------------------------------------------------------
+
+    def sign_in_again(self) -> tuple[bool, str]:
+        """Reopen the portal's home page in the home tab so the SSO chain runs; report whether it is signed in."""
+        driver = self._require_driver()
+        try:
+            self._back_home()
+            driver.get(self.portal.base_url)
+            on_login = po_page.wait_for_login_state(driver, self.portal, self.settings.page_timeout_s)
+        except WebDriverException as exc:
+            if is_dead_browser_error(exc):
+                raise BrowserDeadError(first_line(exc)) from exc
+            return False, f"could not open {self.portal.base_url}: {first_line(exc)}"
+        if on_login:
+            return False, "the portal still shows its sign-in page: sign in in the browser window"
+        return True, "signed in"
+
+    def process(self, record: PoRecord, output_dir: Path, attempt: int) -> PoResult:
+        """Process one PO in a new tab; raise BrowserDeadError when the browser is gone, else return a result."""
+        driver = self._require_driver()
+        job = po_page.PoJob(
+            driver=driver,
+            portal=self.portal,
+            settings=self.settings,
+            staging_dir=self.staging_dir,
+            home_handle=self._home(),
+            events=self.events,
+            on_tab=self._tab,
+            worker=self.worker,
+        )
+        try:
+            return po_page.process_po(job, record, output_dir, attempt)
+        except WebDriverException as exc:
+            if is_dead_browser_error(exc):
+                raise BrowserDeadError(first_line(exc)) from exc
+            raise
+        except (ConnectionError, urllib3.exceptions.HTTPError, http.client.HTTPException) as exc:
+            raise BrowserDeadError(f"lost the connection to the driver: {exc}") from exc
+        finally:
+            self._restore_home_tab()
+
+    def _restore_home_tab(self) -> None:
+        """After every PO exactly the home tab is open; a browser that cannot get there is dead."""
+        try:
+            self._back_home()
+        except WebDriverException as exc:
+            raise BrowserDeadError(f"the home tab is gone: {first_line(exc)}") from exc
+        self._tab(TabState.NONE, "")
+
+    def _back_home(self) -> None:
+        driver = self._require_driver()
+        home = self._home()
+        for handle in driver.window_handles:
+            if handle != home:
+                with contextlib.suppress(NoSuchWindowException):
+                    driver.switch_to.window(handle)
+                    driver.close()
+        driver.switch_to.window(home)
+
+    def _home(self) -> str:
+        if self.home_handle is None:
+            raise BrowserDeadError("the session was not started")
+        return self.home_handle
+
+    def _require_driver(self) -> WebDriver:
+        if self.driver is None:
+            raise BrowserDeadError("the browser is not running")
+        return self.driver
+
+    def _tab(self, state: TabState, detail: str) -> None:
+        if self.on_tab is None:
+            return
+        tabs = 0
+        if self.driver is not None:
+            with contextlib.suppress(Exception):  # the count is informative; a failure here must not fail a PO
+                tabs = len(self.driver.window_handles)
+        self.on_tab(state, detail, tabs)

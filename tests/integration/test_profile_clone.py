@@ -1,0 +1,130 @@
+"""Profile clones: what is copied and skipped, all-or-nothing copies, safe removal, and a real signed-in clone."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from popool_gui.browser import profiles
+from popool_gui.browser.errors import ProfileCloneError
+from popool_gui.browser.profiles import CLONE_MARKER, clone_profile, clone_root, fresh_profile_dir, remove_clone
+
+
+def fake_user_data(root: Path) -> Path:
+    """The shape of a Chromium 'User Data' folder, with the caches and locks a clone must skip."""
+    (root / "Default" / "Network").mkdir(parents=True)
+    (root / "Local State").write_text('{"os_crypt": {}}', encoding="utf-8")
+    (root / "SingletonLock").write_text("host-1", encoding="utf-8")
+    keep = {
+        "Default/Preferences": "{}",
+        "Default/Network/Cookies": "sqlite",
+        "Default/Local Storage/leveldb/000003.log": "x",
+        "Default/Local Storage/leveldb/LOCK": "",
+        "Default/Extension State/CURRENT": "y",
+    }
+    skip = {
+        "Default/Cache/Cache_Data/data_0": "c",
+        "Default/Code Cache/js/index": "c",
+        "Default/GPUCache/data_1": "c",
+        "Default/Service Worker/Database/x": "c",
+        "Default/Session Storage/000001.log": "s",
+        "Default/IndexedDB/db/1": "i",
+        "Default/Sessions/Session_1": "s",
+        "Default/Current Tabs": "t",
+        "Default/Last Session": "t",
+        "Default/lockfile": "",
+        "Default/SingletonCookie": "",
+    }
+    for rel, text in {**keep, **skip}.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def test_clone_copies_the_profile_without_caches(tmp_path):
+    source = fake_user_data(tmp_path / "User Data")
+    info = clone_profile(source, "Default", tmp_path / "clones" / "profile-1")
+    dest = info.path
+    assert dest == tmp_path / "clones" / "profile-1"
+    assert (dest / CLONE_MARKER).is_file()
+    assert (dest / "Local State").read_text(encoding="utf-8") == '{"os_crypt": {}}'
+    assert (dest / "Default" / "Network" / "Cookies").read_text(encoding="utf-8") == "sqlite"
+    assert (dest / "Default" / "Local Storage" / "leveldb" / "LOCK").exists()
+    for skipped in ("Cache", "Code Cache", "GPUCache", "Service Worker", "Session Storage", "IndexedDB", "Sessions",
+                    "Current Tabs", "Last Session", "lockfile", "SingletonCookie"):
+        assert not (dest / "Default" / skipped).exists(), skipped
+    assert not (dest / "SingletonLock").exists()
+    assert info.files == 6  # Local State + the five kept profile files
+    assert info.bytes == sum(p.stat().st_size for p in dest.rglob("*") if p.is_file() and p.name != CLONE_MARKER)
+    assert info.seconds >= 0
+    assert not list((tmp_path / "clones").glob("*.tmp-*"))
+
+
+def test_a_locked_file_leaves_no_half_copy(tmp_path, monkeypatch):
+    source = fake_user_data(tmp_path / "User Data")
+    real_copy = shutil.copyfile
+
+    def locked(src, dst, *args, **kwargs):
+        if Path(src).name == "Cookies":
+            raise PermissionError(13, "Permission denied", str(src))
+        return real_copy(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(profiles.shutil, "copyfile", locked)
+    with pytest.raises(ProfileCloneError) as info:
+        clone_profile(source, "Default", tmp_path / "clones" / "profile-1")
+    assert "Cookies" in str(info.value) and "close Edge/Chrome" in str(info.value)
+    assert list((tmp_path / "clones").iterdir()) == []
+
+
+def test_a_short_copy_is_refused(tmp_path, monkeypatch):
+    source = fake_user_data(tmp_path / "User Data")
+    real_copy = profiles._copy_file
+
+    def loses_preferences(src: Path, dst: Path) -> int:
+        # As if the file vanished between the copy and the check: the count no longer matches.
+        return 0 if src.name == "Preferences" else real_copy(src, dst)
+
+    monkeypatch.setattr(profiles, "_copy_file", loses_preferences)
+    with pytest.raises(ProfileCloneError, match="clone incomplete: 5 files copied of 6"):
+        clone_profile(source, "Default", tmp_path / "clones" / "profile-1")
+    assert list((tmp_path / "clones").iterdir()) == []
+
+
+def test_clone_refuses_bad_sources(tmp_path):
+    source = fake_user_data(tmp_path / "User Data")
+    with pytest.raises(ProfileCloneError, match="no profile folder 'Profile 9'"):
+        clone_profile(source, "Profile 9", tmp_path / "c1")
+    (source / "Local State").unlink()
+    with pytest.raises(ProfileCloneError, match="Local State"):
+        clone_profile(source, "Default", tmp_path / "c2")
+
+
+def test_clone_refuses_an_existing_destination(tmp_path):
+    source = fake_user_data(tmp_path / "User Data")
+    (tmp_path / "busy").mkdir()
+    with pytest.raises(ProfileCloneError, match="already exists"):
+        clone_profile(source, "Default", tmp_path / "busy")
+
+
+def test_remove_clone_deletes_only_marked_folders(tmp_path):
+    source = fake_user_data(tmp_path / "User Data")
+    info = clone_profile(source, "Default", tmp_path / "clone")
+    with pytest.raises(ProfileCloneError, match="not a popool profile clone"):
+        remove_clone(source)
+    assert (source / "Default" / "Network" / "Cookies").exists()
+    remove_clone(info.path)
+    assert not info.path.exists()
+    remove_clone(info.path)  # already gone: nothing to do
+
+
+def test_clone_root_and_fresh_profiles(tmp_path):
+    root = clone_root()
+    try:
+        assert root.is_dir() and "popool-clones-" in root.name
+        first, second = fresh_profile_dir(root), fresh_profile_dir(root)
+        assert first != second and first.parent == root and not any(first.iterdir())
+    finally:
+        shutil.rmtree(root)

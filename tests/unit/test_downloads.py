@@ -1,0 +1,227 @@
+"""Staging helpers with fake files: temp suffixes, stable sizes, browser events, verified moves."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from popool_gui.browser.downloads import (
+    TEMP_SUFFIXES,
+    DownloadEvents,
+    IncompleteDownloadError,
+    clear_staging,
+    is_temp_name,
+    move_verified,
+    staged_names,
+    wait_for_download,
+    wait_for_new_file,
+)
+
+
+def later(seconds: float, action) -> threading.Timer:
+    timer = threading.Timer(seconds, action)
+    timer.start()
+    return timer
+
+
+def event(method: str, **params) -> dict:
+    return {"message": json.dumps({"message": {"method": method, "params": params}})}
+
+
+@pytest.mark.parametrize("suffix", TEMP_SUFFIXES)
+def test_temp_names(suffix):
+    assert is_temp_name(f"invoice.pdf{suffix}")
+    assert is_temp_name(f"INVOICE.PDF{suffix.upper()}")
+    assert not is_temp_name("invoice.pdf")
+    assert is_temp_name(".com.google.Chrome.abc123")
+
+
+def test_returns_a_new_final_file(tmp_path):
+    (tmp_path / "old.pdf").write_bytes(b"old")
+    before = staged_names(tmp_path)
+    later(0.2, lambda: (tmp_path / "new.pdf").write_bytes(b"new"))
+    found = wait_for_new_file(tmp_path, before, time.monotonic() + 5)
+    assert found == tmp_path / "new.pdf"
+
+
+def test_waits_while_a_temp_file_remains(tmp_path):
+    (tmp_path / "a.pdf").write_bytes(b"placeholder")
+    (tmp_path / "a.pdf.crdownload").write_bytes(b"partial")
+    started = time.monotonic()
+    later(0.5, lambda: (tmp_path / "a.pdf.crdownload").unlink())
+    found = wait_for_new_file(tmp_path, set(), time.monotonic() + 5)
+    assert found == tmp_path / "a.pdf"
+    assert time.monotonic() - started >= 0.5
+
+
+def test_waits_until_the_size_is_stable(tmp_path):
+    target = tmp_path / "growing.bin"
+    stop = threading.Event()
+
+    def grow() -> None:
+        for _ in range(8):
+            with target.open("ab") as f:
+                f.write(b"x" * 100)
+            if stop.wait(0.05):
+                return
+
+    writer = threading.Thread(target=grow)
+    writer.start()
+    found = wait_for_new_file(tmp_path, set(), time.monotonic() + 5, poll_s=0.2)
+    writer.join()
+    assert found == target
+    assert target.stat().st_size == 800
+
+
+def test_deadline_returns_none(tmp_path):
+    (tmp_path / "x.pdf.part").write_bytes(b"never finishes")
+    started = time.monotonic()
+    assert wait_for_new_file(tmp_path, set(), time.monotonic() + 0.3) is None
+    assert 0.3 <= time.monotonic() - started < 2
+
+
+def test_stop_ends_the_wait(tmp_path):
+    assert wait_for_new_file(tmp_path, set(), time.monotonic() + 30, stop=lambda: True) is None
+
+
+def test_missing_staging_folder_is_empty(tmp_path):
+    assert staged_names(tmp_path / "nope") == set()
+
+
+def test_events_are_parsed_from_the_performance_log():
+    events = DownloadEvents()
+    events.feed(
+        [
+            event("Page.downloadWillBegin", guid="g1", url="http://x/f/1", suggestedFilename="a.pdf"),
+            event("Page.downloadProgress", guid="g1", state="inProgress", receivedBytes=5, totalBytes=10),
+            event("Page.frameNavigated", frame={}),
+            {"message": "not json"},
+            {"nothing": 1},
+            event("Browser.downloadProgress", guid="g1", state="completed", receivedBytes=10, totalBytes=10),
+        ]
+    )
+    progress = events.downloads["g1"]
+    assert (progress.suggested_name, progress.state, progress.total_bytes) == ("a.pdf", "completed", 10)
+    assert events.started_since({"g1"}) == []
+
+
+def test_a_canceled_download_ends_the_wait_at_once(tmp_path):
+    feed = [
+        [event("Page.downloadWillBegin", guid="g2", url="u", suggestedFilename="t.pdf")],
+        [event("Page.downloadProgress", guid="g2", state="canceled", receivedBytes=0, totalBytes=100)],
+    ]
+    started = time.monotonic()
+    outcome = wait_for_download(
+        tmp_path, set(), time.monotonic() + 30, events=DownloadEvents(), fetch=lambda: feed.pop(0) if feed else []
+    )
+    assert outcome.path is None and "failed" in outcome.error
+    assert outcome.expected_bytes == 100
+    assert time.monotonic() - started < 2
+
+
+def test_a_completed_download_reports_its_announced_size(tmp_path):
+    def fetch() -> list[dict]:
+        (tmp_path / "f.pdf").write_bytes(b"12345")
+        return [
+            event("Page.downloadWillBegin", guid="g3", url="u", suggestedFilename="f.pdf"),
+            event("Page.downloadProgress", guid="g3", state="completed", receivedBytes=5, totalBytes=5),
+        ]
+
+    outcome = wait_for_download(tmp_path, set(), time.monotonic() + 5, events=DownloadEvents(), fetch=fetch)
+    assert outcome.path == tmp_path / "f.pdf"
+    assert outcome.expected_bytes == 5 and outcome.guid == "g3"
+
+
+def test_an_older_download_is_not_taken_for_the_new_one(tmp_path):
+    events = DownloadEvents()
+    events.feed([event("Page.downloadWillBegin", guid="old", url="u", suggestedFilename="o.pdf")])
+    outcome = wait_for_download(
+        tmp_path,
+        set(),
+        time.monotonic() + 0.4,
+        events=events,
+        fetch=lambda: [event("Page.downloadProgress", guid="old", state="canceled")],
+        known={"old"},
+    )
+    assert outcome.path is None
+    assert outcome.error == "the click started no download"
+
+
+def test_no_download_started_ends_at_the_start_deadline(tmp_path):
+    started = time.monotonic()
+    outcome = wait_for_download(
+        tmp_path,
+        set(),
+        time.monotonic() + 30,
+        events=DownloadEvents(),
+        fetch=list,
+        start_deadline=time.monotonic() + 0.3,
+    )
+    assert outcome.error == "the click started no download"
+    assert time.monotonic() - started < 2
+
+
+def test_an_unfinished_download_is_reported_in_progress(tmp_path):
+    (tmp_path / "big.bin.crdownload").write_bytes(b"x")
+    events = DownloadEvents()
+    outcome = wait_for_download(
+        tmp_path,
+        set(),
+        time.monotonic() + 0.3,
+        events=events,
+        fetch=lambda: [event("Page.downloadProgress", guid="g4", state="inProgress", totalBytes=9)],
+    )
+    assert outcome.path is None and outcome.in_progress and outcome.guid == "g4"
+
+
+def test_clear_staging_removes_everything(tmp_path):
+    (tmp_path / "a.crdownload").write_bytes(b"x")
+    (tmp_path / "b.pdf").write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c").write_bytes(b"x")
+    assert clear_staging(tmp_path) == ["a.crdownload", "b.pdf", "sub"]
+    assert staged_names(tmp_path) == set()
+
+
+def test_move_verified_moves_and_returns_the_size(tmp_path):
+    src = tmp_path / "staging" / "a.pdf"
+    src.parent.mkdir()
+    src.write_bytes(b"%PDF-1.4 hello")
+    dest = tmp_path / "out" / "deep" / "PO1_a.pdf"
+    assert move_verified(src, dest, expected_bytes=14) == 14
+    assert dest.read_bytes() == b"%PDF-1.4 hello" and not src.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected", "why"),
+    [
+        ("empty.pdf", b"", 0, "empty"),
+        ("a.pdf.crdownload", b"x", 0, "temporary"),
+        ("short.pdf", b"abc", 10, "3 bytes of 10"),
+    ],
+)
+def test_move_verified_refuses_incomplete_files(tmp_path, name, data, expected, why):
+    src = tmp_path / name
+    src.write_bytes(data)
+    with pytest.raises(IncompleteDownloadError, match=why):
+        move_verified(src, tmp_path / "out" / "x", expected_bytes=expected)
+    assert src.exists()
+    assert not (tmp_path / "out" / "x").exists()
+
+
+def test_move_verified_works_across_file_systems(tmp_path, monkeypatch):
+    import os
+
+    src = tmp_path / "a.bin"
+    src.write_bytes(b"data")
+
+    def no_rename(a, b):
+        raise OSError(18, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "rename", no_rename)
+    dest = tmp_path / "other" / "a.bin"
+    assert move_verified(src, dest) == 4
+    assert dest.read_bytes() == b"data" and not src.exists()
