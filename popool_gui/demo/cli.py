@@ -1,0 +1,137 @@
+"""`popool portal`: serve the demo portal on 127.0.0.1 until Ctrl+C or SIGTERM.
+
+This is a console renderer: it writes the portal's URL on stdout (first line, for scripts) and a hint on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+import structlog
+
+from popool_gui.demo.server import DemoKnobs, DemoPortal, SignIn
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
+    return value
+
+
+def add_portal_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = DemoKnobs()
+    parser.add_argument("--port", type=_count, default=0, help="port on 127.0.0.1 (default 0: a free one)")
+    parser.add_argument(
+        "--latency-ms",
+        type=_count,
+        default=defaults.page_latency_ms,
+        metavar="N",
+        help="delay before each page answers",
+    )
+    parser.add_argument(
+        "--js-delay-ms",
+        type=_count,
+        default=defaults.js_render_delay_ms,
+        metavar="N",
+        help="delay before the attachment list appears (default %(default)s)",
+    )
+    parser.add_argument(
+        "--throughput-kbps",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="download speed limit in kilobytes per second (default 0: unlimited)",
+    )
+    parser.add_argument(
+        "--error-500",
+        type=_share,
+        default=0.0,
+        metavar="SHARE",
+        help="share of PO pages and downloads that answer 500 (0-1)",
+    )
+    parser.add_argument(
+        "--hang",
+        type=_share,
+        default=0.0,
+        metavar="SHARE",
+        help="share of PO pages and downloads that never answer (0-1)",
+    )
+    parser.add_argument(
+        "--truncate", type=_share, default=0.0, metavar="SHARE", help="share of downloads cut off halfway (0-1)"
+    )
+    parser.add_argument("--sso", action="store_true", help="sign in through an SSO page instead of on the home page")
+    parser.add_argument(
+        "--expire-after",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="sessions end after N PO/requisition pages (default 0: never)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="changes every PO's contents (default 0)")
+    parser.add_argument("--no-toolbar", action="store_true", help="no floating toolbar over the pages")
+
+
+def knobs_from(args: argparse.Namespace) -> DemoKnobs:
+    return DemoKnobs(
+        page_latency_ms=args.latency_ms,
+        js_render_delay_ms=args.js_delay_ms,
+        download_bytes_per_s=args.throughput_kbps * 1000,
+        error_500_share=args.error_500,
+        hang_share=args.hang,
+        truncated_share=args.truncate,
+        sign_in=SignIn.SSO if args.sso else SignIn.AUTO,
+        expire_after_requests=args.expire_after,
+        seed=args.seed,
+        toolbar=not args.no_toolbar,
+    )
+
+
+def run_portal(args: argparse.Namespace) -> int:
+    """Serve until Ctrl+C or SIGTERM; returns the exit code (0, or 2 when the port cannot be used)."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if not structlog.is_configured():
+        # Unconfigured structlog prints to stdout, which belongs to the URL line.
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    portal = DemoPortal(knobs_from(args), port=args.port)
+    try:
+        portal.start()
+    except OSError as exc:
+        sys.stderr.write(f"cannot serve the demo portal on port {args.port}: {exc}\n")
+        return 2
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        sys.stdout.write(f"{portal.url}\n")
+        sys.stdout.flush()
+        sys.stderr.write(
+            f"Demo portal serving; try {portal.po_url('100007')} (special POs 100001-100015). Ctrl+C stops it.\n"
+        )
+        # A timed wait keeps the main thread responsive to signals on every platform.
+        while not stop.wait(0.5):
+            pass
+    finally:
+        portal.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0

@@ -1,0 +1,102 @@
+"""Shared fixtures: headless Chromium settings, the demo portal, and a guard against leaked browsers."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from popool_gui.settings import BrowserKind, Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+LEAK_GRACE_S = 5.0
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM.is_file() and CHROMEDRIVER.is_file():
+        return
+    skip = pytest.mark.skip(reason=f"needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def chromium_settings(tmp_path: Path) -> Settings:
+    """Headless Chromium with explicit driver and binary (Selenium Manager cannot download anything offline)."""
+    return Settings().replace(
+        browser=BrowserKind.CHROMIUM,
+        driver_path=str(CHROMEDRIVER),
+        browser_binary=str(CHROMIUM),
+        headless=True,
+        output_dir=str(tmp_path / "output"),
+        page_timeout_s=15.0,
+        download_timeout_s=30.0,
+        start_timeout_s=60.0,
+    )
+
+
+@pytest.fixture
+def demo() -> Iterator[object]:
+    """A started demo portal on 127.0.0.1, fresh for each test."""
+    from popool_gui.demo.server import demo_portal
+
+    with demo_portal() as portal:
+        yield portal
+
+
+def _chromium_processes() -> dict[int, float]:
+    found: dict[int, float] = {}
+    for process in psutil.process_iter(["pid", "name", "create_time"]):
+        name = (process.info["name"] or "").lower()
+        if "chrom" in name:
+            found[process.info["pid"]] = process.info["create_time"]
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_browsers(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A browser test must leave no chromium or chromedriver process behind (killed here, and the test fails)."""
+    if request.node.get_closest_marker("browser") is None:
+        yield
+        return
+    before = _chromium_processes()
+    yield
+    deadline = time.monotonic() + LEAK_GRACE_S
+    leaked: list[psutil.Process] = []
+    while True:
+        leaked = []
+        for pid, created in _chromium_processes().items():
+            if before.get(pid) == created:
+                continue
+            try:
+                process = psutil.Process(pid)
+                if process.status() != psutil.STATUS_ZOMBIE:
+                    leaked.append(process)
+            except psutil.Error:
+                continue
+        if not leaked or time.monotonic() >= deadline:
+            break
+        time.sleep(0.1)
+    if not leaked:
+        return
+    names = []
+    for process in leaked:
+        try:
+            names.append(f"{process.pid} {process.name()}")
+        except psutil.Error:
+            names.append(str(process.pid))
+    for process in leaked:
+        try:
+            process.kill()
+        except psutil.Error:
+            continue
+    psutil.wait_procs(leaked, timeout=LEAK_GRACE_S)
+    pytest.fail(f"browser processes left running after the test: {', '.join(names)}")
