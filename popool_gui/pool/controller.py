@@ -57,6 +57,8 @@ MEMORY_INTERVAL_S = 1.0
 RESULTS_MIN_INTERVAL_S = 5.0
 # Scanning further than this for a PO that last failed elsewhere costs more than it saves.
 OTHER_WORKER_LOOKAHEAD = 32
+# How long a retry waits for a different worker before the one it failed on may take it again.
+RETRY_ELSEWHERE_S = 10.0
 
 
 class ExitReason(StrEnum):
@@ -164,7 +166,7 @@ class PoolController:
         self._state = RunState.IDLE
         self._slots: list[_Slot] = []
         self._pending: deque[str] = deque()
-        self._last_worker: dict[str, int] = {}
+        self._last_worker: dict[str, tuple[int, float]] = {}
         self._auth_keys: set[str] = set()
         self._worker_target = worker_target
         self._ctx = multiprocessing.get_context("spawn")
@@ -446,7 +448,7 @@ class PoolController:
                 # A late report for a PO that already has a final result: never process anything twice.
                 return
         result.attempts = flight.attempt
-        self._last_worker[key] = slot.worker if slot else 0
+        self._last_worker[key] = (slot.worker if slot else 0, time.monotonic())
         if result.status is PoStatus.AUTH_REQUIRED:
             self._requeue(key, result.error or "sign-in required", flight.attempt - 1, front=True)
             self._auth_keys.add(key)
@@ -607,6 +609,8 @@ class PoolController:
             if not slot.can_take_po:
                 continue
             key = self._take_pending_for(slot.worker)
+            if key is None:
+                continue
             with self._lock:
                 current = self.journal.result(key)
                 if current.status.is_final:
@@ -620,17 +624,22 @@ class PoolController:
             slot.commands.put(msg.ProcessPo(record=record, attempt=attempt))
             self.listener.on_result(PoResult(key=key, status=PoStatus.ASSIGNED, worker=slot.worker, attempts=attempt))
 
-    def _take_pending_for(self, worker: int) -> str:
-        """Prefer a PO that did not last fail on this worker, so a retry lands elsewhere when it can."""
-        others = sum(1 for s in self._slots if s.worker != worker and s.live)
-        if others:
-            for index, key in enumerate(self._pending):
-                if index >= OTHER_WORKER_LOOKAHEAD:
-                    break
-                if self._last_worker.get(key) != worker:
-                    del self._pending[index]
-                    return key
-        return self._pending.popleft()
+    def _take_pending_for(self, worker: int) -> str | None:
+        """Prefer a PO that did not last fail on this worker, so a retry lands elsewhere when it can.
+
+        Returns None when every candidate last failed here and another live worker can still take it soon.
+        """
+        if not any(s.worker != worker and s.live for s in self._slots):
+            return self._pending.popleft()
+        now = time.monotonic()
+        for index, key in enumerate(self._pending):
+            if index >= OTHER_WORKER_LOOKAHEAD:
+                break
+            last, when = self._last_worker.get(key, (0, 0.0))
+            if last != worker or now - when >= RETRY_ELSEWHERE_S:
+                del self._pending[index]
+                return key
+        return None
 
     def _check_end(self) -> None:
         live = [s for s in self._slots if s.live]
