@@ -162,7 +162,7 @@ def test_sign_in_wall_pauses_worker_and_headless_run_reports_auth_required(tmp_p
 
 
 def test_pause_resume_from_another_thread(tmp_path):
-    ids = [str(100105 + i * 10) for i in range(8)]  # slow POs: 1 s each
+    ids = [str(100105 + i * 100) for i in range(8)]  # slow POs: 1 s each
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec)
     result: dict = {}
@@ -180,7 +180,7 @@ def test_pause_resume_from_another_thread(tmp_path):
 
 
 def test_restart_gives_new_process_after_current_po(tmp_path):
-    ids = [str(100105 + i * 10) for i in range(6)]
+    ids = [str(100105 + i * 100) for i in range(6)]
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec, workers=1)
     result: dict = {}
@@ -196,8 +196,10 @@ def test_restart_gives_new_process_after_current_po(tmp_path):
     assert rec.workers[-1].restarts == 0, "a requested restart is not a crash"
 
 
-def test_memory_threshold_recycles_heaviest_after_its_po(tmp_path):
-    ids = [str(100105 + i * 10) for i in range(6)]
+def test_memory_threshold_recycles_heaviest_after_its_po(tmp_path, monkeypatch):
+    # The machine is far below any real threshold; report it above so the policy has to act.
+    monkeypatch.setattr("popool_gui.pool.controller.system_memory_pct", lambda: 90.0)
+    ids = [str(100105 + i * 100) for i in range(6)]
     rec = Recorder()
     summary = controller(tmp_path, ids, rec, memory_threshold_pct=10.0, memory_cooldown_s=0.0).run()
     assert summary.counts == {"COMPLETED": 6}
@@ -207,7 +209,7 @@ def test_memory_threshold_recycles_heaviest_after_its_po(tmp_path):
 
 
 def test_stop_then_rerun_completes_the_rest_without_repeats(tmp_path):
-    ids = [str(100105 + i * 10) for i in range(10)]
+    ids = [str(100105 + i * 100) for i in range(10)]
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec)
     result: dict = {}
@@ -230,7 +232,7 @@ def test_stop_then_rerun_completes_the_rest_without_repeats(tmp_path):
 
 
 def test_second_stop_forces_and_requeues_in_flight(tmp_path):
-    ids = ["100002", "100012"]  # both hang
+    ids = ["100002", "100102"]  # both hang
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec, po_timeout_s=300.0)
     result: dict = {}

@@ -1,0 +1,96 @@
+"""The results files: columns, encodings, formats, and atomic replacement under a concurrent reader."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from pathlib import Path
+
+import openpyxl
+
+from popool_gui.batch.input import read_batch
+from popool_gui.batch.model import RESULT_COLUMNS, PoResult, PoStatus
+from popool_gui.batch.report import write_results
+from popool_gui.settings import ResultsFormat
+
+
+def rows(n: int) -> list[tuple[dict[str, str], PoResult]]:
+    return [
+        (
+            {"PO_NUMBER": f"PO{100000 + i}", "Cost centre": "Zürich", "Note": "=HYPERLINK(\"x\")"},
+            PoResult(
+                key=f"PO{100000 + i}",
+                status=PoStatus.COMPLETED,
+                supplier="Société Générale",
+                attachments_found=2,
+                attachments_downloaded=2,
+                attachment_names=["a.pdf", "b.xlsx"],
+                finished_at=1_790_000_000.0,
+            ),
+        )
+        for i in range(n)
+    ]
+
+
+def read_csv(path: Path, delimiter: str) -> list[list[str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "Excel needs the BOM to read UTF-8"
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=delimiter))
+
+
+def test_csv_and_xlsx_have_input_columns_then_result_columns(tmp_path):
+    columns = ("PO_NUMBER", "Cost centre", "Note")
+    paths = write_results(tmp_path, columns, ";", rows(3), ResultsFormat.CSV_AND_XLSX)
+    assert [p.name for p in paths] == ["popool-results.csv", "popool-results.xlsx"]
+    table = read_csv(paths[0], ";")
+    expected = [*columns, *(c for c in RESULT_COLUMNS if c not in columns)]
+    assert table[0] == expected
+    assert len(table) == 4
+    record = dict(zip(table[0], table[1], strict=True))
+    assert record["STATUS"] == "COMPLETED" and record["SUPPLIER"] == "Société Générale"
+    assert record["Cost centre"] == "Zürich"
+    sheet = openpyxl.load_workbook(paths[1], read_only=True).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert list(values[0]) == expected
+    note = values[1][2]
+    assert note == '=HYPERLINK("x")', "input text is stored as text, never as a formula"
+
+
+def test_results_file_reads_back_as_input_and_skips_completed(tmp_path):
+    paths = write_results(tmp_path, ("PO_NUMBER", "Cost centre", "Note"), ",", rows(5), ResultsFormat.CSV)
+    batch = read_batch(paths[0])
+    assert batch.delimiter == ","
+    assert len(batch.already_completed) == 5 and not batch.records
+
+
+def test_input_file_is_never_replaced(tmp_path):
+    source = tmp_path / "popool-results.csv"
+    source.write_text("PO_NUMBER\nPO100000\n", encoding="utf-8")
+    before = source.read_bytes()
+    paths = write_results(tmp_path, ("PO_NUMBER",), ";", rows(1), ResultsFormat.CSV, protect=[source])
+    assert source.read_bytes() == before
+    assert paths == [tmp_path / "popool-results-2.csv"]
+
+
+def test_a_reader_never_sees_a_half_written_file(tmp_path):
+    columns = ("PO_NUMBER", "Cost centre", "Note")
+    write_results(tmp_path, columns, ";", rows(2000), ResultsFormat.CSV)
+    target = tmp_path / "popool-results.csv"
+    stop = threading.Event()
+    seen: list[int] = []
+
+    def reader() -> None:
+        while not stop.is_set():
+            seen.append(len(read_csv(target, ";")))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for _ in range(15):
+            write_results(tmp_path, columns, ";", rows(2000), ResultsFormat.CSV)
+    finally:
+        stop.set()
+        thread.join()
+    assert seen and set(seen) == {2001}
+    assert not list(tmp_path.glob(".popool-results-*")), "no temporary file is left behind"
