@@ -18,6 +18,7 @@ from popool_gui import settings as settings_mod
 from popool_gui.batch.input import InputError, read_batch
 from popool_gui.batch.journal import JournalMismatchError
 from popool_gui.batch.model import RunSummary
+from popool_gui.browser.errors import ProfileCloneError
 from popool_gui.browser.portal import PortalError
 from popool_gui.cli_render import JsonRenderer, ProgressRenderer, exit_code
 from popool_gui.settings import BrowserKind, Settings, SettingsError
@@ -134,7 +135,7 @@ def main(argv: list[str]) -> int:
         if command == "demo":
             return _cmd_demo(args, argv)
         return _cmd_self_test(args)
-    except (SettingsError, InputError, PortalError, JournalMismatchError) as exc:
+    except (SettingsError, InputError, PortalError, JournalMismatchError, ProfileCloneError) as exc:
         print(f"popool: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

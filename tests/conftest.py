@@ -52,39 +52,39 @@ def demo() -> Iterator[object]:
         yield portal
 
 
-def _chromium_processes() -> dict[int, float]:
-    found: dict[int, float] = {}
-    for process in psutil.process_iter(["pid", "name", "create_time"]):
-        name = (process.info["name"] or "").lower()
-        if "chrom" in name:
-            found[process.info["pid"]] = process.info["create_time"]
+TEST_MARK = "POPOOL_TEST_MARK"
+
+
+def _marked_browsers(mark: str) -> list[psutil.Process]:
+    """Browser processes started under this test: they inherit its environment mark, however they were reparented
+    (so browsers of other test runs on the same machine are never mistaken for leaks)."""
+    found: list[psutil.Process] = []
+    for process in psutil.process_iter(["pid", "name"]):
+        if "chrom" not in (process.info["name"] or "").lower():
+            continue
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE or process.environ().get(TEST_MARK) != mark:
+                continue
+        except psutil.Error:
+            continue
+        found.append(process)
     return found
 
 
 @pytest.fixture(autouse=True)
-def no_leaked_browsers(request: pytest.FixtureRequest) -> Iterator[None]:
+def no_leaked_browsers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A browser test must leave no chromium or chromedriver process behind (killed here, and the test fails)."""
     if request.node.get_closest_marker("browser") is None:
         yield
         return
-    before = _chromium_processes()
+    mark = f"{os.getpid()}-{request.node.nodeid}"
+    monkeypatch.setenv(TEST_MARK, mark)
     yield
     deadline = time.monotonic() + LEAK_GRACE_S
-    leaked: list[psutil.Process] = []
-    while True:
-        leaked = []
-        for pid, created in _chromium_processes().items():
-            if before.get(pid) == created:
-                continue
-            try:
-                process = psutil.Process(pid)
-                if process.status() != psutil.STATUS_ZOMBIE:
-                    leaked.append(process)
-            except psutil.Error:
-                continue
-        if not leaked or time.monotonic() >= deadline:
-            break
+    leaked = _marked_browsers(mark)
+    while leaked and time.monotonic() < deadline:
         time.sleep(0.1)
+        leaked = _marked_browsers(mark)
     if not leaked:
         return
     names = []

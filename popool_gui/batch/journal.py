@@ -312,7 +312,7 @@ def _check_meta(meta: dict[str, str], batch: Batch, accept_new_input: bool) -> N
     when = meta.get("updated_at") or meta.get("created_at", "?")
     raise JournalMismatchError(
         f"this output folder holds a journal from {meta.get('source', '?')} ({when}); "
-        f"choose another output folder, or accept the new input"
+        f"choose another output folder, or accept the new input (CLI: --accept-new-input)"
     )
 
 

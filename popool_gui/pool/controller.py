@@ -41,6 +41,7 @@ from popool_gui.batch.model import (
     WorkerSnapshot,
     WorkerState,
 )
+from popool_gui.browser.errors import ProfileCloneError
 from popool_gui.browser.portal import PortalProfile, load_portal
 from popool_gui.browser.profiles import clone_profile, remove_clone
 from popool_gui.pool import protocol as msg
@@ -248,6 +249,13 @@ class PoolController:
                 self._set_state(RunState.RUNNING)
                 self._loop()
             self._finish_state()
+        except ProfileCloneError as exc:
+            # The user's profile setting is wrong or the profile is locked: their problem to fix, not a crash.
+            log.error("profile_clone_failed", error=str(exc))
+            self._message = str(exc)
+            self._final_state = RunState.FAILED
+            self._force_all("profile clone failed")
+            raise
         except Exception as exc:
             log.exception("controller_crashed")
             self._message = f"internal error: {type(exc).__name__}: {exc}"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 from collections import defaultdict
+from contextlib import closing
 from pathlib import Path
 
 import psutil
@@ -133,7 +135,8 @@ def test_faults_browser_killed_worker_killed_hang_500_truncation(demo, chromium_
     retired = [s for s in rec.workers if s.state is WorkerState.RETIRED]
     assert summary.state is RunState.FINISHED or retired
     rows = read_results(out)
-    assert len(rows) == len(read_batch(sample).records) + len(read_batch(sample).invalid)
+    batch = read_batch(sample)
+    assert len(rows) == len(batch.records) + len(batch.invalid) + len(batch.duplicates), "one row per input row"
     finals = rec.finished()
     assert len({r.key for r in finals}) == len(finals), "a PO was finished twice"
     assert {r["STATUS"] for r in rows} <= {s.value for s in PoStatus if s is not PoStatus.ASSIGNED}
@@ -224,6 +227,42 @@ def test_kill_minus_9_of_cli_then_rerun(demo, chromium_settings, tmp_path):
 
 
 def _finished_in_journal(out: Path, sample: Path) -> int:
-    with Journal.open(out, read_batch(sample)) as journal:
-        counts = journal.counts()
-    return sum(n for status, n in counts.items() if PoStatus(status).is_final)
+    """Read-only look at a journal another process is writing (opening it as a Journal would re-queue its POs)."""
+    uri = f"{(out / '.popool' / 'journal.sqlite3').as_uri()}?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True, timeout=5)) as conn:
+            rows = conn.execute("SELECT status, COUNT(*) FROM po GROUP BY status").fetchall()
+    except sqlite3.OperationalError:
+        return 0
+    return sum(n for status, n in rows if PoStatus(status).is_final)
+
+
+def test_pause_resume_restart_from_another_thread(demo, chromium_settings, tmp_path):
+    sample = write_sample_csv(tmp_path / "pos.csv", 30)
+    out = tmp_path / "out"
+    rec = Recorder()
+    ctl = PoolController(pool_settings(chromium_settings, demo.url, out, workers=2), read_batch(sample), rec)
+    thread, box = start_in_thread(ctl)
+    wait_for(lambda: any(s.worker == 1 and s.state is WorkerState.BUSY for s in rec.workers))
+    ctl.pause(1)
+    wait_for(lambda: any(s.worker == 1 and s.state is WorkerState.PAUSED for s in rec.workers))
+    with rec.lock:
+        assigned_while_paused = sum(1 for r in rec.results if r.status is PoStatus.ASSIGNED and r.worker == 1)
+    browser_before = next(s.browser_pid for s in reversed(rec.workers) if s.worker == 1 and s.browser_pid)
+    wait_for(lambda: len(rec.finished()) >= 8)
+    with rec.lock:
+        assert sum(1 for r in rec.results if r.status is PoStatus.ASSIGNED and r.worker == 1) == assigned_while_paused
+    assert psutil.pid_exists(browser_before), "a paused worker keeps its browser open"
+    ctl.resume(1)
+    wait_for(
+        lambda: (
+            rec.workers[-1].worker == 1 or any(s.worker == 1 and s.state is WorkerState.BUSY for s in rec.workers[-6:])
+        )
+    )
+    ctl.restart(2)
+    wait_for(lambda: len(browser_pids_by_worker(rec)[2]) == 2)
+    thread.join(300)
+    summary = box["summary"]
+    assert summary.state is RunState.FINISHED and summary.counts.get("PENDING", 0) == 0
+    assert all(s.restarts == 0 for s in rec.workers), "a requested restart is not counted as a crash"
+    assert verify_run(demo, out) == []
