@@ -77,7 +77,8 @@ def main() -> int:
     else:
         target = ROOT / "dist" / "popool"
         size = folder_size(target)
-        cli = target / f"popool-cli{exe_suffix}"
+        # The windowed popool.exe has no console on Windows, so its output is read from the console twin there.
+        cli = target / ("popool-cli.exe" if sys.platform == "win32" else "popool")
     print(f"built {target} in {build_s:.0f} s; size {size / 1e6:.1f} MB (limit {SIZE_LIMIT_MB} MB)")
     if target.is_dir():
         for part_size, name in biggest_parts(target):

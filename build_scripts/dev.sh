@@ -208,12 +208,6 @@ cmd_test() {
 }
 
 cmd_demo() {
-    if [ ! -f popool_gui/cli.py ]; then
-        cmd_setup
-        say "demo not available yet (popool_gui/cli.py does not exist)"
-        exit 0
-    fi
-    grep -q '"demo"' popool_gui/cli.py || die "popool_gui/cli.py has no demo command"
     cmd_setup
     exec "$VENV/bin/popool" demo --headless "$@"
 }
@@ -223,10 +217,6 @@ cmd_build() {
     if ! "$VPY" -c 'import PyInstaller' >/dev/null 2>&1; then
         say "pip install pyinstaller"
         "$VPY" -m pip install -q 'pyinstaller>=6.5' >&2
-    fi
-    if [ ! -f build_scripts/build.py ]; then
-        say "build not available yet (build_scripts/build.py does not exist)"
-        exit 0
     fi
     exec "$VPY" build_scripts/build.py "$@"
 }

@@ -14,6 +14,21 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from popool_gui.settings import BrowserKind, Settings
 
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_user_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Settings and logs of the tests never touch the developer's own popool folders."""
+    saved = {name: os.environ.get(name) for name in ("POPOOL_CONFIG_DIR", "POPOOL_LOG_DIR")}
+    os.environ["POPOOL_CONFIG_DIR"] = str(tmp_path_factory.mktemp("config"))
+    os.environ["POPOOL_LOG_DIR"] = str(tmp_path_factory.mktemp("logs"))
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 LEAK_GRACE_S = 5.0

@@ -53,8 +53,19 @@ def test_clone_copies_the_profile_without_caches(tmp_path):
     assert (dest / "Local State").read_text(encoding="utf-8") == '{"os_crypt": {}}'
     assert (dest / "Default" / "Network" / "Cookies").read_text(encoding="utf-8") == "sqlite"
     assert (dest / "Default" / "Local Storage" / "leveldb" / "LOCK").exists()
-    for skipped in ("Cache", "Code Cache", "GPUCache", "Service Worker", "Session Storage", "IndexedDB", "Sessions",
-                    "Current Tabs", "Last Session", "lockfile", "SingletonCookie"):
+    for skipped in (
+        "Cache",
+        "Code Cache",
+        "GPUCache",
+        "Service Worker",
+        "Session Storage",
+        "IndexedDB",
+        "Sessions",
+        "Current Tabs",
+        "Last Session",
+        "lockfile",
+        "SingletonCookie",
+    ):
         assert not (dest / "Default" / skipped).exists(), skipped
     assert not (dest / "SingletonLock").exists()
     assert info.files == 6  # Local State + the five kept profile files
@@ -128,3 +139,55 @@ def test_clone_root_and_fresh_profiles(tmp_path):
         assert first != second and first.parent == root and not any(first.iterdir())
     finally:
         shutil.rmtree(root)
+
+
+@pytest.mark.browser
+def test_a_clone_of_a_signed_in_chromium_profile_stays_signed_in(chromium_settings, tmp_path):
+    """Sign in once through the demo's SSO page, clone that real profile, and start a worker on the clone."""
+    from selenium.webdriver.common.by import By
+
+    from popool_gui.batch.model import PoRecord, PoStatus
+    from popool_gui.browser.portal import load_portal
+    from popool_gui.browser.session import BrowserSession
+    from popool_gui.demo.server import demo_portal
+
+    user_data = tmp_path / "User Data"
+    with demo_portal(sign_in="sso") as portal:
+        profile = load_portal("demo", portal.url)
+        person = BrowserSession(
+            chromium_settings, profile, worker=1, staging_dir=tmp_path / "s1", user_data_dir=user_data
+        )
+        try:
+            person.start()
+            assert person.sign_in_again()[0] is False  # the SSO page waits for a person
+            assert person.driver is not None
+            person.driver.find_element(By.ID, "sso_continue").click()
+            assert person.sign_in_again() == (True, "signed in")
+        finally:
+            person.quit()  # a clean exit writes the cookie store
+        assert portal.sign_ins == 1
+        assert (user_data / "Default").is_dir()
+
+        root = clone_root()
+        try:
+            info = clone_profile(user_data, "Default", root / "worker-1")
+            assert info.files > 0
+            sso_pages = portal.hits("/sso/login")
+            worker = BrowserSession(
+                chromium_settings, profile, worker=2, staging_dir=tmp_path / "s2", user_data_dir=info.path
+            )
+            try:
+                worker.start()
+                assert worker.sign_in_again() == (True, "signed in")
+                record = PoRecord(key="PO100001", po_id="100001", row_number=1, row={"PO_NUMBER": "PO100001"})
+                result = worker.process(record, tmp_path / "out", 1)
+                assert result.status is PoStatus.COMPLETED, result
+            finally:
+                worker.quit()
+            # Signed in by the cloned cookie: no login page seen, no new session created.
+            assert portal.hits("/sso/login") == sso_pages
+            assert portal.sign_ins == 1
+            remove_clone(info.path)
+            assert not info.path.exists()
+        finally:
+            shutil.rmtree(root, ignore_errors=True)

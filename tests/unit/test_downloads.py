@@ -13,6 +13,7 @@ from popool_gui.browser.downloads import (
     DownloadEvents,
     IncompleteDownloadError,
     clear_staging,
+    disposition_filename,
     is_temp_name,
     move_verified,
     staged_names,
@@ -119,6 +120,7 @@ def test_a_canceled_download_ends_the_wait_at_once(tmp_path):
     )
     assert outcome.path is None and "failed" in outcome.error
     assert outcome.expected_bytes == 100
+    assert outcome.canceled and outcome.suggested_name == "t.pdf"
     assert time.monotonic() - started < 2
 
 
@@ -133,6 +135,39 @@ def test_a_completed_download_reports_its_announced_size(tmp_path):
     outcome = wait_for_download(tmp_path, set(), time.monotonic() + 5, events=DownloadEvents(), fetch=fetch)
     assert outcome.path == tmp_path / "f.pdf"
     assert outcome.expected_bytes == 5 and outcome.guid == "g3"
+    assert outcome.suggested_name == "f.pdf" and not outcome.canceled
+
+
+def test_a_guid_named_download_keeps_the_servers_name(tmp_path):
+    """With CDP's allowAndName behaviour the staged file is the GUID; the server's name comes from the events."""
+
+    def fetch() -> list[dict]:
+        (tmp_path / "g4").write_bytes(b"abc")
+        return [
+            event("Page.downloadWillBegin", guid="g4", url="u", suggestedFilename="Relatório – São.xlsx"),
+            event("Page.downloadProgress", guid="g4", state="completed", receivedBytes=3, totalBytes=3),
+        ]
+
+    outcome = wait_for_download(tmp_path, set(), time.monotonic() + 5, events=DownloadEvents(), fetch=fetch)
+    assert outcome.path == tmp_path / "g4" and outcome.suggested_name == "Relatório – São.xlsx"
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("attachment; filename=\"Relat_rio.xlsx\"; filename*=UTF-8''Relat%C3%B3rio.xlsx", "Relatório.xlsx"),
+        ("attachment; filename*=UTF-8''a%20b.pdf; filename=\"a b.pdf\"", "a b.pdf"),
+        ("attachment; filename*=iso-8859-1'en'caf%E9.txt", "café.txt"),
+        ('attachment; filename="plain.pdf"', "plain.pdf"),
+        ("attachment; filename=bare.pdf", "bare.pdf"),
+        ("attachment; filename*=UTF-8''..%2F..%2Fevil.txt", "../../evil.txt"),  # sanitising is the layout's job
+        ("attachment; filename*=bogus-charset''x.pdf; filename=\"fallback.pdf\"", "fallback.pdf"),
+        ("inline", ""),
+        ("", ""),
+    ],
+)
+def test_disposition_filename_prefers_the_exact_name(header, name):
+    assert disposition_filename(header) == name
 
 
 def test_an_older_download_is_not_taken_for_the_new_one(tmp_path):

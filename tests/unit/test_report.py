@@ -18,7 +18,7 @@ from popool_gui.settings import ResultsFormat
 def rows(n: int) -> list[tuple[dict[str, str], PoResult]]:
     return [
         (
-            {"PO_NUMBER": f"PO{100000 + i}", "Cost centre": "Zürich", "Note": "=HYPERLINK(\"x\")"},
+            {"PO_NUMBER": f"PO{100000 + i}", "Cost centre": "Zürich", "Note": '=HYPERLINK("x")'},
             PoResult(
                 key=f"PO{100000 + i}",
                 status=PoStatus.COMPLETED,

@@ -1,0 +1,158 @@
+"""The window with a fake pool (no browser): loading files, a whole run, worker commands, Stop."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from popool_gui.batch.model import PoStatus, RunState, WorkerState
+from popool_gui.gui.banners import Level
+from popool_gui.gui.main_window import PAGE_EMPTY, PAGE_LOADED, MainWindow
+from popool_gui.gui.worker_model import WorkerColumn
+from tests.gui.helpers import drop_file, write_pos
+
+pytestmark = pytest.mark.gui
+
+
+def states_of(window: MainWindow) -> list[WorkerState]:
+    model = window.worker_model
+    return [model.snapshot(row).state for row in range(model.rowCount())]
+
+
+def test_drop_csv_loads_it(window: MainWindow, tmp_path: Path) -> None:
+    assert window.stack.currentIndex() == PAGE_EMPTY
+    assert not window.start_button.isEnabled()
+    path = write_pos(tmp_path / "pos.csv", [str(15000010 + i) for i in range(5)])
+    entered, dropped = drop_file(window, path)
+    assert entered and dropped
+    assert window.stack.currentIndex() == PAGE_LOADED
+    assert window.batch is not None and len(window.batch.records) == 5
+    assert window.po_model.rowCount() == 5
+    assert "5 POs" in window.summary_label.text()
+    assert window.start_button.isEnabled()
+    assert str(path) in window._state.recent_files()
+
+
+def test_dropped_png_is_refused_and_changes_nothing(window: MainWindow, tmp_path: Path) -> None:
+    good = write_pos(tmp_path / "pos.csv", ["15000010", "15000011"])
+    drop_file(window, good)
+    picture = tmp_path / "photo.png"
+    picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    drop_file(window, picture)
+    assert window.messages.isVisible() and window.messages.level is Level.ERROR
+    assert "photo.png" in window.messages.text() and "CSV" in window.messages.text()
+    assert window.batch is not None and Path(window.batch.source) == good
+    assert window.po_model.rowCount() == 2
+
+
+def test_bad_csv_shows_the_reason(window: MainWindow, tmp_path: Path) -> None:
+    bad = tmp_path / "no-po-column.csv"
+    bad.write_text("ORDER;SUPPLIER\n123456;ACME\n", encoding="utf-8")
+    assert not window.load_file(bad)
+    assert window.messages.isVisible() and window.messages.level is Level.ERROR
+    assert window.stack.currentIndex() == PAGE_EMPTY
+    assert window.batch is None
+
+
+def test_fake_run_fills_the_tables_and_ends_with_the_summary(
+    window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
+) -> None:
+    ids = [str(15000010 + i) for i in range(30)] + ["15000101"]  # ...01: a transient failure every time
+    path = write_pos(tmp_path / "pos.csv", [*ids, "PO12"])
+    window.load_file(path)
+    assert "1 invalid row" in window.summary_label.text()
+    seen: set[WorkerState] = set()
+    window.worker_model.dataChanged.connect(lambda *_: seen.update(states_of(window)))
+    qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+    assert window.running and not window.start_button.isEnabled() and window.stop_button.isEnabled()
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=60_000)
+
+    summary = window.last_summary
+    assert summary is not None and summary.state is RunState.FINISHED
+    assert summary.counts[PoStatus.COMPLETED] == 30
+    assert summary.counts[PoStatus.FAILED] == 1
+    assert summary.counts[PoStatus.INVALID_PO] == 1
+    assert window.worker_model.rowCount() == 2
+    assert WorkerState.BUSY in seen or WorkerState.IDLE in seen
+    assert sum(window.worker_model.snapshot(r).done for r in range(2)) == 31
+    statuses = [window.po_model.row(r).status for r in range(window.po_model.rowCount())]
+    assert statuses.count(PoStatus.COMPLETED) == 30
+    assert window.log_pane.model.rowCount() > 0
+    assert window.status.progress.value() == window.status.progress.maximum() == 32
+    assert window.start_button.isEnabled() and not window.stop_button.isEnabled()
+
+    dialog = window.summary_dialog
+    assert dialog is not None
+    qtbot.mouseClick(dialog.open_folder, Qt.MouseButton.LeftButton)
+    assert fake_desktop.opened[-1] == Path(summary.output_dir)
+    assert dialog.open_results.isEnabled()
+    qtbot.mouseClick(dialog.open_results, Qt.MouseButton.LeftButton)
+    assert fake_desktop.opened[-1].name.startswith("popool-results")
+
+    # Double-click on a finished PO opens its folder.
+    proxy_index = window.po_panel.proxy.index(0, 0)
+    window.po_panel.view.doubleClicked.emit(proxy_index)
+    assert fake_desktop.opened[-1].exists()
+
+
+def test_pause_and_resume_buttons_command_the_worker(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    ids = [f"15{i:04d}05" for i in range(40)]  # ...05: each PO takes the fake worker one second
+    window.load_file(write_pos(tmp_path / "slow.csv", ids))
+    window.start_run()
+    qtbot.waitUntil(lambda: states_of(window)[:1] == [WorkerState.BUSY], timeout=20_000)
+    actions = window.worker_view.actions_for(1)
+    assert actions.pause.text() == "Pause" and actions.pause.isEnabled()
+    qtbot.mouseClick(actions.pause, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: states_of(window)[0] is WorkerState.PAUSED, timeout=10_000)
+    assert actions.pause.text() == "Resume"
+    done_when_paused = window.worker_model.snapshot(0).done
+    qtbot.wait(2500)
+    assert window.worker_model.snapshot(0).done == done_when_paused  # no new PO while paused
+    assert states_of(window)[1] is WorkerState.BUSY  # the other worker goes on
+    qtbot.mouseClick(actions.pause, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.worker_model.snapshot(0).done > done_when_paused, timeout=10_000)
+    assert actions.pause.text() == "Pause"
+
+
+def test_stop_counts_down_then_forces(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    ids = [f"15{i:04d}05" for i in range(40)]
+    window.load_file(write_pos(tmp_path / "slow.csv", ids))
+    window.start_run()
+    qtbot.waitUntil(lambda: WorkerState.BUSY in states_of(window), timeout=20_000)
+    started = time.monotonic()
+    qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    assert window.stop_button.text().startswith("Stopping...") and "Force stop" in window.stop_button.text()
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=20_000)
+    assert time.monotonic() - started < window.settings.shutdown_timeout_s
+    summary = window.last_summary
+    assert summary is not None and summary.stopped_early
+    assert summary.counts.get(PoStatus.PENDING, 0) > 0
+    assert window.stop_button.text() == "Stop"
+    assert window.start_button.text() == "Start again"
+
+
+def test_closing_during_a_run_asks_then_stops(
+    window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
+) -> None:
+    window.load_file(write_pos(tmp_path / "slow.csv", [f"15{i:04d}05" for i in range(40)]))
+    window.start_run()
+    qtbot.waitUntil(lambda: WorkerState.BUSY in states_of(window), timeout=20_000)
+    fake_desktop.answers = [1]  # "Keep running"
+    window.close()
+    assert window.isVisible() and window.running
+    fake_desktop.answers = [0]  # "Stop and quit"
+    window.close()
+    assert window.isVisible()  # still stopping gracefully
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=20_000)
+    assert window.bridge is None
+    assert fake_desktop.questions == ["A run is in progress", "A run is in progress"]
+
+
+def test_memory_column_uses_the_gauge(window: MainWindow) -> None:
+    from popool_gui.gui.delegates import MemoryGaugeDelegate
+
+    assert isinstance(window.worker_view.itemDelegateForColumn(WorkerColumn.MEMORY), MemoryGaugeDelegate)

@@ -1,0 +1,56 @@
+"""The command line as a user runs it: `popool self-test`, `popool demo --headless`, bad input, `popool portal`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from popool_gui.selftest import read_results
+
+CLI = [sys.executable, "-m", "popool_gui"]
+
+
+def run_cli(args: list[str], tmp_path: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "POPOOL_CONFIG_DIR": str(tmp_path / "config"), "POPOOL_LOG_DIR": str(tmp_path / "logs")}
+    return subprocess.run([*CLI, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.browser
+def test_self_test_passes(tmp_path):
+    done = run_cli(["self-test", "--driver", "/usr/bin/chromedriver", "--binary", "/usr/bin/chromium"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "self-test PASSED" in done.stderr
+
+
+@pytest.mark.browser
+def test_demo_headless_writes_results_and_folders(tmp_path):
+    done = run_cli(["demo", "--headless", "--count", "20", "--workers", "2"], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    runs = list((tmp_path / "popool-demo").glob("run-*/output"))
+    assert len(runs) == 1
+    rows = read_results(runs[0])
+    assert len(rows) >= 20
+    assert {r["STATUS"] for r in rows} >= {"COMPLETED", "PO_NOT_FOUND"}
+    assert any(p.is_dir() and p.name.endswith("_COMPLETED") for p in runs[0].rglob("*"))
+
+
+def test_bad_input_exits_2_with_a_message_naming_the_file(tmp_path):
+    bad = tmp_path / "pos.csv"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+    done = run_cli(["run", str(bad), "--output", str(tmp_path / "out"), "--base-url", "http://127.0.0.1:9"], tmp_path)
+    assert done.returncode == 2
+    assert "pos.csv" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_setting_exits_2_naming_the_setting(tmp_path):
+    good = tmp_path / "pos.csv"
+    good.write_text("PO_NUMBER\nPO100001\n", encoding="utf-8")
+    done = run_cli(["run", str(good), "--workers", "40", "--base-url", "http://127.0.0.1:9"], tmp_path)
+    assert done.returncode == 2
+    assert "workers" in done.stderr.lower()
+    assert "Traceback" not in done.stderr
