@@ -10,10 +10,12 @@ With the `direct_download` setting, plain attachment links are fetched over HTTP
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import http.client
 import json
 import os
+import re
 import shutil
 import time
 import urllib.error
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 TEMP_SUFFIXES: tuple[str, ...] = (".crdownload", ".part", ".tmp", ".partial", ".download")
 
@@ -97,6 +99,10 @@ class DownloadOutcome:
     expected_bytes: int = 0  # the size the browser announced; 0 when unknown
     guid: str = ""  # the browser's id of the download, when events were available
     in_progress: bool = False  # the browser was still downloading at the deadline
+    # The server's name for the file, as the browser reported it; the staged file may carry another name
+    # (a GUID with CDP's "allowAndName" download behaviour, or "name (1).ext" after a clash).
+    suggested_name: str = ""
+    canceled: bool = False  # the browser itself gave up (network error, truncated body, a name it cannot store)
 
 
 def wait_for_new_file(
@@ -169,13 +175,17 @@ def _wait(
                     error="download failed in the browser (network error or truncated response)",
                     expected_bytes=mine.total_bytes,
                     guid=mine.guid,
+                    suggested_name=mine.suggested_name,
+                    canceled=True,
                 )
         found = _settled_file(staging, before, last_sizes)
         browser_done = mine is None or mine.state == STATE_COMPLETED
         if found is not None and browser_done:
             if mine is None:
                 return DownloadOutcome(found)
-            return DownloadOutcome(found, expected_bytes=mine.total_bytes, guid=mine.guid)
+            return DownloadOutcome(
+                found, expected_bytes=mine.total_bytes, guid=mine.guid, suggested_name=mine.suggested_name
+            )
         if stop is not None and stop():
             return DownloadOutcome(None, error="stopped")
         now = time.monotonic()
@@ -294,7 +304,7 @@ def fetch_direct(
         if size == 0:
             tmp.unlink()
             return DirectOutcome(None, error="empty response")
-        name = _disposition_name(disposition)
+        name = disposition_filename(disposition)
         final = tmp.with_name(f"direct-{uuid.uuid4().hex}{Path(name).suffix if name else ''}")
         os.replace(tmp, final)
         return DirectOutcome(final, file_name=name)
@@ -308,9 +318,27 @@ def fetch_direct(
         return DirectOutcome(None, error=f"{type(exc).__name__}: {exc}")
 
 
-def _disposition_name(header: str) -> str:
+_EXT_FILENAME = re.compile(r"""filename\*\s*=\s*([\w!#$%&+^`{}~-]+)'[^']*'([^;\s]+)""", re.IGNORECASE)
+
+
+def disposition_filename(header: str) -> str:
+    """The file name of a Content-Disposition header; the RFC 5987 `filename*` wins over `filename`.
+
+    The standard library's parsers return whichever parameter comes first, which for the usual
+    `filename="ascii fallback"; filename*=UTF-8''exact` gives the lossy fallback (RFC 6266 says the opposite).
+    """
     if not header:
         return ""
+    extended = _EXT_FILENAME.search(header)
+    if extended:
+        charset, value = extended.groups()
+        with contextlib.suppress(LookupError, UnicodeDecodeError):
+            codecs.lookup(charset)  # unquote only consults the charset when there is an escape to decode
+            name = unquote(value, encoding=charset, errors="strict")
+            if name:
+                return name
     message = Message()
     message["Content-Disposition"] = header
-    return message.get_filename() or ""
+    params = message.get_params(header="content-disposition") or []
+    # The plain parameter; an undecodable `filename*` shows up here as a tuple and is skipped.
+    return next((value for key, value in params if key == "filename" and isinstance(value, str)), "")

@@ -533,8 +533,36 @@ def _download_one(
         if driver.current_url != page_url:
             # The file opened in the tab instead of downloading: go back so the next attachment is clickable.
             driver.back()
-        return None, outcome.error
-    return _file_away(record, attachment, outcome.path, outcome.path.name, work, outcome.expected_bytes)
+        if outcome.canceled:
+            return _fetch_after_browser_failure(job, record, attachment, work, page_url, outcome.error)
+        return None, outcome.error  # a timeout: another wait as long would break the PO's time budget
+    served = outcome.suggested_name or outcome.path.name
+    return _file_away(record, attachment, outcome.path, served, work, outcome.expected_bytes)
+
+
+def _fetch_after_browser_failure(
+    job: PoJob, record: PoRecord, attachment: Attachment, work: Path, page_url: str, browser_error: str
+) -> tuple[Path | None, str]:
+    """One direct HTTP fetch of a link the browser failed to download, with the browser's cookies.
+
+    Chromium cancels downloads it cannot name (a 300-character name exceeds the file system's limit) or
+    store, although the server sent the file; popool names files itself, so the bytes are all it needs.
+    A truly broken response (truncated, 5xx, a login page) fails here too and the attachment stays missing.
+    """
+    if job.settings.direct_download or not attachment.href or not same_origin(attachment.href, page_url):
+        return None, browser_error  # direct_download already tried this fetch, or there is no plain link
+    driver = job.driver
+    fetched = fetch_direct(
+        attachment.href,
+        cookies={c["name"]: c["value"] for c in driver.get_cookies()},
+        headers={"User-Agent": str(driver.execute_script("return navigator.userAgent")), "Referer": page_url},
+        staging=job.staging_dir,
+        timeout_s=job.settings.download_timeout_s,
+    )
+    if fetched.path is None:
+        return None, f"{browser_error}; direct fetch: {fetched.error}"
+    log.info("browser_download_rescued", name=attachment.name, browser_error=browser_error)
+    return _file_away(record, attachment, fetched.path, fetched.file_name, work, 0)
 
 
 def _file_away(

@@ -125,7 +125,7 @@ def run_portal(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{portal.url}\n")
         sys.stdout.flush()
         sys.stderr.write(
-            f"Demo portal serving; try {portal.po_url('100007')} (special POs 100001-100015). Ctrl+C stops it.\n"
+            f"Demo portal serving; try {portal.po_url('100007')} (special POs 100001-100016). Ctrl+C stops it.\n"
         )
         # A timed wait keeps the main thread responsive to signals on every platform.
         while not stop.wait(0.5):

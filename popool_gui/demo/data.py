@@ -34,6 +34,7 @@ id      behaviour                                                               
 100013  access denied shown as ``div#error_explanation``                                     ACCESS_DENIED
 100014  supplier name Windows forbids in a folder (``Smith & Sons / Partners: A.B.C.``)       COMPLETED
 100015  twelve attachments (the list renders in two steps and runs under the toolbar)          COMPLETED
+100016  three attachments; ``broken scan.pdf`` always arrives truncated                      PARTIAL
 ======  ==================================================================================  ==============
 
 Requisition ids are the PO id behind a ``7`` (PO 100005 -> requisition 7100005), so a requisition page finds
@@ -86,6 +87,8 @@ class AttachmentSpec:
     size: int
     content_type: str
     markup: Markup = Markup.SPAN_IN_LINK
+    # Always served truncated, whatever the knobs: a deterministic PARTIAL for tests and the demo.
+    truncated: bool = False
 
     @property
     def kind(self) -> FileKind:
@@ -167,6 +170,7 @@ class _Special:
     sizes: tuple[int, ...] = ()  # aligned with names; 0 or missing = drawn from the size range
     markups: tuple[Markup, ...] = ()  # aligned with names; missing = drawn
     requisition_names: tuple[str, ...] | None = None  # None: the PO has no requisition link
+    truncated: tuple[str, ...] = ()  # names of attachments that are always cut off halfway
     supplier: str = ""
     variant: PageVariant = PageVariant.STANDARD
 
@@ -220,6 +224,11 @@ SPECIAL: dict[str, _Special] = {
     "100013": _Special(kind=PoKind.DENIED, variant=PageVariant.ERROR_EXPLANATION),
     "100014": _Special(names=("invoice.pdf", "quote.pdf"), supplier="Smith & Sons / Partners: A.B.C."),
     "100015": _Special(names=tuple(f"delivery note {n:02d}.pdf" for n in range(1, 13))),
+    "100016": _Special(
+        names=("invoice.pdf", "broken scan.pdf", "price list.xlsx"),
+        markups=(Markup.SPAN_IN_LINK, Markup.SPAN_IN_LINK, Markup.DOWNLOAD_LINK),
+        truncated=("broken scan.pdf",),
+    ),
 }
 
 
@@ -234,6 +243,7 @@ def _attachment(
     size_range: tuple[int, int],
     size: int = 0,
     markup: Markup | None = None,
+    truncated: bool = False,
 ) -> AttachmentSpec:
     kind = kind_of(name)
     size = max(size or rng.randint(*size_range), MIN_SIZE[kind])
@@ -243,6 +253,7 @@ def _attachment(
         size=size,
         content_type=CONTENT_TYPES[kind],
         markup=markup or rng.choice(tuple(Markup)),
+        truncated=truncated,
     )
 
 
@@ -273,7 +284,8 @@ def _attachments(
     for index, name in enumerate(names):
         size = special.sizes[index] if special and index < len(special.sizes) else 0
         markup = special.markups[index] if special and index < len(special.markups) else None
-        out.append(_attachment(rng, ids.next(), name, size_range, size, markup))
+        truncated = special is not None and name in special.truncated
+        out.append(_attachment(rng, ids.next(), name, size_range, size, markup, truncated))
     return tuple(out)
 
 

@@ -47,6 +47,8 @@ def expected_status(po_id: str, seed: int = 0) -> str:
     spec = po_spec(str(po_id), seed)
     if spec.kind in _STATUS_BY_KIND:
         return _STATUS_BY_KIND[spec.kind]
+    if any(a.truncated for a in spec.attachments):
+        return "PARTIAL"
     return "COMPLETED" if spec.attachments else "NO_ATTACHMENTS"
 
 

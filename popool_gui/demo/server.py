@@ -272,7 +272,10 @@ class _Handler(BaseHTTPRequestHandler):
         except KeyError:
             self._send(404, pages.missing_page())
             return
-        fault = self.portal._draw_fault(knobs, path, hit, _DOWNLOAD_FAULTS)
+        if attachment.truncated:
+            fault: Fault | None = self.portal._count_fault(Fault.TRUNCATED, path, hit)
+        else:
+            fault = self.portal._draw_fault(knobs, path, hit, _DOWNLOAD_FAULTS)
         if fault is Fault.HANG:
             self._hang(knobs)
             return
@@ -570,11 +573,14 @@ class DemoPortal:
         }
         for fault in faults:
             if _chance(knobs.seed, fault, path, hit, shares[fault]):
-                with self._lock:
-                    self._faults[fault.value] += 1
-                log.debug("demo_portal_fault", fault=fault.value, path=path, hit=hit)
-                return fault
+                return self._count_fault(fault, path, hit)
         return None
+
+    def _count_fault(self, fault: Fault, path: str, hit: int) -> Fault:
+        with self._lock:
+            self._faults[fault.value] += 1
+        log.debug("demo_portal_fault", fault=fault.value, path=path, hit=hit)
+        return fault
 
 
 @contextmanager
