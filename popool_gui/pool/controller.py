@@ -54,7 +54,7 @@ log = structlog.get_logger()
 
 TICK_S = 0.1
 SNAPSHOT_INTERVAL_S = 1.0
-MEMORY_INTERVAL_S = 1.0
+MEMORY_INTERVAL_S = 2.0
 RESULTS_MIN_INTERVAL_S = 5.0
 # Scanning further than this for a PO that last failed elsewhere costs more than it saves.
 OTHER_WORKER_LOOKAHEAD = 32
@@ -786,7 +786,7 @@ class PoolController:
     def _memory_policy(self, now: float) -> None:
         self._system_pct = system_memory_pct()
         for slot in self._slots:
-            slot.memory_mb = slot.tree.rss_mb() if slot.live else 0.0
+            slot.memory_mb = slot.tree.footprint_mb() if slot.live else 0.0
         if self._stopping:
             return
         threshold = self.settings.memory_threshold_pct

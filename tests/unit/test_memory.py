@@ -1,0 +1,52 @@
+"""Process-tree memory: tracked across re-parenting, shared pages not double-counted, killed as a whole."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import psutil
+
+from popool_gui.pool.memory import ProcessTree
+
+# Each child touches 60 MB of private memory, then sleeps; the parent waits for both.
+_CHILD = """
+import sys, time
+block = bytearray(60 * 1024 * 1024)
+for i in range(0, len(block), 4096):
+    block[i] = 1
+sys.stdout.write("ready\\n"); sys.stdout.flush()
+time.sleep(120)
+"""
+
+_PARENT = f"""
+import subprocess, sys, time
+kids = [subprocess.Popen([sys.executable, "-c", {_CHILD!r}], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+for kid in kids:
+    kid.stdout.readline()
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_tree_memory_counts_children_and_kill_leaves_nothing():
+    parent = subprocess.Popen([sys.executable, "-c", _PARENT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "ready"
+        tree = ProcessTree()
+        tree.add_root(parent.pid)
+        assert len(tree.alive_pids()) == 3
+        footprint, rss = tree.footprint_mb(), tree.rss_mb()
+        assert footprint >= 110, "both children's private 60 MB are counted"
+        assert footprint <= rss + 1, "the footprint never exceeds the plain RSS sum"
+        children = psutil.Process(parent.pid).children()
+        parent.kill()  # the children are re-parented but still belong to the tree
+        parent.wait(10)
+        time.sleep(0.2)
+        assert {c.pid for c in children} <= set(tree.alive_pids())
+        assert tree.kill(timeout=10) == []
+        assert not any(psutil.pid_exists(c.pid) and psutil.Process(c.pid).status() != "zombie" for c in children)
+    finally:
+        parent.kill()
+        parent.wait(10)
