@@ -106,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     portal = sub.add_parser("portal", help="serve the embedded demo portal on 127.0.0.1")
     add_portal_arguments(portal)
 
-    sub.add_parser("gui", help="open the desktop window (the default)")
+    gui = sub.add_parser("gui", help="open the desktop window (the default)")
+    gui.add_argument("--settings", type=Path, metavar="FILE", help="settings file (default: the user's)")
+    gui.add_argument("--dark", action="store_true", help="dark palette")
+    gui.add_argument("--screenshot", type=Path, metavar="PNG", help="save the window once shown, then quit")
     return parser
 
 

@@ -15,7 +15,7 @@ from popool_gui.settings import Settings
 from tests.gui.conftest import make_window, shut_down
 
 pytestmark = [pytest.mark.gui, pytest.mark.browser]
-COUNT = 16
+COUNT = 12
 
 
 def test_two_workers_from_start_to_summary(

@@ -70,6 +70,6 @@ def test_gui_thread_never_stalls_during_a_four_worker_run(window: MainWindow, qt
     probe.start()
     qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=90_000)
     probe.stop()
-    print(f"\nStart (journal seeding of {POS} POs) {start_cost * 1000:.0f} ms; longest stall {probe.longest * 1000:.1f} ms")
+    print(f"\nStart (journal of {POS} POs) {start_cost * 1000:.0f} ms; longest stall {probe.longest * 1000:.1f} ms")
     assert window.last_summary is not None and window.last_summary.processed_this_run == POS
     assert probe.longest < MAX_STALL_S

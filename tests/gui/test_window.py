@@ -156,3 +156,49 @@ def test_memory_column_uses_the_gauge(window: MainWindow) -> None:
     from popool_gui.gui.delegates import MemoryGaugeDelegate
 
     assert isinstance(window.worker_view.itemDelegateForColumn(WorkerColumn.MEMORY), MemoryGaugeDelegate)
+
+
+def test_retry_between_runs_and_a_changed_input(
+    window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
+) -> None:
+    first = write_pos(tmp_path / "first.csv", [str(15000010 + i) for i in range(4)])
+    window.load_file(first)
+    window.start_run()
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    window.summary_dialog.close()
+
+    # Retry from the context menu between runs: the PO goes back to PENDING and the next Start takes it.
+    row = window.po_model.row_for_key("PO15000011")
+    assert row is not None
+    window.po_panel.retry.emit(row)
+    assert window.po_model.row(row).status is PoStatus.PENDING
+    window.summary_dialog = None
+    window.start_run()
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    assert window.last_summary is not None and window.last_summary.processed_this_run == 1
+    window.summary_dialog.close()
+
+    # Another input on the same output folder: the window asks, "Keep finished POs" goes on.
+    second = write_pos(tmp_path / "second.csv", [str(15000010 + i) for i in range(6)])
+    window.load_file(second)
+    fake_desktop.answers = [0]
+    window.summary_dialog = None
+    window.start_run()
+    assert fake_desktop.questions == ["This output folder holds another run"]
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    assert window.last_summary is not None and window.last_summary.processed_this_run == 2
+
+
+def test_sign_in_banner_names_the_worker_and_resume_clears_it(
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    window.settings = window.settings.replace(headless=False)  # a person could sign in: the worker waits
+    window.load_file(write_pos(tmp_path / "auth.csv", ["15000104", *(f"15{i:04d}05" for i in range(10))]))
+    window.start_run()
+    qtbot.waitUntil(window.sign_in.isVisible, timeout=20_000)
+    text = window.sign_in.text()
+    worker = window._sign_in_worker
+    assert worker is not None and f"worker {worker}" in text and "PO15000104" in text and "Resume" in text
+    assert window.sign_in.action.text() == f"Resume worker {worker}"
+    qtbot.mouseClick(window.sign_in.action, Qt.MouseButton.LeftButton)
+    assert not window.sign_in.isVisible()

@@ -1,0 +1,54 @@
+"""`Help > Try the demo`: the embedded demo portal, a sample CSV, and settings pointed at them."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from popool_gui.demo.sample import write_sample_csv
+from popool_gui.demo.server import DemoPortal
+from popool_gui.settings import Settings
+
+DEFAULT_COUNT = 40
+
+
+class DemoSession:
+    """One demo portal for the window's lifetime, and a scratch folder deleted when the window closes."""
+
+    def __init__(self) -> None:
+        self._portal: DemoPortal | None = None
+        self._folder: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return self._portal.url if self._portal else ""
+
+    def owns(self, path: Path) -> bool:
+        return self._folder is not None and path.resolve().is_relative_to(self._folder.resolve())
+
+    def prepare(self, settings: Settings, count: int = DEFAULT_COUNT) -> tuple[Settings, Path]:
+        """Start the portal (once), write a fresh sample, and return demo settings and the sample's path."""
+        if self._portal is None:
+            self._portal = DemoPortal().start()
+        if self._folder is None:
+            self._folder = Path(tempfile.mkdtemp(prefix="popool-demo-"))
+        run = Path(tempfile.mkdtemp(prefix="run-", dir=self._folder))
+        sample = write_sample_csv(run / "demo-pos.csv", count)
+        # The user's browser settings (driver, binary, headless) stay; everything portal-related is the demo's.
+        demo = settings.replace(
+            portal="demo",
+            base_url=self._portal.url,
+            output_dir=str(run / "output"),
+            profile_dir="",
+            grid_url="",
+        )
+        return demo, sample
+
+    def close(self) -> None:
+        if self._portal is not None:
+            self._portal.stop()
+            self._portal = None
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None

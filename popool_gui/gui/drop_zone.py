@@ -1,0 +1,99 @@
+"""The empty state: a large drop target with Open... and the recently used files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+PROMPT = "Drop a CSV or Excel file of PO numbers here, or Open..."
+
+
+class DropZone(QFrame):
+    """Only the look of the drop target: the main window accepts drops anywhere and highlights this."""
+
+    open_requested = Signal()
+    recent_chosen = Signal(str)
+    demo_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("dropZone")
+        self.setToolTip("Drag a .csv or .xlsx file with a PO_NUMBER column onto the window")
+        self.setMinimumHeight(220)
+        self._set_highlight(False)
+
+        title = QLabel(PROMPT)
+        title.setObjectName("dropPrompt")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        title.setWordWrap(True)
+        font = title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        title.setFont(font)
+        hint = QLabel("The file needs a PO_NUMBER column; the other columns are kept in the results file.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setWordWrap(True)
+        hint.setEnabled(False)  # a quieter, secondary line in every palette
+
+        open_button = QPushButton("Open...")
+        open_button.setToolTip("Choose a CSV or Excel file (Ctrl+O)")
+        open_button.setDefault(True)
+        open_button.clicked.connect(self.open_requested)
+        demo_button = QPushButton("Try the demo")
+        demo_button.setToolTip("Start a built-in demo portal and load a sample list of POs")
+        demo_button.clicked.connect(self.demo_requested)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(open_button)
+        buttons.addWidget(demo_button)
+        buttons.addStretch()
+
+        self._recent_box = QVBoxLayout()
+        self._recent_box.setSpacing(2)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 32, 32, 32)
+        layout.addStretch()
+        layout.addWidget(title)
+        layout.addWidget(hint)
+        layout.addSpacing(12)
+        layout.addLayout(buttons)
+        layout.addSpacing(12)
+        layout.addLayout(self._recent_box)
+        layout.addStretch()
+
+    def set_recent(self, paths: list[str]) -> None:
+        while self._recent_box.count():
+            item = self._recent_box.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        existing = [p for p in paths if Path(p).is_file()]
+        if not existing:
+            return
+        heading = QLabel("Recent files:")
+        heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._recent_box.addWidget(heading)
+        for path in existing:
+            link = QLabel(f'<a href="{path}">{Path(path).name}</a>')
+            link.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            link.setToolTip(path)
+            link.linkActivated.connect(self.recent_chosen)
+            self._recent_box.addWidget(link)
+
+    def set_highlight(self, on: bool) -> None:
+        self._set_highlight(on)
+
+    def _set_highlight(self, on: bool) -> None:
+        colour = "palette(highlight)" if on else "palette(mid)"
+        self.setStyleSheet(f"QFrame#dropZone {{ border: 2px dashed {colour}; border-radius: 12px; }}")
+
+
+class DropOverlayHost(QWidget):
+    """Nothing but a name for the stacked page that holds the drop zone (keeps margins in one place)."""
+
+    def __init__(self, zone: DropZone) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 24, 24, 24)
+        layout.addWidget(zone)

@@ -1,0 +1,149 @@
+"""The purchase-order panel: status filter, search box and the PO table with its context menu."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from popool_gui.batch.model import PoStatus
+from popool_gui.gui.delegates import ChipDelegate
+from popool_gui.gui.po_model import ATTENTION, PoColumn, PoFilterProxy, PoTableModel
+
+# (label, statuses shown); None shows everything.
+FILTERS: tuple[tuple[str, frozenset[PoStatus] | None], ...] = (
+    ("All statuses", None),
+    ("Needs attention", ATTENTION),
+    ("In progress", frozenset({PoStatus.ASSIGNED})),
+    *((str(s), frozenset({s})) for s in PoStatus if s is not PoStatus.ASSIGNED),
+)
+# Typing in the search box re-filters after this pause, not on every key.
+SEARCH_DELAY_MS = 150
+
+
+class PoPanel(QWidget):
+    open_folder = Signal(int)  # source row
+    open_page = Signal(int)
+    retry = Signal(int)
+
+    def __init__(self, model: PoTableModel) -> None:
+        super().__init__()
+        self.model = model
+        self.proxy = PoFilterProxy(model)
+
+        self.status_filter = QComboBox()
+        self.status_filter.setToolTip("Show only POs with this status")
+        for label, _ in FILTERS:
+            self.status_filter.addItem(label)
+        self.status_filter.currentIndexChanged.connect(self.apply_filter)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search PO, supplier or error")
+        self.search.setToolTip("Show only POs whose number, supplier, status or error contains this text (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(self._search_timer.start)
+        self.shown = QLabel()
+        self.shown.setToolTip("POs shown / POs in the file")
+
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        self.view.setItemDelegateForColumn(PoColumn.STATUS, ChipDelegate(self.view))
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # input order until the user sorts
+        self.view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.view.setAlternatingRowColors(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
+        self.view.setToolTip("Double-click a PO to open its folder; right-click for more")
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.doubleClicked.connect(lambda index: self.open_folder.emit(self.source_row(index)))
+        header = self.view.horizontalHeader()
+        # Fixed widths: ResizeToContents would measure all 10,000 rows on every change.
+        widths = {
+            PoColumn.PO: "PO15262984 (row 1000)",
+            PoColumn.STATUS: "NO_ATTACHMENTS___",
+            PoColumn.SUPPLIER: "A supplier name of some length",
+            PoColumn.FILES: "Files__",
+            PoColumn.WORKER: "Worker__",
+            PoColumn.ATTEMPTS: "Attempts__",
+            PoColumn.DURATION: "Duration__",
+        }
+        for column, sample in widths.items():
+            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 16)
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("<b>Purchase orders</b>"))
+        bar.addStretch()
+        bar.addWidget(self.shown)
+        bar.addWidget(self.status_filter)
+        bar.addWidget(self.search, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.view)
+        self.proxy.rowsInserted.connect(self._count)
+        self.proxy.rowsRemoved.connect(self._count)
+        self.proxy.modelReset.connect(self._count)
+        self.proxy.layoutChanged.connect(self._count)
+
+    def show_status(self, status: PoStatus | None) -> None:
+        """Select the filter for one status (None: all)."""
+        for i, (_, statuses) in enumerate(FILTERS):
+            if statuses == (frozenset({status}) if status else None):
+                self.status_filter.setCurrentIndex(i)
+                return
+
+    def apply_filter(self) -> None:
+        self._search_timer.stop()
+        statuses = FILTERS[self.status_filter.currentIndex()][1]
+        self.proxy.set_filter(statuses, self.search.text())
+        self._count()
+
+    def source_row(self, index: QModelIndex) -> int:
+        return self.proxy.mapToSource(index).row()
+
+    def _count(self) -> None:
+        self.shown.setText(f"{self.proxy.rowCount():,} of {self.model.rowCount():,}")
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if not index.isValid():
+            return
+        row = self.source_row(index)
+        po = self.model.row(row)
+        menu = QMenu(self)
+        folder = QAction("Open folder", menu)
+        folder.setEnabled(bool(po.folder))
+        folder.triggered.connect(lambda: self.open_folder.emit(row))
+        page = QAction("Open PO page in browser", menu)
+        page.setEnabled(bool(po.url or po.po_id))
+        page.triggered.connect(lambda: self.open_page.emit(row))
+        copy = QAction("Copy PO", menu)
+        copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(po.key))
+        retry = QAction("Retry this PO", menu)
+        retry.setToolTip("Put the PO back in the queue")
+        retry.setEnabled(po.status not in (PoStatus.INVALID_PO, PoStatus.ASSIGNED, PoStatus.PENDING))
+        retry.triggered.connect(lambda: self.retry.emit(row))
+        for action in (folder, page, copy):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(retry)
+        menu.popup(self.view.viewport().mapToGlobal(pos))

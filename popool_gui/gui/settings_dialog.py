@@ -1,0 +1,319 @@
+"""The Settings dialog: one editor per `Settings` field, validated field by field as the user types."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import fields
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from popool_gui.browser.portal import BUILTIN_PORTALS
+from popool_gui.gui.theme import RED
+from popool_gui.settings import BrowserKind, ResultsFormat, Settings
+
+PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Run", ("workers", "output_dir", "max_attempts", "po_timeout_s", "results_format", "log_level")),
+    ("Portal", ("portal", "base_url")),
+    (
+        "Browser",
+        (
+            "browser",
+            "headless",
+            "driver_path",
+            "browser_binary",
+            "profile_dir",
+            "profile_name",
+            "grid_url",
+            "tabs_per_worker",
+            "block_resources",
+            "direct_download",
+        ),
+    ),
+    (
+        "Limits",
+        (
+            "memory_threshold_pct",
+            "memory_margin_pct",
+            "memory_cooldown_s",
+            "max_restarts",
+            "shutdown_timeout_s",
+            "page_timeout_s",
+            "download_timeout_s",
+            "start_timeout_s",
+            "heartbeat_timeout_s",
+        ),
+    ),
+)
+
+HELP: dict[str, str] = {
+    "workers": "How many browsers work in parallel (1-8). Each needs a few hundred MB of RAM",
+    "output_dir": "Folder for the PO folders and the results file; reusing it resumes an interrupted run",
+    "max_attempts": "Attempts per PO for transient errors (timeouts, crashes, 5xx)",
+    "po_timeout_s": "A worker that spends longer on one PO is restarted and the PO retried",
+    "results_format": "Results file next to the downloads: CSV (UTF-8 with BOM), Excel, or both",
+    "log_level": "How much goes to the log files and the log pane",
+    "portal": "Portal profile: coupa, demo, or the path of a .toml profile for a tenant whose pages differ",
+    "base_url": "Your portal's address, e.g. https://yourcompany.coupahost.com",
+    "browser": "Which browser the workers drive",
+    "headless": "Run browsers without windows. Signing in needs a visible browser: turn this off once",
+    "driver_path": "WebDriver executable (msedgedriver, chromedriver, geckodriver); empty: search PATH",
+    "browser_binary": "Browser executable; empty: the installed one",
+    "profile_dir": "A browser 'User Data' folder whose sign-in to reuse; each worker gets its own copy",
+    "profile_name": "Profile folder inside it; Edge and Chrome call the first one 'Default'",
+    "grid_url": "Run the browsers on a Selenium Grid instead of this machine",
+    "tabs_per_worker": "Tabs each browser may use",
+    "block_resources": "Skip images and fonts: faster pages, same attachments",
+    "direct_download": "Download attachments over HTTP with the browser's cookies instead of clicking",
+    "memory_threshold_pct": "When the machine's RAM use passes this, the heaviest browser is recycled",
+    "memory_margin_pct": "Held-back work resumes when RAM falls this far below the threshold",
+    "memory_cooldown_s": "Minimum time between two memory recycles",
+    "max_restarts": "Restarts per worker before it is retired",
+    "shutdown_timeout_s": "Stop waits this long for workers to finish their PO, then kills what is left",
+    "page_timeout_s": "Longest wait for a PO page to show its attachments or an error",
+    "download_timeout_s": "Longest wait for one attachment to finish downloading",
+    "start_timeout_s": "Longest wait for a browser to start",
+    "heartbeat_timeout_s": "A worker silent this long is considered hung and restarted",
+}
+
+_FILE_FIELDS = ("driver_path", "browser_binary")
+_FOLDER_FIELDS = ("output_dir", "profile_dir")
+_LOG_LEVELS = ("debug", "info", "warning", "error")
+RESTART_MARK = " ⟳"
+
+
+def edge_profile_dir() -> str:
+    """Where Edge keeps the signed-in user's profiles on Windows."""
+    local = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    return str(Path(local) / "Microsoft" / "Edge" / "User Data")
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent: QWidget | None = None, run_in_progress: bool = False) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self._base = settings
+        self._editors: dict[str, QWidget] = {}
+        self._errors: dict[str, QLabel] = {}
+        self.result_settings: Settings | None = None
+        meta = {f.name: f for f in fields(Settings)}
+
+        tabs = QTabWidget()
+        for title, names in PAGES:
+            page = QWidget()
+            form = QFormLayout(page)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+            for name in names:
+                label_text = meta[name].metadata.get("label", name)
+                restart = bool(meta[name].metadata.get("restart"))
+                label = QLabel(label_text + (RESTART_MARK if restart else ""))
+                tip = HELP.get(name, label_text) + (". Takes effect when the pool starts" if restart else "")
+                label.setToolTip(tip)
+                editor = self._make_editor(name, getattr(settings, name), tip)
+                error = QLabel()
+                error.setStyleSheet(f"color: {RED};")
+                error.setWordWrap(True)
+                error.hide()
+                self._errors[name] = error
+                column = QVBoxLayout()
+                column.setSpacing(2)
+                column.addWidget(editor)
+                column.addWidget(error)
+                form.addRow(label, column)
+                if name == "profile_dir":
+                    form.addRow("", self._edge_button())
+            tabs.addTab(page, title)
+
+        note = QLabel(
+            f"{RESTART_MARK.strip()} Takes effect when the pool starts."
+            + (" A run is in progress: changes apply to the next run." if run_in_progress else "")
+        )
+        note.setEnabled(False)
+        self.summary = QLabel()
+        self.summary.setStyleSheet(f"color: {RED};")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setToolTip("Save the settings")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setToolTip("Close without saving")
+        restore = self.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults)
+        restore.setToolTip("Put every field back to its default (not saved until OK)")
+        restore.clicked.connect(self._restore_defaults)
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(note)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.buttons)
+        self.resize(640, 520)
+        self.validate()
+
+    # ------------------------------------------------------------------ editors
+
+    def _make_editor(self, name: str, value: Any, tip: str) -> QWidget:
+        editor: QWidget
+        if isinstance(value, bool):
+            editor = QCheckBox()
+            editor.setChecked(value)
+            editor.toggled.connect(self.validate)
+        elif isinstance(value, int):
+            editor = QSpinBox()
+            editor.setRange(-1, 100_000)  # wide on purpose: validate() names the allowed range
+            editor.setValue(value)
+            editor.valueChanged.connect(self.validate)
+        elif isinstance(value, float):
+            editor = QDoubleSpinBox()
+            editor.setRange(-1, 100_000)
+            editor.setDecimals(1)
+            editor.setValue(value)
+            editor.valueChanged.connect(self.validate)
+        elif isinstance(value, StrEnum) or name in ("portal", "log_level"):
+            editor = QComboBox()
+            choices: tuple[str, ...] = {
+                "browser": tuple(b.value for b in BrowserKind),
+                "results_format": tuple(r.value for r in ResultsFormat),
+                "portal": BUILTIN_PORTALS,
+                "log_level": _LOG_LEVELS,
+            }[name]
+            editor.addItems(list(choices))
+            # A portal can also be a .toml file of the user's own.
+            editor.setEditable(name == "portal")
+            editor.setCurrentText(str(value))
+            editor.currentTextChanged.connect(self.validate)
+        else:
+            line = QLineEdit(str(value))
+            line.setClearButtonEnabled(True)
+            line.textChanged.connect(self.validate)
+            editor = line
+            if name in _FILE_FIELDS or name in _FOLDER_FIELDS:
+                editor = self._with_browse(name, line)
+        editor.setToolTip(tip)
+        self._editors[name] = editor
+        return editor
+
+    def _with_browse(self, name: str, line: QLineEdit) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(line, 1)
+        browse = QPushButton("Browse...")
+        browse.setToolTip("Choose with a file dialog")
+        folder = name in _FOLDER_FIELDS
+
+        def choose() -> None:
+            if folder:
+                chosen = QFileDialog.getExistingDirectory(self, "Choose a folder", line.text())
+            else:
+                chosen, _ = QFileDialog.getOpenFileName(self, "Choose a file", line.text())
+            if chosen:
+                line.setText(chosen)
+
+        browse.clicked.connect(choose)
+        row.addWidget(browse)
+        box.setProperty("line", line)
+        return box
+
+    def _edge_button(self) -> QPushButton:
+        button = QPushButton("Use my signed-in Edge profile")
+        button.setToolTip(
+            f"Fill in {edge_profile_dir()} and profile 'Default', and choose Edge: the workers start from "
+            "copies of your own profile, so they are already signed in"
+        )
+        button.clicked.connect(self.use_edge_profile)
+        return button
+
+    def use_edge_profile(self) -> None:
+        self.set_value("browser", BrowserKind.EDGE.value)
+        self.set_value("profile_dir", edge_profile_dir())
+        self.set_value("profile_name", "Default")
+
+    # ------------------------------------------------------------------ values
+
+    def editor(self, name: str) -> QWidget:
+        widget = self._editors[name]
+        line = widget.property("line")
+        return line if isinstance(line, QLineEdit) else widget
+
+    def set_value(self, name: str, value: Any) -> None:
+        widget = self.editor(name)
+        if isinstance(widget, QCheckBox):
+            widget.setChecked(bool(value))
+        elif isinstance(widget, QSpinBox | QDoubleSpinBox):
+            widget.setValue(value)
+        elif isinstance(widget, QComboBox):
+            widget.setCurrentText(str(value))
+        elif isinstance(widget, QLineEdit):
+            widget.setText(str(value))
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in self._editors:
+            widget = self.editor(name)
+            if isinstance(widget, QCheckBox):
+                out[name] = widget.isChecked()
+            elif isinstance(widget, QSpinBox | QDoubleSpinBox):
+                out[name] = widget.value()
+            elif isinstance(widget, QComboBox):
+                out[name] = widget.currentText().strip()
+            elif isinstance(widget, QLineEdit):
+                out[name] = widget.text().strip()
+        return out
+
+    def error_for(self, name: str) -> str:
+        label = self._errors[name]
+        return label.text() if not label.isHidden() else ""
+
+    def validate(self) -> Settings | None:
+        """Show each problem under its field; OK is enabled only when there is none."""
+        settings = self._base.replace(**self.values())
+        problems = {p.name: p.message for p in settings.validate()}
+        for name, label in self._errors.items():
+            message = problems.get(name, "")
+            label.setText(message)
+            label.setVisible(bool(message))
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(not problems)
+        count = len(problems)
+        self.summary.setText(f"{count} setting{'s' if count > 1 else ''} to fix" if count else "")
+        return None if problems else settings
+
+    def _restore_defaults(self) -> None:
+        defaults = Settings()
+        for name in self._editors:
+            self.set_value(name, getattr(defaults, name))
+
+    def _accept(self) -> None:
+        settings = self.validate()
+        if settings is not None:
+            self.result_settings = settings
+            self.accept()
+
+
+def edit_settings(parent: QWidget, settings: Settings, run_in_progress: bool) -> Settings | None:
+    """Show the dialog modally; the new settings, or None when cancelled."""
+    dialog = SettingsDialog(settings, parent, run_in_progress)
+    if dialog.exec() == QDialog.DialogCode.Accepted:
+        return dialog.result_settings
+    return None

@@ -1,0 +1,94 @@
+"""Colours for statuses and states, chosen to read on both light and dark palettes."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from popool_gui.batch.model import PoStatus, RunState, WorkerState
+
+# Mid-saturation colours: white text stays readable on them in light and dark themes alike.
+GREEN = "#2e7d32"
+TEAL = "#00796b"
+BLUE = "#1565c0"
+AMBER = "#b26a00"
+RED = "#c62828"
+PURPLE = "#6a1b9a"
+GREY = "#616161"
+
+WORKER_STATE_COLOURS: dict[WorkerState, str] = {
+    WorkerState.STARTING: BLUE,
+    WorkerState.IDLE: TEAL,
+    WorkerState.BUSY: GREEN,
+    WorkerState.PAUSED: AMBER,
+    WorkerState.RESTARTING: BLUE,
+    WorkerState.STOPPING: GREY,
+    WorkerState.STOPPED: GREY,
+    WorkerState.CRASHED: RED,
+    WorkerState.RETIRED: PURPLE,
+}
+
+PO_STATUS_COLOURS: dict[PoStatus, str] = {
+    PoStatus.PENDING: GREY,
+    PoStatus.ASSIGNED: BLUE,
+    PoStatus.COMPLETED: GREEN,
+    PoStatus.PARTIAL: AMBER,
+    PoStatus.NO_ATTACHMENTS: TEAL,
+    PoStatus.PO_NOT_FOUND: PURPLE,
+    PoStatus.ACCESS_DENIED: PURPLE,
+    PoStatus.AUTH_REQUIRED: AMBER,
+    PoStatus.INVALID_PO: GREY,
+    PoStatus.FAILED: RED,
+}
+
+RUN_STATE_COLOURS: dict[RunState, str] = {
+    RunState.IDLE: GREY,
+    RunState.STARTING: BLUE,
+    RunState.RUNNING: GREEN,
+    RunState.STOPPING: AMBER,
+    RunState.FINISHED: TEAL,
+    RunState.FAILED: RED,
+}
+
+LOG_LEVEL_COLOURS: dict[str, str] = {"warning": AMBER, "error": RED, "critical": RED, "debug": GREY}
+
+
+def chip_style(colour: str) -> str:
+    """Style sheet that makes a QLabel a rounded chip like the table's status cells."""
+    return f"QLabel {{ color: white; background: {colour}; border-radius: 8px; padding: 1px 8px; }}"
+
+
+def load_colour(fraction_of_threshold: float) -> QColor:
+    """Green well below the memory threshold, amber when close, red at or above it."""
+    if fraction_of_threshold >= 1.0:
+        return QColor(RED)
+    if fraction_of_threshold >= 0.85:
+        return QColor(AMBER)
+    return QColor(GREEN)
+
+
+def is_dark() -> bool:
+    palette = QApplication.palette()
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def dark_palette() -> QPalette:
+    """A neutral dark palette (Fusion style), used by `--dark` and the screenshot script."""
+    p = QPalette()
+    window, base, text = QColor(37, 37, 38), QColor(30, 30, 30), QColor(220, 220, 220)
+    p.setColor(QPalette.ColorRole.Window, window)
+    p.setColor(QPalette.ColorRole.WindowText, text)
+    p.setColor(QPalette.ColorRole.Base, base)
+    p.setColor(QPalette.ColorRole.AlternateBase, QColor(45, 45, 48))
+    p.setColor(QPalette.ColorRole.ToolTipBase, window)
+    p.setColor(QPalette.ColorRole.ToolTipText, text)
+    p.setColor(QPalette.ColorRole.Text, text)
+    p.setColor(QPalette.ColorRole.Button, QColor(51, 51, 55))
+    p.setColor(QPalette.ColorRole.ButtonText, text)
+    p.setColor(QPalette.ColorRole.Highlight, QColor(38, 79, 120))
+    p.setColor(QPalette.ColorRole.HighlightedText, QColor(255, 255, 255))
+    p.setColor(QPalette.ColorRole.Link, QColor(86, 156, 214))
+    p.setColor(QPalette.ColorRole.PlaceholderText, QColor(140, 140, 140))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 120))
+    return p

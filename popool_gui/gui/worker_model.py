@@ -1,0 +1,207 @@
+"""The worker table's model: one row per worker, fed with `WorkerSnapshot`s from the controller."""
+
+from __future__ import annotations
+
+import time
+from enum import IntEnum
+from typing import Any
+
+import psutil
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from popool_gui.batch.model import TabState, WorkerSnapshot, WorkerState
+from popool_gui.gui.roles import CHIP_COLOUR_ROLE, GAUGE_FRACTION_ROLE, GAUGE_LOAD_ROLE
+from popool_gui.gui.theme import WORKER_STATE_COLOURS
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class WorkerColumn(IntEnum):
+    WORKER = 0
+    STATE = 1
+    PO = 2
+    TAB = 3
+    MEMORY = 4
+    DONE = 5
+    FAILED = 6
+    RESTARTS = 7
+    UPTIME = 8
+    ACTIONS = 9
+
+
+HEADERS: dict[WorkerColumn, str] = {
+    WorkerColumn.WORKER: "#",
+    WorkerColumn.STATE: "State",
+    WorkerColumn.PO: "Current PO",
+    WorkerColumn.TAB: "Tab",
+    WorkerColumn.MEMORY: "Memory",
+    WorkerColumn.DONE: "Done",
+    WorkerColumn.FAILED: "Failed",
+    WorkerColumn.RESTARTS: "Restarts",
+    WorkerColumn.UPTIME: "Uptime",
+    WorkerColumn.ACTIONS: "",
+}
+
+HEADER_TIPS: dict[WorkerColumn, str] = {
+    WorkerColumn.WORKER: "Worker number: one browser process each",
+    WorkerColumn.STATE: "What the worker is doing; Paused workers take no new POs but keep their browser open",
+    WorkerColumn.PO: "The purchase order the worker is processing now",
+    WorkerColumn.TAB: "The PO tab's step (Opening, Loading, Downloading n of m, Closing) and the open tab count",
+    WorkerColumn.MEMORY: "Memory of the worker's browser and driver processes; the colour turns amber then red "
+    "as the machine nears the memory threshold",
+    WorkerColumn.DONE: "POs this worker finished",
+    WorkerColumn.FAILED: "POs this worker finished as FAILED or PARTIAL",
+    WorkerColumn.RESTARTS: "Browser restarts (crashes, memory recycling, or your Restart)",
+    WorkerColumn.UPTIME: "Time since this worker's browser process started",
+    WorkerColumn.ACTIONS: "Pause/Resume and Restart this worker",
+}
+
+# Worker states in which Pause/Resume and Restart mean something.
+COMMANDABLE = frozenset({WorkerState.STARTING, WorkerState.IDLE, WorkerState.BUSY, WorkerState.PAUSED})
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def tab_text(snapshot: WorkerSnapshot) -> str:
+    if snapshot.tab_state is TabState.NONE:
+        step = ""
+    elif snapshot.tab_state is TabState.DOWNLOADING and snapshot.tab_detail:
+        step = f"Downloading {snapshot.tab_detail}"
+    else:
+        step = str(snapshot.tab_state)
+    tabs = f"{snapshot.open_tabs} tab{'s' if snapshot.open_tabs != 1 else ''}" if snapshot.open_tabs else ""
+    return " · ".join(part for part in (step, tabs) if part)
+
+
+class WorkerTableModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[WorkerSnapshot] = []
+        self._system_pct = 0.0
+        self._threshold_pct = 75.0
+        self._full_bar_mb = 1024.0
+        self._now = time.time
+
+    # ------------------------------------------------------------------ feeding
+
+    def reset_workers(self, count: int, threshold_pct: float) -> None:
+        """A new run: `count` workers, all starting. A full memory bar is a fair share of the machine's RAM."""
+        self.beginResetModel()
+        self._rows = [WorkerSnapshot(worker=i + 1, state=WorkerState.STARTING) for i in range(count)]
+        self._threshold_pct = threshold_pct
+        total_mb = psutil.virtual_memory().total / 2**20
+        self._full_bar_mb = max(256.0, total_mb * threshold_pct / 100 / max(1, count))
+        self.endResetModel()
+
+    def apply(self, snapshots: list[WorkerSnapshot]) -> None:
+        # One signal for all changed rows: each one costs the view a round of data() calls into Python.
+        changed = [snap.worker - 1 for snap in snapshots if 0 < snap.worker <= len(self._rows)]
+        for snap in snapshots:
+            if 0 < snap.worker <= len(self._rows):
+                self._rows[snap.worker - 1] = snap
+        if changed:
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), WorkerColumn.UPTIME))
+
+    def set_system_memory(self, pct: float, threshold_pct: float) -> None:
+        """The gauge colour follows the machine's RAM use against the threshold."""
+        if (pct, threshold_pct) == (self._system_pct, self._threshold_pct):
+            return
+        self._system_pct, self._threshold_pct = pct, threshold_pct
+        self._column_changed(WorkerColumn.MEMORY)
+
+    def tick(self) -> None:
+        """Once a second: uptimes move on without a new snapshot."""
+        self._column_changed(WorkerColumn.UPTIME)
+
+    def _column_changed(self, column: WorkerColumn) -> None:
+        if self._rows:
+            self.dataChanged.emit(self.index(0, column), self.index(len(self._rows) - 1, column))
+
+    def snapshot(self, row: int) -> WorkerSnapshot:
+        return self._rows[row]
+
+    # ------------------------------------------------------------------ Qt model API
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt's own default
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(WorkerColumn)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        column = WorkerColumn(section)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[column]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS[column]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        snap = self._rows[index.row()]
+        column = WorkerColumn(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(snap, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (
+            WorkerColumn.WORKER,
+            WorkerColumn.DONE,
+            WorkerColumn.FAILED,
+            WorkerColumn.RESTARTS,
+            WorkerColumn.UPTIME,
+        ):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == CHIP_COLOUR_ROLE and column is WorkerColumn.STATE:
+            return WORKER_STATE_COLOURS[snap.state]
+        if role == GAUGE_FRACTION_ROLE and column is WorkerColumn.MEMORY:
+            return min(1.0, snap.memory_mb / self._full_bar_mb)
+        if role == GAUGE_LOAD_ROLE and column is WorkerColumn.MEMORY:
+            return self._system_pct / self._threshold_pct if self._threshold_pct else 0.0
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(snap, column)
+        return None
+
+    def _display(self, snap: WorkerSnapshot, column: WorkerColumn) -> str:
+        match column:
+            case WorkerColumn.WORKER:
+                return str(snap.worker)
+            case WorkerColumn.STATE:
+                return str(snap.state)
+            case WorkerColumn.PO:
+                return snap.current_po
+            case WorkerColumn.TAB:
+                return tab_text(snap)
+            case WorkerColumn.MEMORY:
+                return f"{snap.memory_mb:.0f} MB" if snap.memory_mb else ""
+            case WorkerColumn.DONE:
+                return str(snap.done)
+            case WorkerColumn.FAILED:
+                return str(snap.failed)
+            case WorkerColumn.RESTARTS:
+                return str(snap.restarts)
+            case WorkerColumn.UPTIME:
+                live = snap.started_at is not None and snap.state not in (WorkerState.STOPPED, WorkerState.RETIRED)
+                return format_duration(self._now() - snap.started_at) if live and snap.started_at else ""
+        return ""
+
+    def _tooltip(self, snap: WorkerSnapshot, column: WorkerColumn) -> str:
+        if column is WorkerColumn.STATE:
+            parts = [str(snap.state)]
+            if snap.message:
+                parts.append(snap.message)
+            if snap.browser_pid:
+                parts.append(f"browser pid {snap.browser_pid}")
+            return " — ".join(parts)
+        if column is WorkerColumn.MEMORY:
+            return (
+                f"{snap.memory_mb:.0f} MB in this worker's process tree; machine RAM at "
+                f"{self._system_pct:.0f} % (threshold {self._threshold_pct:.0f} %)"
+            )
+        return HEADER_TIPS[column]

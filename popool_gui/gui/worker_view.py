@@ -1,0 +1,123 @@
+"""The worker table view: chips, memory gauges and per-row Pause/Resume and Restart buttons."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QPushButton, QTableView, QWidget
+
+from popool_gui.batch.model import WorkerState
+from popool_gui.gui.delegates import ChipDelegate, MemoryGaugeDelegate
+from popool_gui.gui.worker_model import COMMANDABLE, WorkerColumn, WorkerTableModel
+
+
+class RowActions(QWidget):
+    """Pause/Resume and Restart for one worker; at most 8 rows, so real widgets are affordable."""
+
+    def __init__(self, worker: int) -> None:
+        super().__init__()
+        self.worker = worker
+        self.pause = QPushButton("Pause")
+        self.pause.setObjectName(f"pause-{worker}")
+        self.restart = QPushButton("Restart")
+        self.restart.setObjectName(f"restart-{worker}")
+        self.restart.setToolTip(
+            f"Give worker {worker} a new browser after its current PO (click again to restart it at once)"
+        )
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 0, 2, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.pause)
+        layout.addWidget(self.restart)
+        self._shown: WorkerState | None = None
+
+    def show_state(self, state: WorkerState) -> None:
+        if state is self._shown:
+            return  # setText/setToolTip re-lay out the row: only touch the buttons when the state changed
+        self._shown = state
+        paused = state is WorkerState.PAUSED
+        self.pause.setText("Resume" if paused else "Pause")
+        self.pause.setToolTip(
+            f"Let worker {self.worker} take POs again" if paused
+            else f"Worker {self.worker} finishes its current PO and takes no new one; its browser stays open"
+        )
+        usable = state in COMMANDABLE
+        self.pause.setEnabled(usable)
+        self.restart.setEnabled(usable)
+
+
+class WorkerTableView(QTableView):
+    pause_requested = Signal(int)
+    resume_requested = Signal(int)
+    restart_requested = Signal(int)
+
+    def __init__(self, model: WorkerTableModel) -> None:
+        super().__init__()
+        self.setModel(model)
+        self._model = model
+        self._actions: dict[int, RowActions] = {}
+        self.setItemDelegateForColumn(WorkerColumn.STATE, ChipDelegate(self))
+        self.setItemDelegateForColumn(WorkerColumn.MEMORY, MemoryGaugeDelegate(self))
+        self.verticalHeader().hide()
+        self.setSelectionMode(QTableView.SelectionMode.NoSelection)
+        self.setShowGrid(False)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(False)
+        self.setToolTip("One row per browser worker, updated live")
+        header = self.horizontalHeader()
+        # Widths from sample texts, not ResizeToContents: that re-measures every cell (each a call into Python)
+        # on every update, which is what made the window stutter during busy runs.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(WorkerColumn.TAB, QHeaderView.ResizeMode.Stretch)
+        samples = {
+            WorkerColumn.WORKER: "00",
+            WorkerColumn.STATE: "Restarting____",
+            WorkerColumn.PO: "PO15262984____",
+            WorkerColumn.MEMORY: "00000 MB00000 MB",
+            WorkerColumn.DONE: "Done__",
+            WorkerColumn.FAILED: "Failed__",
+            WorkerColumn.RESTARTS: "Restarts__",
+            WorkerColumn.UPTIME: "Uptime__",
+            WorkerColumn.ACTIONS: "Resume__Restart______",
+        }
+        for column, sample in samples.items():
+            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 12)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 16)
+        model.modelReset.connect(self._rebuild_actions)
+        model.dataChanged.connect(self._refresh_actions)
+
+    def actions_for(self, worker: int) -> RowActions:
+        return self._actions[worker]
+
+    def _rebuild_actions(self) -> None:
+        self._actions.clear()
+        for row in range(self._model.rowCount()):
+            snap = self._model.snapshot(row)
+            actions = RowActions(snap.worker)
+            actions.pause.clicked.connect(lambda _=False, a=actions: self._pause_or_resume(a))
+            actions.restart.clicked.connect(lambda _=False, w=snap.worker: self.restart_requested.emit(w))
+            actions.show_state(snap.state)
+            self._actions[snap.worker] = actions
+            self.setIndexWidget(self._model.index(row, WorkerColumn.ACTIONS), actions)
+
+    def _refresh_actions(self, top_left: QModelIndex, bottom_right: QModelIndex) -> None:
+        for row in range(top_left.row(), bottom_right.row() + 1):
+            snap = self._model.snapshot(row)
+            actions = self._actions.get(snap.worker)
+            if actions is not None:
+                actions.show_state(snap.state)
+
+    def _pause_or_resume(self, actions: RowActions) -> None:
+        if actions.pause.text() == "Resume":
+            self.resume_requested.emit(actions.worker)
+        else:
+            self.pause_requested.emit(actions.worker)
+
+    def fitting_height(self) -> int:
+        """Height that shows every worker row without scrolling or empty space below."""
+        rows = self._model.rowCount() * self.verticalHeader().defaultSectionSize()
+        return self.horizontalHeader().sizeHint().height() + rows + 2 * self.frameWidth()
+
+    def set_commands_enabled(self, enabled: bool) -> None:
+        """Between runs the buttons have no worker to talk to."""
+        for actions in self._actions.values():
+            actions.setEnabled(enabled)
