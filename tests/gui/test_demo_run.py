@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from PySide6.QtCore import Qt
 
@@ -59,3 +61,44 @@ def test_two_workers_from_start_to_summary(
         assert window.status.progress.value() == COUNT
     finally:
         shut_down(qtbot, window)
+
+
+def test_pause_resume_and_stop_with_real_browsers(
+    qtbot: Any, tmp_path: Path, chromium_settings: Settings, demo: Any, fake_desktop: Any
+) -> None:
+    settings = chromium_settings.replace(portal="demo", base_url=demo.url, workers=2, shutdown_timeout_s=30.0)
+    window = make_window(qtbot, settings, tmp_path)
+    try:
+        model = window.worker_model
+        assert window.load_file(write_sample_csv(tmp_path / "pos.csv", 60))
+        qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: model.rowCount() == 2 and model.snapshot(0).state is WorkerState.BUSY, timeout=60_000)
+
+        qtbot.mouseClick(window.worker_view.actions_for(1).pause, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: model.snapshot(0).state is WorkerState.PAUSED, timeout=60_000)
+        done_paused = model.snapshot(0).done
+        qtbot.wait(3000)
+        assert model.snapshot(0).done == done_paused, "a paused worker takes no new PO"
+        assert model.snapshot(0).browser_pid is not None, "and keeps its browser"
+        qtbot.mouseClick(window.worker_view.actions_for(1).pause, Qt.MouseButton.LeftButton)  # now "Resume"
+        qtbot.waitUntil(lambda: model.snapshot(0).done > done_paused, timeout=60_000)
+
+        browsers = {model.snapshot(r).browser_pid for r in range(2)} - {None}
+        stop_clicked = time.monotonic()
+        qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+        assert "Stopping" in window.stop_button.text()
+        qtbot.waitUntil(lambda: window.bridge is None, timeout=int(settings.shutdown_timeout_s * 1000) + 5_000)
+        assert time.monotonic() - stop_clicked < settings.shutdown_timeout_s
+        summary = window.last_summary
+        assert summary is not None and summary.stopped_early
+        assert summary.counts.get("PENDING", 0) > 0, "POs not reached stay pending for the next run"
+        assert not any(_running(pid) for pid in browsers), "no browser outlives the stop"
+    finally:
+        shut_down(qtbot, window)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE  # a zombie is gone, only not yet reaped
+    except psutil.Error:
+        return False
