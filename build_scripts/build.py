@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE_LIMIT_MB = 250
+GUI_SMOKE_TIMEOUT_S = 120
 
 
 def ensure_pyinstaller() -> None:
@@ -56,6 +57,24 @@ def self_test_flags() -> list[str]:
     return flags
 
 
+def gui_smoke(binary: Path) -> int:
+    """Open the built window, save a screenshot once painted, quit; under Xvfb when Linux has no display."""
+    shot = ROOT / "dist" / "gui-smoke.png"
+    shot.unlink(missing_ok=True)
+    command = [str(binary), "gui", "--screenshot", str(shot)]
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+        if not shutil.which("xvfb-run"):
+            print("GUI smoke test skipped: no display and no xvfb-run (apt-get install xvfb xauth)")
+            return 0
+        command = ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", *command]
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=ROOT, timeout=GUI_SMOKE_TIMEOUT_S)
+    ok = result.returncode == 0 and shot.is_file()
+    print(f"GUI smoke test: exit {result.returncode}, screenshot {shot if ok else 'missing'}, "
+          f"{time.monotonic() - started:.0f} s")
+    return 0 if ok else (result.returncode or 1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--onefile", action="store_true", help="a single-file executable instead of a folder")
@@ -89,6 +108,10 @@ def main() -> int:
         print(f"self-test of the built binary: exit {result.returncode} in {time.monotonic() - started:.0f} s")
         if result.returncode != 0:
             return result.returncode
+    if not args.skip_self_test and not args.onefile:
+        failed = gui_smoke(target / f"popool{exe_suffix}")
+        if failed:
+            return failed
     if size / 1e6 > SIZE_LIMIT_MB:
         print(f"the build is larger than {SIZE_LIMIT_MB} MB")
         return 1
