@@ -12,9 +12,12 @@ remembered and the tree is rebuilt from every remembered root that is still aliv
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import dataclass, field
 
 import psutil
+
+CHILDREN_MAP_TTL_S = 0.5
 
 
 @dataclass(slots=True)
@@ -29,24 +32,29 @@ class ProcessTree:
             self.roots.add(pid)
             self.refresh()
 
-    def refresh(self) -> list[psutil.Process]:
-        """Rebuild the tree from the roots plus every process seen before that still runs."""
+    def refresh(self, *, fresh: bool = False) -> list[psutil.Process]:
+        """Rebuild the tree from the roots plus every process seen before that still runs.
+
+        `fresh` rescans the process table now; otherwise a scan up to CHILDREN_MAP_TTL_S old is reused.
+        """
+        children_of = _children_map(fresh=fresh)
         alive: dict[int, psutil.Process] = {}
-        candidates: list[psutil.Process] = []
+        stack: list[psutil.Process] = []
         for pid in self.roots:
             proc = self.known.get(pid) or _process(pid)
             if proc is not None:
-                candidates.append(proc)
-        candidates.extend(self.known.values())
-        for proc in candidates:
-            if not _same_running(proc) or proc.pid in alive:
+                stack.append(proc)
+        stack.extend(self.known.values())
+        while stack:
+            proc = stack.pop()
+            if proc.pid in alive or not _same_running(proc):
                 continue
             alive[proc.pid] = proc
-            try:
-                for child in proc.children(recursive=True):
-                    alive.setdefault(child.pid, child)
-            except psutil.Error:
-                continue
+            for child_pid in children_of.get(proc.pid, ()):
+                if child_pid not in alive:
+                    child = self.known.get(child_pid) or _process(child_pid)
+                    if child is not None:
+                        stack.append(child)
         self.known = alive
         return list(alive.values())
 
@@ -68,7 +76,7 @@ class ProcessTree:
 
     def kill(self, timeout: float = 5.0) -> list[int]:
         """Kill every process of the tree; return the pids still alive after `timeout` (should be none)."""
-        procs = self.refresh()
+        procs = self.refresh(fresh=True)
         for proc in procs:
             try:
                 proc.kill()
@@ -80,6 +88,29 @@ class ProcessTree:
 
     def alive_pids(self) -> list[int]:
         return [p.pid for p in self.refresh()]
+
+
+_children_cache: tuple[float, dict[int, list[int]]] = (-1.0, {})
+
+
+def _children_map(*, fresh: bool = False) -> dict[int, list[int]]:
+    """pid -> child pids from one pass over the process table, shared by every tree sampled in the same moment.
+
+    psutil's `children(recursive=True)` rescans the whole table on each call; a few workers with a dozen
+    browser processes each made that hundreds of scans per sample, on the GUI's process.
+    """
+    global _children_cache
+    stamp, cached = _children_cache
+    now = time.monotonic()
+    if not fresh and now - stamp < CHILDREN_MAP_TTL_S:
+        return cached
+    children: dict[int, list[int]] = {}
+    for proc in psutil.process_iter(["ppid"]):
+        ppid = proc.info["ppid"]
+        if ppid is not None:
+            children.setdefault(ppid, []).append(proc.pid)
+    _children_cache = (now, children)
+    return children
 
 
 def _process(pid: int) -> psutil.Process | None:

@@ -1,0 +1,47 @@
+"""A main-thread responsiveness probe: a short timer that measures its own lateness.
+
+When the GUI thread is busy (painting a huge model, waiting for the GIL behind the controller thread), the
+timer fires late; the lateness is how long a click or a repaint would have waited.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QObject, QTimer
+
+PROBE_MS = 10
+
+
+class StallProbe(QObject):
+    def __init__(self, parent: QObject | None = None, interval_ms: int = PROBE_MS) -> None:
+        super().__init__(parent)
+        self.interval_s = interval_ms / 1000
+        self.stalls: list[float] = []  # lateness of every tick, seconds
+        self._last = time.perf_counter()
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._fire)
+
+    @property
+    def longest(self) -> float:
+        return max(self.stalls, default=0.0)
+
+    def percentile(self, share: float) -> float:
+        if not self.stalls:
+            return 0.0
+        ordered = sorted(self.stalls)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+    def start(self) -> None:
+        self.stalls.clear()
+        self._last = time.perf_counter()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _fire(self) -> None:
+        now = time.perf_counter()
+        self.stalls.append(max(0.0, now - self._last - self.interval_s))
+        self._last = now
