@@ -77,7 +77,9 @@ class Settings:
     results_format: ResultsFormat = dataclasses.field(
         default=ResultsFormat.CSV_AND_XLSX, metadata={"label": "Results format"}
     )
-    tabs_per_worker: int = dataclasses.field(default=1, metadata={"label": "Tabs per worker", "restart": True})
+    # 2: the next PO loads in a background tab while the current one downloads (+10-20 % POs/min measured in
+    # docs/benchmarks.md); 3 is a little faster but a crash or Stop hands back three POs per worker.
+    tabs_per_worker: int = dataclasses.field(default=2, metadata={"label": "Tabs per worker", "restart": True})
     direct_download: bool = dataclasses.field(default=False, metadata={"label": "Direct HTTP downloads"})
     block_resources: bool = dataclasses.field(
         default=False, metadata={"label": "Block images and fonts", "restart": True}

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psutil
 import structlog
@@ -59,6 +59,11 @@ CHROMIUM_FLAGS: tuple[str, ...] = (
     "--no-default-browser-check",
     "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,DownloadBubble",
     "--disable-popup-blocking",
+    # Background tabs (tab pipelining) must load and run their list-rendering scripts at full speed; Chromium
+    # otherwise throttles timers and renderers of hidden tabs.
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
 )
 QUIT_TIMEOUT_S = 10.0
 KILL_WAIT_S = 5.0
@@ -231,6 +236,8 @@ class BrowserSession:
         self._driver_pid: int | None = None
         self._browser_pid: int | None = None
         self._log = log.bind(worker=worker)
+        # Tab pipelining: PO key -> (window handle, URL) of pages loading in background tabs.
+        self._preloaded: dict[str, tuple[str, str]] = {}
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
@@ -351,6 +358,17 @@ class BrowserSession:
             self._owned_profile = None
         clear_staging(self.staging_dir)
 
+    def kill(self) -> None:
+        """Kill this session's driver and browser processes now. Safe from any thread: it makes no WebDriver call.
+
+        The thread using the driver then sees its call fail and must still call `quit()` to clean up.
+        """
+        tree = self._process_tree()
+        for process in tree:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        psutil.wait_procs(tree, timeout=KILL_WAIT_S)
+
     def _process_tree(self) -> list[psutil.Process]:
         if self._driver_pid is None:
             return []
@@ -365,6 +383,7 @@ class BrowserSession:
     def sign_in_again(self) -> tuple[bool, str]:
         """Reopen the portal's home page in the home tab so the SSO chain runs; report whether it is signed in."""
         driver = self._require_driver()
+        self.drop_preloaded()
         try:
             self._back_home()
             driver.get(self.portal.base_url)
@@ -380,8 +399,13 @@ class BrowserSession:
     def process(self, record: PoRecord, output_dir: Path, attempt: int) -> PoResult:
         """Process one PO in a new tab; raise BrowserDeadError when the browser is gone, else return a result."""
         driver = self._require_driver()
+        preloaded = self._preloaded.pop(record.key, None)
+        hidden = {handle for handle, _ in self._preloaded.values()}
+        page_driver: WebDriver = driver
+        if preloaded is not None or hidden:
+            page_driver = cast(WebDriver, _PipelinedDriver(driver, preloaded, hidden))
         job = po_page.PoJob(
-            driver=driver,
+            driver=page_driver,
             portal=self.portal,
             settings=self.settings,
             staging_dir=self.staging_dir,
@@ -401,6 +425,49 @@ class BrowserSession:
         finally:
             self._restore_home_tab()
 
+    def preload(self, record: PoRecord) -> bool:
+        """Start loading `record`'s PO page in a background tab, up to `tabs_per_worker - 1` at a time.
+
+        Returns True when a load was started. The page keeps loading while the current PO downloads; `process`
+        of that record then takes over the tab instead of opening one and waiting for the portal again.
+        """
+        limit = self.settings.tabs_per_worker - 1
+        if limit < 1 or record.key in self._preloaded or len(self._preloaded) >= limit:
+            return False
+        driver = self._require_driver()
+        url = self.portal.po_url_for(record.po_id)
+        try:
+            current = driver.current_window_handle
+            driver.switch_to.new_window("tab")
+            handle = driver.current_window_handle
+            # A script navigation returns at once; driver.get() would block until the portal answered.
+            driver.execute_script("window.location.href = arguments[0];", url)
+            driver.switch_to.window(current)
+        except WebDriverException as exc:
+            if is_dead_browser_error(exc):
+                raise BrowserDeadError(first_line(exc)) from exc
+            self._log.warning("preload_failed", po=record.key, error=first_line(exc))
+            with contextlib.suppress(WebDriverException):
+                self._back_home()
+            return False
+        self._preloaded[record.key] = (handle, url)
+        self._tab(TabState.LOADING, f"preloading {len(self._preloaded)}")
+        return True
+
+    def drop_preloaded(self) -> None:
+        """Close every background tab: their pages may show a login wall that a new sign-in would not fix."""
+        driver = self.driver
+        for key in list(self._preloaded):
+            handle, _ = self._preloaded.pop(key)
+            if driver is None:
+                continue
+            with contextlib.suppress(WebDriverException):
+                driver.switch_to.window(handle)
+                driver.close()
+        if driver is not None and self.home_handle is not None:
+            with contextlib.suppress(WebDriverException):
+                driver.switch_to.window(self.home_handle)
+
     def _restore_home_tab(self) -> None:
         """After every PO exactly the home tab is open; a browser that cannot get there is dead."""
         try:
@@ -412,8 +479,9 @@ class BrowserSession:
     def _back_home(self) -> None:
         driver = self._require_driver()
         home = self._home()
+        keep = {home, *(handle for handle, _ in self._preloaded.values())}
         for handle in driver.window_handles:
-            if handle != home:
+            if handle not in keep:
                 with contextlib.suppress(NoSuchWindowException):
                     driver.switch_to.window(handle)
                     driver.close()
@@ -437,3 +505,51 @@ class BrowserSession:
             with contextlib.suppress(Exception):  # the count is informative; a failure here must not fail a PO
                 tabs = len(self.driver.window_handles)
         self.on_tab(state, detail, tabs)
+
+
+class _PipelinedDriver:
+    """The session's driver as `po_page` sees it while other POs load in background tabs.
+
+    `po_page.process_po` opens a tab, loads the PO URL and at the end closes every tab but home. With tab
+    pipelining this view (a) hands it the background tab that already holds this PO's page instead of a new tab,
+    skipping the load it already did, and (b) hides the other POs' background tabs so they are not closed.
+    Everything else goes to the real driver. (A `preloaded_handle`/`keep_handles` pair on `PoJob` would make
+    this view unnecessary; see docs/benchmarks.md.)
+    """
+
+    def __init__(self, driver: WebDriver, preloaded: tuple[str, str] | None, hidden: set[str]) -> None:
+        self._driver = driver
+        self._preloaded = preloaded
+        self._hidden = hidden
+        self._take_tab = preloaded is not None
+        self._skip_get = preloaded is not None
+        self.switch_to = _PipelinedSwitch(self)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._driver, name)
+
+    def get(self, url: str) -> None:
+        if self._skip_get and self._preloaded is not None and url == self._preloaded[1]:
+            self._skip_get = False  # the background tab already navigated there; its load may still run
+            return
+        self._driver.get(url)
+
+    @property
+    def window_handles(self) -> list[str]:
+        return [h for h in self._driver.window_handles if h not in self._hidden]
+
+
+class _PipelinedSwitch:
+    def __init__(self, owner: _PipelinedDriver) -> None:
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._owner._driver.switch_to, name)
+
+    def new_window(self, type_hint: str | None = None) -> None:
+        owner = self._owner
+        if owner._take_tab and owner._preloaded is not None:
+            owner._take_tab = False
+            owner._driver.switch_to.window(owner._preloaded[0])
+            return
+        owner._driver.switch_to.new_window(type_hint)

@@ -88,6 +88,8 @@ class _Slot:
     pid: int | None = None
     browser_pid: int | None = None
     current: _InFlight | None = None
+    # Tab pipelining: POs sent ahead of `current` (the worker preloads them in background tabs), oldest first.
+    queued: deque[_InFlight] = field(default_factory=deque)
     spawn_mono: float = 0.0
     last_beat_mono: float = 0.0
     exit_sent_mono: float = 0.0
@@ -116,6 +118,20 @@ class _Slot:
         return (
             self.state is WorkerState.IDLE
             and self.current is None
+            and not (self.paused or self.auth_wait or self.held or self.restart_after_po)
+        )
+
+    def can_queue_po(self, tabs: int) -> bool:
+        """With tabs_per_worker > 1, a busy worker holds up to `tabs` POs beyond its current one.
+
+        It preloads tabs - 1 of them; the extra one is there because the worker starts its next PO the moment
+        it reports the last, before the PO sent in answer to that report can reach it.
+        """
+        return (
+            self.state is WorkerState.BUSY
+            and self.current is not None
+            and self.exit_reason is ExitReason.NONE
+            and len(self.queued) < tabs
             and not (self.paused or self.auth_wait or self.held or self.restart_after_po)
         )
 
@@ -439,11 +455,21 @@ class PoolController:
     def _on_po_done(self, slot: _Slot, result: PoResult) -> None:
         flight = slot.current
         if flight is None or flight.record.key != result.key:
+            # A PO sent ahead (tab pipelining) reports while the slot is not on it, e.g. its worker met a login
+            # wall on the PO before and keeps working through its queue: settle it all the same.
+            ahead = next((f for f in slot.queued if f.record.key == result.key), None)
+            if ahead is not None:
+                slot.queued.remove(ahead)
+                self._settle(result, ahead, slot)
             return
         slot.current = None
         slot.tab_state, slot.tab_detail = TabState.NONE, ""
         self._settle(result, flight, slot)
-        if slot.state is WorkerState.BUSY:
+        if slot.queued and slot.exit_reason is ExitReason.NONE:
+            # The worker starts its next queued PO right now: its PO timeout counts from here.
+            slot.current = slot.queued.popleft()
+            slot.current.assigned_mono = time.monotonic()
+        elif slot.state is WorkerState.BUSY:
             slot.state = WorkerState.PAUSED if (slot.paused or slot.auth_wait) else WorkerState.IDLE
         if slot.restart_after_po and slot.state not in (WorkerState.STOPPING, WorkerState.RESTARTING):
             self._graceful_exit(slot, ExitReason.RESTART)
@@ -517,6 +543,7 @@ class PoolController:
 
     def _on_exited(self, slot: _Slot) -> None:
         self._reap(slot)
+        self._take_back(slot, "the worker stopped before starting it")
         if slot.exit_reason is ExitReason.RESTART and not self._stopping:
             slot.state = WorkerState.RESTARTING
             self._spawn(slot)
@@ -524,6 +551,12 @@ class PoolController:
             slot.state = WorkerState.STOPPED
             slot.tab_state, slot.open_tabs = TabState.NONE, 0
             self._say("info", "worker_stopped", worker=slot.worker)
+
+    def _take_back(self, slot: _Slot, reason: str) -> None:
+        """Requeue the POs sent ahead to a worker that will not process them (no attempt is used)."""
+        while slot.queued:
+            flight = slot.queued.pop()
+            self._requeue(flight.record.key, reason, flight.attempt - 1, front=True)
 
     def _reap(self, slot: _Slot) -> None:
         """Wait briefly for the process to end, then kill whatever of its tree is left."""
@@ -573,6 +606,7 @@ class PoolController:
         if slot.process is not None and slot.process.is_alive():
             slot.process.kill()
         self._reap(slot)
+        self._take_back(slot, reason)
         flight, slot.current = slot.current, None
         if flight is not None:
             failure = PoResult(
@@ -614,11 +648,29 @@ class PoolController:
         for slot in self._slots:
             if not self._pending:
                 return
-            if not slot.can_take_po:
-                continue
+            if slot.can_take_po:
+                flight = self._assign(slot)
+                if flight is not None:
+                    slot.current = flight
+                    slot.state = WorkerState.BUSY
+                    slot.tab_state, slot.tab_detail = TabState.OPENING, ""
+        tabs = self.settings.tabs_per_worker
+        if tabs <= 1:
+            return
+        # Second pass, after every idle worker got a PO: fill the busy workers' background tabs.
+        for slot in self._slots:
+            while self._pending and slot.can_queue_po(tabs):
+                flight = self._assign(slot)
+                if flight is None:
+                    break
+                slot.queued.append(flight)
+
+    def _assign(self, slot: _Slot) -> _InFlight | None:
+        """Take a pending PO for `slot`, mark it assigned and send it; None when there is none for it."""
+        while True:
             key = self._take_pending_for(slot.worker)
             if key is None:
-                continue
+                return None
             with self._lock:
                 current = self.journal.result(key)
                 if current.status.is_final:
@@ -626,11 +678,10 @@ class PoolController:
                 attempt = current.attempts + 1
                 self.journal.mark_assigned(key, slot.worker, attempt, time.time())
                 record = self.journal.record_for(key)
-            slot.current = _InFlight(record=record, attempt=attempt, assigned_mono=time.monotonic())
-            slot.state = WorkerState.BUSY
-            slot.tab_state, slot.tab_detail = TabState.OPENING, ""
+            flight = _InFlight(record=record, attempt=attempt, assigned_mono=time.monotonic())
             slot.commands.put(msg.ProcessPo(record=record, attempt=attempt))
             self.listener.on_result(PoResult(key=key, status=PoStatus.ASSIGNED, worker=slot.worker, attempts=attempt))
+            return flight
 
     def _take_pending_for(self, worker: int) -> str | None:
         """Prefer a PO that did not last fail on this worker, so a retry lands elsewhere when it can.
@@ -653,7 +704,7 @@ class PoolController:
         live = [s for s in self._slots if s.live]
         if not live:
             return
-        busy = any(s.current for s in live)
+        busy = any(s.current or s.queued for s in live)
         if not self._pending and not busy:
             self._begin_stop(early=False)
             return
@@ -712,6 +763,7 @@ class PoolController:
             if slot.process.is_alive():
                 slot.process.kill()
             self._reap(slot)
+            self._take_back(slot, reason)
             flight, slot.current = slot.current, None
             if flight is not None:
                 self._requeue(flight.record.key, reason, flight.attempt - 1)
@@ -775,7 +827,8 @@ class PoolController:
             return
         with self._lock:
             self.journal.reset(key)
-        if key not in self._pending and not any(s.current and s.current.record.key == key for s in self._slots):
+        held = {f.record.key for s in self._slots for f in (s.current, *s.queued) if f is not None}
+        if key not in self._pending and key not in held:
             self._pending.append(key)
         self._results_dirty = True
         self.listener.on_result(PoResult(key=key, status=PoStatus.PENDING))
@@ -855,7 +908,7 @@ class PoolController:
         counts = self._counts()
         total = sum(counts.values())
         final = sum(n for status, n in counts.items() if PoStatus(status).is_final)
-        in_flight = sum(1 for s in self._slots if s.current)
+        in_flight = sum(1 + len(s.queued) for s in self._slots if s.current)
         elapsed = time.monotonic() - self._started_mono if self._started_mono else 0.0
         rate = self._processed / elapsed * 60 if elapsed > 0 else 0.0
         remaining = total - final
@@ -926,6 +979,7 @@ class PoolController:
             if slot.process is not None and slot.process.is_alive():
                 slot.process.kill()
             self._reap(slot)
+            self._take_back(slot, "interrupted")
             if slot.current is not None:
                 flight, slot.current = slot.current, None
                 self._requeue(flight.record.key, "interrupted", flight.attempt - 1)

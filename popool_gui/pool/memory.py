@@ -71,7 +71,7 @@ class ProcessTree:
         """The tree's memory without double-counting shared pages; see the module docstring."""
         total = 0
         for proc in self.refresh():
-            total += _footprint(proc)
+            total += process_footprint(proc)
         return total / (1024 * 1024)
 
     def kill(self, timeout: float = 5.0) -> list[int]:
@@ -120,7 +120,8 @@ def _process(pid: int) -> psutil.Process | None:
         return None
 
 
-def _footprint(proc: psutil.Process) -> int:
+def process_footprint(proc: psutil.Process) -> int:
+    """One process's own share of memory in bytes; see the module docstring."""
     if sys.platform.startswith("linux"):
         pss = _linux_pss(proc.pid)
         if pss is not None:

@@ -12,6 +12,7 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from multiprocessing.queues import Queue
 
 import psutil
@@ -37,6 +38,8 @@ from popool_gui.pool.protocol import (
 )
 
 log = structlog.get_logger()
+
+STOP_POLL_S = 0.05  # how often a stopping worker checks whether its PO is still loading a page
 
 
 def _heartbeat(config: WorkerConfig, events: Queue, stop: threading.Event) -> None:
@@ -77,7 +80,11 @@ def worker_main(config: WorkerConfig, commands: Queue, events: Queue) -> None:
 def _serve(config: WorkerConfig, commands: Queue, events: Queue) -> None:
     ident = (config.worker, config.generation)
 
+    watch: _StopWatch | None = None
+
     def on_tab(state: TabState, detail: str, open_tabs: int) -> None:
+        if watch is not None:
+            watch.on_tab(state)
         events.put(TabUpdate(*ident, state=state, detail=detail, open_tabs=open_tabs))
 
     session = BrowserSession(
@@ -106,27 +113,142 @@ def _serve(config: WorkerConfig, commands: Queue, events: Queue) -> None:
         )
     )
     log.info("worker_ready", browser_pid=session.browser_pid, seconds=round(time.monotonic() - started, 2))
+    watch = _StopWatch(commands, session)
+    # Commands already received but not yet handled: with tab pipelining the controller may queue several POs
+    # for this worker; those behind the current one load in background tabs while it is processed.
+    backlog: deque[Command] = deque()
+    command: Command | None = None
     try:
         while True:
-            try:
-                command: Command = commands.get(timeout=config.settings.heartbeat_timeout_s)
-            except queue.Empty:
-                continue
+            if backlog:
+                command = backlog.popleft()
+            else:
+                try:
+                    command = watch.local.get(timeout=config.settings.heartbeat_timeout_s)
+                except queue.Empty:
+                    continue
             if isinstance(command, Shutdown):
                 break
             if isinstance(command, SignInAgain):
                 ok, message = session.sign_in_again()
                 events.put(SignedIn(*ident, ok=ok, message=message))
             elif isinstance(command, ProcessPo):
-                events.put(PoDone(*ident, result=_process(session, config, command)))
+                if config.settings.tabs_per_worker > 1:
+                    _absorb(watch.local, backlog)
+                    _preload(session, backlog)
+                watch.busy.set()
+                try:
+                    result = _process(session, config, command)
+                finally:
+                    watch.busy.clear()
+                events.put(PoDone(*ident, result=result))
+                if watch.stopping.is_set():
+                    # Stop or restart: POs queued behind this one (tab pipelining) are not started; the
+                    # controller takes back what a worker still held when it exits.
+                    break
     except BrowserDeadError as exc:
+        if watch.aborted.is_set() and isinstance(command, ProcessPo):
+            # Our own Stop killed the browser during a page load: the PO goes back, the worker ends normally.
+            log.info("page_load_abandoned_for_stop", po=command.record.key)
+            session.quit()
+            events.put(PoDone(*ident, result=_abandoned(config, command)))
+            events.put(WorkerExited(*ident))
+            return
         log.error("browser_died", error=str(exc))
         session.quit()
         events.put(WorkerFailed(*ident, error=str(exc), during_start=False))
         return
+    finally:
+        watch.close()
     session.quit()
     events.put(WorkerExited(*ident))
     log.info("worker_exited")
+
+
+class _StopWatch:
+    """Reads the command queue on its own thread, so a Stop is seen while the main thread waits in a driver call.
+
+    When Shutdown arrives while the current PO is still opening or loading its page (nothing downloaded yet), that
+    load is abandoned: this thread kills the browser's processes (psutil only; the WebDriver stays with the main
+    thread), the main thread's driver call fails, and the PO goes back to the controller. A page can take up to
+    `page_timeout_s` to load, so without this a Stop waits that long; downloads in progress are always finished.
+    """
+
+    def __init__(self, commands: Queue, session: BrowserSession) -> None:
+        self.local: queue.Queue[Command] = queue.Queue()
+        self.busy = threading.Event()  # the main thread is processing a PO
+        self.loading = threading.Event()  # ... and its page (or a preloaded one) is opening or loading
+        self.aborted = threading.Event()
+        self.stopping = threading.Event()  # a Shutdown has arrived
+        self._done = threading.Event()
+        self._commands = commands
+        self._session = session
+        threading.Thread(target=self._run, name="commands", daemon=True).start()
+
+    def on_tab(self, state: TabState) -> None:
+        if state in (TabState.OPENING, TabState.LOADING):
+            self.loading.set()
+        else:
+            self.loading.clear()
+
+    def close(self) -> None:
+        self._done.set()
+
+    def _run(self) -> None:
+        while not self._done.is_set():
+            try:
+                command = self._commands.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            except (EOFError, OSError):  # the controller closed the queue: nothing more will come
+                return
+            self.local.put(command)
+            if isinstance(command, Shutdown):
+                self.stopping.set()
+                break
+        # Stopping: wait (a condition, not a fixed sleep) until the current PO is past its page load or done.
+        while not self._done.wait(STOP_POLL_S):
+            if self.busy.is_set() and self.loading.is_set():
+                self.aborted.set()
+                self._session.kill()
+                return
+
+
+def _abandoned(config: WorkerConfig, command: ProcessPo) -> PoResult:
+    now = time.time()
+    return PoResult(
+        key=command.record.key,
+        status=PoStatus.FAILED,
+        error="stopped while its page was loading",
+        transient=True,
+        worker=config.worker,
+        attempts=command.attempt,
+        started_at=now,
+        finished_at=now,
+    )
+
+
+def _absorb(commands: Queue, backlog: deque[Command]) -> None:
+    """Move every command already waiting on the queue to the backlog, without blocking."""
+    while True:
+        try:
+            backlog.append(commands.get_nowait())
+        except queue.Empty:
+            return
+
+
+def _preload(session: BrowserSession, backlog: deque[Command]) -> None:
+    """Start loading the POs queued behind the current one in background tabs (up to tabs_per_worker - 1).
+
+    Nothing is preloaded once a Shutdown or SignInAgain is queued: a stop must not start new page loads, and a
+    sign-in changes what those pages would show. POs queued behind a Shutdown are never started; the controller
+    requeues what a worker held when it exits.
+    """
+    for command in backlog:
+        if not isinstance(command, ProcessPo):
+            return
+        if command.attempt == 1:  # a retry loads fresh in its own tab, as without pipelining
+            session.preload(command.record)
 
 
 def _process(session: BrowserSession, config: WorkerConfig, command: ProcessPo) -> PoResult:
@@ -138,6 +260,9 @@ def _process(session: BrowserSession, config: WorkerConfig, command: ProcessPo) 
             # The controller learns of it from WorkerFailed and sends the PO back through its retry rule.
             raise
         except Exception as exc:  # a bug on one PO must not take the worker down
+            if not session.is_alive():
+                # Whatever the error's type, a session that no longer answers means a dead browser or driver.
+                raise BrowserDeadError(f"the browser stopped answering: {type(exc).__name__}: {exc}") from exc
             log.exception("po_crashed")
             result = PoResult(
                 key=record.key,

@@ -1,0 +1,1 @@
+"""Benchmarks of popool against the embedded demo portal (not part of the installed package)."""
