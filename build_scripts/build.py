@@ -50,8 +50,11 @@ def biggest_parts(folder: Path, count: int = 8) -> list[tuple[int, str]]:
 def self_test_flags() -> list[str]:
     """Browser choice for the self-test, from the environment (the Windows script sets Edge here)."""
     flags: list[str] = []
-    for flag, var in (("--browser", "POPOOL_SELF_TEST_BROWSER"), ("--driver", "POPOOL_SELF_TEST_DRIVER"),
-                      ("--binary", "POPOOL_SELF_TEST_BINARY")):
+    for flag, var in (
+        ("--browser", "POPOOL_SELF_TEST_BROWSER"),
+        ("--driver", "POPOOL_SELF_TEST_DRIVER"),
+        ("--binary", "POPOOL_SELF_TEST_BINARY"),
+    ):
         if os.environ.get(var):
             flags += [flag, os.environ[var]]
     return flags
@@ -70,8 +73,10 @@ def gui_smoke(binary: Path) -> int:
     started = time.monotonic()
     result = subprocess.run(command, cwd=ROOT, timeout=GUI_SMOKE_TIMEOUT_S)
     ok = result.returncode == 0 and shot.is_file()
-    print(f"GUI smoke test: exit {result.returncode}, screenshot {shot if ok else 'missing'}, "
-          f"{time.monotonic() - started:.0f} s")
+    print(
+        f"GUI smoke test: exit {result.returncode}, screenshot {shot if ok else 'missing'}, "
+        f"{time.monotonic() - started:.0f} s"
+    )
     return 0 if ok else (result.returncode or 1)
 
 
@@ -85,7 +90,9 @@ def main() -> int:
     started = time.monotonic()
     subprocess.run(
         [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN", "popool.spec"],
-        cwd=ROOT, env=env, check=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
     )
     build_s = time.monotonic() - started
     exe_suffix = ".exe" if sys.platform == "win32" else ""

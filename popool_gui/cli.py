@@ -84,8 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("input", type=Path, help="CSV or XLSX file with a PO_NUMBER column")
     _add_settings_flags(run)
     run.add_argument("--json", action="store_true", help="JSON-lines events on stdout instead of a progress line")
-    run.add_argument("--accept-new-input", action="store_true",
-                     help="the output folder's journal came from another input file: keep its finished POs and go on")
+    run.add_argument(
+        "--accept-new-input",
+        action="store_true",
+        help="the output folder's journal came from another input file: keep its finished POs and go on",
+    )
 
     demo = sub.add_parser("demo", help="run against the embedded demo portal (opens the window unless --headless)")
     demo.add_argument("--count", type=int, default=DEMO_DEFAULT_COUNT, metavar="N", help="POs in the sample")
@@ -169,9 +172,12 @@ def _execute(settings: Settings, input_path: Path, *, json_out: bool, accept_new
     batch = read_batch(input_path)
     renderer = JsonRenderer() if json_out else ProgressRenderer()
     if not json_out:
-        print(f"{len(batch.records)} POs from {input_path} "
-              f"({len(batch.invalid)} invalid, {len(batch.duplicates)} duplicate, "
-              f"{len(batch.already_completed)} already completed) -> {settings.output_dir}", file=sys.stderr)
+        print(
+            f"{len(batch.records)} POs from {input_path} "
+            f"({len(batch.invalid)} invalid, {len(batch.duplicates)} duplicate, "
+            f"{len(batch.already_completed)} already completed) -> {settings.output_dir}",
+            file=sys.stderr,
+        )
         for problem in batch.invalid:
             print(f"  row {problem.row_number}: {problem.value!r}: {problem.reason}", file=sys.stderr)
     controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input)
@@ -246,6 +252,9 @@ def _cmd_self_test(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"SELF-TEST PROBLEM: {problem}", file=sys.stderr)
     passed = not problems and exit_code(summary) == EXIT_OK
-    print(f"self-test {'PASSED' if passed else 'FAILED'}: {summary.total} rows, {settings.workers} workers, "
-          f"{time.monotonic() - started:.1f} s" + (f", kept in {root}" if args.keep else ""), file=sys.stderr)
+    print(
+        f"self-test {'PASSED' if passed else 'FAILED'}: {summary.total} rows, {settings.workers} workers, "
+        f"{time.monotonic() - started:.1f} s" + (f", kept in {root}" if args.keep else ""),
+        file=sys.stderr,
+    )
     return EXIT_OK if passed else EXIT_TROUBLE

@@ -184,6 +184,10 @@ class PoJob:
     events: DownloadEvents | None
     on_tab: Callable[[TabState, str], None]
     worker: int
+    # Tab pipelining: a background tab already navigating to this PO's page, to take over instead of a new tab,
+    # and the other POs' background tabs, which this PO must leave open.
+    preloaded_tab: str | None = None
+    background_tabs: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -350,13 +354,18 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     clear_staging(job.staging_dir)
     _drain_events(job)
     job.on_tab(TabState.OPENING, "")
-    driver.switch_to.new_window("tab")
-    po_handle = driver.current_window_handle
-    if job.settings.block_resources and job.events is not None:
-        _block_fonts(driver)
-    job.on_tab(TabState.LOADING, "")
     deadline = time.monotonic() + job.settings.page_timeout_s
-    driver.get(result.url)
+    if job.preloaded_tab is not None:
+        driver.switch_to.window(job.preloaded_tab)  # its page has been loading while the last PO downloaded
+        po_handle = job.preloaded_tab
+        job.on_tab(TabState.LOADING, "")
+    else:
+        driver.switch_to.new_window("tab")
+        po_handle = driver.current_window_handle
+        if job.settings.block_resources and job.events is not None:
+            _block_fonts(driver)
+        job.on_tab(TabState.LOADING, "")
+        driver.get(result.url)
     verdict = wait_for_page(driver, portal, deadline)
     if verdict is not Verdict.READY:
         _page_problem(result, verdict, driver.current_url, job.settings.page_timeout_s)
@@ -618,10 +627,10 @@ def _close_extra_tabs(job: PoJob, keep: str) -> None:
     """A click may open a tab (a link with target=_blank): close it and return to the PO tab."""
     driver = job.driver
     handles = driver.window_handles
-    if len(handles) <= 2 and driver.current_window_handle == keep:
+    if len(handles) <= 2 + len(job.background_tabs) and driver.current_window_handle == keep:
         return
     for handle in handles:
-        if handle not in (keep, job.home_handle):
+        if handle not in (keep, job.home_handle) and handle not in job.background_tabs:
             with contextlib.suppress(NoSuchWindowException):
                 driver.switch_to.window(handle)
                 driver.close()
@@ -629,7 +638,8 @@ def _close_extra_tabs(job: PoJob, keep: str) -> None:
 
 
 def _close_po_tabs(job: PoJob) -> None:
-    """Close every tab but the home tab and switch to it; a dead browser's errors propagate to the session."""
+    """Close every tab but the home tab (and other POs' background tabs) and switch to the home tab; a dead
+    browser's errors propagate to the session."""
     job.on_tab(TabState.CLOSING, "")
     driver = job.driver
     try:
@@ -639,7 +649,7 @@ def _close_po_tabs(job: PoJob) -> None:
             raise
         return
     for handle in handles:
-        if handle == job.home_handle:
+        if handle == job.home_handle or handle in job.background_tabs:
             continue
         with contextlib.suppress(NoSuchWindowException):
             driver.switch_to.window(handle)

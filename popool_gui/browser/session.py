@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import psutil
 import structlog
@@ -236,8 +236,8 @@ class BrowserSession:
         self._driver_pid: int | None = None
         self._browser_pid: int | None = None
         self._log = log.bind(worker=worker)
-        # Tab pipelining: PO key -> (window handle, URL) of pages loading in background tabs.
-        self._preloaded: dict[str, tuple[str, str]] = {}
+        # Tab pipelining: PO key -> window handle of its page loading in a background tab.
+        self._preloaded: dict[str, str] = {}
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
@@ -400,12 +400,8 @@ class BrowserSession:
         """Process one PO in a new tab; raise BrowserDeadError when the browser is gone, else return a result."""
         driver = self._require_driver()
         preloaded = self._preloaded.pop(record.key, None)
-        hidden = {handle for handle, _ in self._preloaded.values()}
-        page_driver: WebDriver = driver
-        if preloaded is not None or hidden:
-            page_driver = cast(WebDriver, _PipelinedDriver(driver, preloaded, hidden))
         job = po_page.PoJob(
-            driver=page_driver,
+            driver=driver,
             portal=self.portal,
             settings=self.settings,
             staging_dir=self.staging_dir,
@@ -413,6 +409,8 @@ class BrowserSession:
             events=self.events,
             on_tab=self._tab,
             worker=self.worker,
+            preloaded_tab=preloaded,
+            background_tabs=frozenset(self._preloaded.values()),
         )
         try:
             return po_page.process_po(job, record, output_dir, attempt)
@@ -450,7 +448,7 @@ class BrowserSession:
             with contextlib.suppress(WebDriverException):
                 self._back_home()
             return False
-        self._preloaded[record.key] = (handle, url)
+        self._preloaded[record.key] = handle
         self._tab(TabState.LOADING, f"preloading {len(self._preloaded)}")
         return True
 
@@ -458,7 +456,7 @@ class BrowserSession:
         """Close every background tab: their pages may show a login wall that a new sign-in would not fix."""
         driver = self.driver
         for key in list(self._preloaded):
-            handle, _ = self._preloaded.pop(key)
+            handle = self._preloaded.pop(key)
             if driver is None:
                 continue
             with contextlib.suppress(WebDriverException):
@@ -479,7 +477,7 @@ class BrowserSession:
     def _back_home(self) -> None:
         driver = self._require_driver()
         home = self._home()
-        keep = {home, *(handle for handle, _ in self._preloaded.values())}
+        keep = {home, *self._preloaded.values()}
         for handle in driver.window_handles:
             if handle not in keep:
                 with contextlib.suppress(NoSuchWindowException):
@@ -505,51 +503,3 @@ class BrowserSession:
             with contextlib.suppress(Exception):  # the count is informative; a failure here must not fail a PO
                 tabs = len(self.driver.window_handles)
         self.on_tab(state, detail, tabs)
-
-
-class _PipelinedDriver:
-    """The session's driver as `po_page` sees it while other POs load in background tabs.
-
-    `po_page.process_po` opens a tab, loads the PO URL and at the end closes every tab but home. With tab
-    pipelining this view (a) hands it the background tab that already holds this PO's page instead of a new tab,
-    skipping the load it already did, and (b) hides the other POs' background tabs so they are not closed.
-    Everything else goes to the real driver. (A `preloaded_handle`/`keep_handles` pair on `PoJob` would make
-    this view unnecessary; see docs/benchmarks.md.)
-    """
-
-    def __init__(self, driver: WebDriver, preloaded: tuple[str, str] | None, hidden: set[str]) -> None:
-        self._driver = driver
-        self._preloaded = preloaded
-        self._hidden = hidden
-        self._take_tab = preloaded is not None
-        self._skip_get = preloaded is not None
-        self.switch_to = _PipelinedSwitch(self)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._driver, name)
-
-    def get(self, url: str) -> None:
-        if self._skip_get and self._preloaded is not None and url == self._preloaded[1]:
-            self._skip_get = False  # the background tab already navigated there; its load may still run
-            return
-        self._driver.get(url)
-
-    @property
-    def window_handles(self) -> list[str]:
-        return [h for h in self._driver.window_handles if h not in self._hidden]
-
-
-class _PipelinedSwitch:
-    def __init__(self, owner: _PipelinedDriver) -> None:
-        self._owner = owner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._owner._driver.switch_to, name)
-
-    def new_window(self, type_hint: str | None = None) -> None:
-        owner = self._owner
-        if owner._take_tab and owner._preloaded is not None:
-            owner._take_tab = False
-            owner._driver.switch_to.window(owner._preloaded[0])
-            return
-        owner._driver.switch_to.new_window(type_hint)

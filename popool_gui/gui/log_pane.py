@@ -109,8 +109,12 @@ class LogPane(QWidget):
         self.view.setWordWrap(False)
         header = self.view.horizontalHeader()
         # Fixed widths from samples: measuring a thousand rows on every append would cost more than it shows.
-        samples = {LogColumn.TIME: "00:00:00", LogColumn.LEVEL: "warning", LogColumn.WORKER: "Worker",
-                   LogColumn.PO: "PO15262984 (row 10)"}
+        samples = {
+            LogColumn.TIME: "00:00:00",
+            LogColumn.LEVEL: "warning",
+            LogColumn.WORKER: "Worker",
+            LogColumn.PO: "PO15262984 (row 10)",
+        }
         for column, sample in samples.items():
             header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 16)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

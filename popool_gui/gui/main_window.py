@@ -221,21 +221,29 @@ class MainWindow(QMainWindow):
             made.setToolTip(tip)
             return made
 
-        self.open_action = action("&Open...", self.choose_file, QKeySequence.StandardKey.Open,
-                                  "Open a CSV or Excel file of PO numbers")
-        self.settings_action = action("&Settings...", self.edit_settings, QKeySequence.StandardKey.Preferences,
-                                      "Workers, browser, portal, output folder and limits")
+        self.open_action = action(
+            "&Open...", self.choose_file, QKeySequence.StandardKey.Open, "Open a CSV or Excel file of PO numbers"
+        )
+        self.settings_action = action(
+            "&Settings...",
+            self.edit_settings,
+            QKeySequence.StandardKey.Preferences,
+            "Workers, browser, portal, output folder and limits",
+        )
         if self.settings_action.shortcut().isEmpty():
             self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit, "Close popool")
         self.start_action = action("&Start", self.start_run, "Ctrl+R", "Start processing the POs")
         self.stop_action = action("S&top", self.stop_run, "Ctrl+.", "Stop gracefully; again to force")
-        self.demo_action = action("Try the &demo", self.try_demo, None,
-                                  "Start a built-in demo portal and load a sample list of POs")
-        logs_action = action("Open &log folder", lambda: desktop.open_path(logs.log_dir()), None,
-                             "Open the folder with the log files")
-        focus_search = action("Find", lambda: self.po_panel.search.setFocus(), QKeySequence.StandardKey.Find,
-                              "Search the PO table")
+        self.demo_action = action(
+            "Try the &demo", self.try_demo, None, "Start a built-in demo portal and load a sample list of POs"
+        )
+        logs_action = action(
+            "Open &log folder", lambda: desktop.open_path(logs.log_dir()), None, "Open the folder with the log files"
+        )
+        focus_search = action(
+            "Find", lambda: self.po_panel.search.setFocus(), QKeySequence.StandardKey.Find, "Search the PO table"
+        )
         self.addAction(focus_search)
 
         menus = self.menuBar()
@@ -277,7 +285,9 @@ class MainWindow(QMainWindow):
     def choose_file(self) -> None:
         start = self._state.recent_files()[0] if self._state.recent_files() else ""
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open a list of PO numbers", str(Path(start).parent) if start else "",
+            self,
+            "Open a list of PO numbers",
+            str(Path(start).parent) if start else "",
             "PO lists (*.csv *.xlsx *.txt *.tsv);;All files (*)",
         )
         if path:
@@ -399,8 +409,10 @@ class MainWindow(QMainWindow):
         problems = self.settings.validate()
         if problems:
             self.show_message(
-                Level.ERROR, "Fix the settings first: " + "; ".join(str(p) for p in problems),
-                action="Settings...", callback=self.edit_settings,
+                Level.ERROR,
+                "Fix the settings first: " + "; ".join(str(p) for p in problems),
+                action="Settings...",
+                callback=self.edit_settings,
             )
             return
         controller = self._make_controller()

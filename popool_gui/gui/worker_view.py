@@ -37,7 +37,8 @@ class RowActions(QWidget):
         paused = state is WorkerState.PAUSED
         self.pause.setText("Resume" if paused else "Pause")
         self.pause.setToolTip(
-            f"Let worker {self.worker} take POs again" if paused
+            f"Let worker {self.worker} take POs again"
+            if paused
             else f"Worker {self.worker} finishes its current PO and takes no new one; its browser stays open"
         )
         usable = state in COMMANDABLE
