@@ -25,6 +25,7 @@ from popool_gui.browser.portal import load_portal
 from popool_gui.browser.session import BrowserSession
 from popool_gui.pool import worker as pool_worker
 from popool_gui.pool.protocol import (
+    EventSender,
     PoDone,
     ProcessPo,
     Shutdown,
@@ -36,7 +37,7 @@ from popool_gui.pool.protocol import (
 from popool_gui.settings import Settings
 
 
-def per_po_worker_main(config: WorkerConfig, commands: Queue, events: Queue) -> None:
+def per_po_worker_main(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
     """Worker process of the per-PO design: no browser between POs, a new browser and profile for each."""
     logs.configure(f"perpo-worker-{config.worker}", level=config.settings.log_level)
     stop = threading.Event()

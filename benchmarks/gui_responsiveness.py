@@ -105,6 +105,9 @@ def main() -> int:
         f"| {args.pos} | {args.workers} | {run_s:.0f} | {len(probe.stalls)} | {probe.percentile(0.5) * 1000:.1f} "
         f"| {probe.percentile(0.99) * 1000:.1f} | {longest:.1f} | {TARGET_MS:.0f} |",
         "",
+        f"The longest stall ended {probe.worst_at:.1f} s into the measured {len(probe.stalls) * probe.interval_s:.0f} s"
+        " (ticks x interval; the probe starts once every worker is up).",
+        "",
         f"Outcome: {summary.counts if summary else 'no summary'}; browser processes left: {len(leftovers)}.",
         "",
     ]

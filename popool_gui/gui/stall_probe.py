@@ -18,6 +18,8 @@ class StallProbe(QObject):
         super().__init__(parent)
         self.interval_s = interval_ms / 1000
         self.stalls: list[float] = []  # lateness of every tick, seconds
+        self.worst_at = 0.0  # seconds from start() to the end of the longest stall
+        self._started = 0.0
         self._last = time.perf_counter()
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
@@ -35,7 +37,7 @@ class StallProbe(QObject):
 
     def start(self) -> None:
         self.stalls.clear()
-        self._last = time.perf_counter()
+        self._last = self._started = time.perf_counter()
         self._timer.start()
 
     def stop(self) -> None:
@@ -43,5 +45,8 @@ class StallProbe(QObject):
 
     def _fire(self) -> None:
         now = time.perf_counter()
-        self.stalls.append(max(0.0, now - self._last - self.interval_s))
+        late = max(0.0, now - self._last - self.interval_s)
+        if late > self.longest:
+            self.worst_at = now - self._started
+        self.stalls.append(late)
         self._last = now

@@ -9,6 +9,7 @@ from a QThread. Other threads talk to it only through the thread-safe command me
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import queue
 import shutil
 import tempfile
@@ -19,6 +20,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_connections
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -84,6 +87,7 @@ class _Slot:
     generation: int = 0
     process: BaseProcess | None = None
     commands: Any = None  # multiprocessing Queue of this generation
+    events: Connection | None = None  # our end of this generation's event pipe
     tree: ProcessTree = field(default_factory=ProcessTree)
     pid: int | None = None
     browser_pid: int | None = None
@@ -187,7 +191,6 @@ class PoolController:
         self._auth_keys: set[str] = set()
         self._worker_target = worker_target
         self._ctx = multiprocessing.get_context("spawn")
-        self._events: Any = None
         self._run_dir: Path | None = None
         self._user_data: dict[int, Path | None] = {}
         self._stopping = False
@@ -287,7 +290,6 @@ class PoolController:
 
     def _prepare_workers(self) -> None:
         self._run_dir = Path(tempfile.mkdtemp(prefix="popool-run-"))
-        self._events = self._ctx.Queue()
         self._slots = [_Slot(worker=i + 1) for i in range(self.settings.workers)]
         self._user_data = self._make_profiles()
         for slot in self._slots:
@@ -337,13 +339,17 @@ class PoolController:
             user_data_dir=self._user_data.get(slot.worker),
         )
         slot.commands = self._ctx.Queue()
+        reader, writer = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(
             target=self._worker_target,
-            args=(config, slot.commands, self._events),
+            args=(config, slot.commands, msg.EventSender(writer)),
             name=f"popool-worker-{slot.worker}",
             daemon=True,
         )
         process.start()
+        writer.close()  # the child holds its own copy; ours would keep the pipe from reporting the child's end
+        self._close_events(slot)
+        slot.events = reader
         now = time.monotonic()
         slot.process = process
         slot.pid = process.pid
@@ -380,19 +386,37 @@ class PoolController:
             self._wait_event()
 
     def _wait_event(self) -> None:
-        try:
-            event = self._events.get(timeout=TICK_S)
-        except queue.Empty:
+        readers = {s.events: s for s in self._slots if s.events is not None}
+        if not readers:
+            time.sleep(TICK_S)
             return
-        self._on_event(event)
+        for conn in wait_connections(list(readers), timeout=TICK_S):
+            self._receive(readers[conn], conn)  # type: ignore[index]
 
     def _drain_events(self) -> None:
-        while True:
-            try:
-                event = self._events.get_nowait()
-            except queue.Empty:
-                return
-            self._on_event(event)
+        for slot in self._slots:
+            while slot.events is not None and self._receive(slot, slot.events):
+                pass
+
+    def _receive(self, slot: _Slot, conn: Connection) -> bool:
+        """Handle one event waiting on `conn`; False when there is none (or the pipe is stale or closed)."""
+        if slot.events is not conn:
+            return False  # the worker was replaced while this pipe was being read
+        try:
+            if not conn.poll():
+                return False
+            event = conn.recv()
+        except (EOFError, OSError, pickle.UnpicklingError):
+            # The worker ended (or died mid-write); its exit is handled by the health check.
+            self._close_events(slot)
+            return False
+        self._on_event(event)
+        return True
+
+    def _close_events(self, slot: _Slot) -> None:
+        if slot.events is not None:
+            slot.events.close()
+            slot.events = None
 
     def _drain_commands(self) -> None:
         while True:
@@ -995,9 +1019,8 @@ class PoolController:
                 shutil.rmtree(path, ignore_errors=True)
         if self._run_dir is not None:
             shutil.rmtree(self._run_dir, ignore_errors=True)
-        if self._events is not None:
-            self._events.close()
-            self._events.join_thread()
+        for slot in self._slots:
+            self._close_events(slot)
         try:
             self._write_results(final=True)
         except OSError as exc:

@@ -7,8 +7,12 @@ process the controller already killed are recognised and dropped.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 from popool_gui.batch.model import PoRecord, PoResult, TabState
 from popool_gui.browser.portal import PortalProfile
@@ -102,3 +106,28 @@ class WorkerFailed(WorkerEvent):
 @dataclass(frozen=True, slots=True)
 class WorkerExited(WorkerEvent):
     """Sent after a graceful Shutdown, once the browser has quit."""
+
+
+class EventSender:
+    """A worker's end of its own event pipe to the controller (`put` from any thread of the worker).
+
+    One pipe per worker process, not one queue shared by all: a process killed in the middle of a write keeps a
+    shared multiprocessing.Queue's write lock forever and silences every other worker; a pipe of its own breaks
+    only with it, and the controller replaces it with the worker.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> Connection:
+        return self._conn
+
+    def __setstate__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+
+    def put(self, event: Any) -> None:
+        # OSError: the controller is gone; the heartbeat thread notices and ends this worker.
+        with self._lock, contextlib.suppress(OSError):
+            self._conn.send(event)

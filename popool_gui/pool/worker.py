@@ -25,6 +25,7 @@ from popool_gui.browser.errors import BrowserDeadError, BrowserStartError
 from popool_gui.browser.session import BrowserSession
 from popool_gui.pool.protocol import (
     Command,
+    EventSender,
     Heartbeat,
     PoDone,
     ProcessPo,
@@ -44,7 +45,7 @@ STOP_POLL_S = 0.05  # how often a stopping worker checks whether its PO is still
 WORKER_NICE = 10  # POSIX niceness of workers and their browsers; see _yield_cpu_to_the_window
 
 
-def _heartbeat(config: WorkerConfig, events: Queue, stop: threading.Event) -> None:
+def _heartbeat(config: WorkerConfig, events: EventSender, stop: threading.Event) -> None:
     parent = multiprocessing.parent_process()
     while not stop.wait(config.heartbeat_s):
         if parent is not None and not parent.is_alive():
@@ -66,7 +67,7 @@ def _orphaned() -> None:
     os._exit(3)
 
 
-def worker_main(config: WorkerConfig, commands: Queue, events: Queue) -> None:
+def worker_main(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
     """Entry point of a worker process (multiprocessing spawn target)."""
     logs.configure(f"worker-{config.worker}", level=config.settings.log_level)
     logs.bind_context(worker=config.worker)
@@ -93,7 +94,7 @@ def _yield_cpu_to_the_window() -> None:
         log.warning("worker_priority_unchanged", error=str(exc))
 
 
-def _serve(config: WorkerConfig, commands: Queue, events: Queue) -> None:
+def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
     ident = (config.worker, config.generation)
 
     watch: _StopWatch | None = None
