@@ -58,15 +58,6 @@ class ProcessTree:
         self.known = alive
         return list(alive.values())
 
-    def rss_mb(self) -> float:
-        total = 0
-        for proc in self.refresh():
-            try:
-                total += proc.memory_info().rss
-            except psutil.Error:
-                continue
-        return total / (1024 * 1024)
-
     def footprint_mb(self) -> float:
         """The tree's memory without double-counting shared pages; see the module docstring."""
         total = 0
@@ -85,9 +76,6 @@ class ProcessTree:
         _, alive = psutil.wait_procs(procs, timeout=timeout)
         self.known = {p.pid: p for p in alive}
         return [p.pid for p in alive]
-
-    def alive_pids(self) -> list[int]:
-        return [p.pid for p in self.refresh()]
 
 
 _children_cache: tuple[float, dict[int, list[int]]] = (-1.0, {})
