@@ -18,16 +18,13 @@ class StallProbe(QObject):
         super().__init__(parent)
         self.interval_s = interval_ms / 1000
         self.stalls: list[float] = []  # lateness of every tick, seconds
+        self.longest = 0.0  # seconds
         self.worst_at = 0.0  # seconds from start() to the end of the longest stall
         self._started = 0.0
         self._last = time.perf_counter()
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._fire)
-
-    @property
-    def longest(self) -> float:
-        return max(self.stalls, default=0.0)
 
     def percentile(self, share: float) -> float:
         if not self.stalls:
@@ -37,6 +34,7 @@ class StallProbe(QObject):
 
     def start(self) -> None:
         self.stalls.clear()
+        self.longest = self.worst_at = 0.0
         self._last = self._started = time.perf_counter()
         self._timer.start()
 
@@ -47,6 +45,7 @@ class StallProbe(QObject):
         now = time.perf_counter()
         late = max(0.0, now - self._last - self.interval_s)
         if late > self.longest:
-            self.worst_at = now - self._started
+            # A running maximum: max() over every tick on each tick would cost the GUI thread it measures.
+            self.longest, self.worst_at = late, now - self._started
         self.stalls.append(late)
         self._last = now
