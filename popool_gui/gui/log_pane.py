@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from popool_gui.batch.model import LogLine
+from popool_gui.gui.column_widths import size_from_samples
 from popool_gui.gui.theme import LOG_LEVEL_COLOURS
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -115,8 +116,7 @@ class LogPane(QWidget):
             LogColumn.WORKER: "Worker",
             LogColumn.PO: "PO15262984 (row 10)",
         }
-        for column, sample in samples.items():
-            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 16)
+        size_from_samples(header, self.fontMetrics(), samples, padding=16)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from popool_gui.batch.model import PoStatus
+from popool_gui.gui.column_widths import size_from_samples
 from popool_gui.gui.delegates import ChipDelegate
 from popool_gui.gui.po_model import ATTENTION, PoColumn, PoFilterProxy, PoTableModel
 
@@ -84,8 +85,7 @@ class PoPanel(QWidget):
             PoColumn.ATTEMPTS: "Attempts__",
             PoColumn.DURATION: "Duration__",
         }
-        for column, sample in widths.items():
-            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 16)
+        size_from_samples(header, self.fontMetrics(), widths, padding=16)
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
 

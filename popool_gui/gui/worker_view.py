@@ -6,6 +6,7 @@ from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QPushButton, QTableView, QWidget
 
 from popool_gui.batch.model import WorkerState
+from popool_gui.gui.column_widths import size_from_samples
 from popool_gui.gui.delegates import ChipDelegate, MemoryGaugeDelegate
 from popool_gui.gui.worker_model import COMMANDABLE, WorkerColumn, WorkerTableModel
 
@@ -80,8 +81,7 @@ class WorkerTableView(QTableView):
             WorkerColumn.UPTIME: "Uptime__",
             WorkerColumn.ACTIONS: "Resume__Restart______",
         }
-        for column, sample in samples.items():
-            header.resizeSection(column, self.fontMetrics().horizontalAdvance(sample) + 12)
+        size_from_samples(header, self.fontMetrics(), samples, padding=12)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 16)
         model.modelReset.connect(self._rebuild_actions)
         model.dataChanged.connect(self._refresh_actions)

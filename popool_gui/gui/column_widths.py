@@ -1,0 +1,16 @@
+"""Column widths from sample texts, set once.
+
+ResizeToContents would measure every row on every change, which a 10,000-row table cannot afford.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QHeaderView
+
+
+def size_from_samples(header: QHeaderView, metrics: QFontMetrics, samples: Mapping[int, str], padding: int) -> None:
+    for column, sample in samples.items():
+        header.resizeSection(column, metrics.horizontalAdvance(sample) + padding)
