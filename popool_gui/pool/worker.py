@@ -10,7 +10,6 @@ import contextlib
 import multiprocessing
 import os
 import queue
-import sys
 import threading
 import time
 from collections import deque
@@ -23,6 +22,7 @@ from popool_gui import logs
 from popool_gui.batch.model import PoResult, PoStatus, TabState
 from popool_gui.browser.errors import BrowserDeadError, BrowserStartError
 from popool_gui.browser.session import BrowserSession
+from popool_gui.pool.priority import run_below_the_window
 from popool_gui.pool.protocol import (
     Command,
     EventSender,
@@ -42,7 +42,6 @@ from popool_gui.pool.protocol import (
 log = structlog.get_logger()
 
 STOP_POLL_S = 0.05  # how often a stopping worker checks whether its PO is still loading a page
-WORKER_NICE = 10  # POSIX niceness of workers and their browsers; see _yield_cpu_to_the_window
 
 
 def _heartbeat(config: WorkerConfig, events: EventSender, stop: threading.Event) -> None:
@@ -71,7 +70,7 @@ def worker_main(config: WorkerConfig, commands: Queue, events: EventSender) -> N
     """Entry point of a worker process (multiprocessing spawn target)."""
     logs.configure(f"worker-{config.worker}", level=config.settings.log_level)
     logs.bind_context(worker=config.worker)
-    _yield_cpu_to_the_window()
+    run_below_the_window()
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(config, events, stop), name="heartbeat", daemon=True)
     beat.start()
@@ -79,19 +78,6 @@ def worker_main(config: WorkerConfig, commands: Queue, events: EventSender) -> N
         _serve(config, commands, events)
     finally:
         stop.set()
-
-
-def _yield_cpu_to_the_window() -> None:
-    """Run this worker, and the driver and browser it starts (they inherit it), below normal priority.
-
-    On a laptop with fewer cores than browser processes the window would otherwise wait for CPU behind them
-    (clicks and repaints late by 100 ms and more); the workers lose nothing when the window is idle.
-    """
-    me = psutil.Process()
-    try:
-        me.nice(psutil.BELOW_NORMAL_PRIORITY_CLASS if sys.platform == "win32" else WORKER_NICE)
-    except (psutil.Error, OSError) as exc:
-        log.warning("worker_priority_unchanged", error=str(exc))
 
 
 def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:

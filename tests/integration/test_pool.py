@@ -23,6 +23,7 @@ from popool_gui.batch.model import PoStatus, RunState, TabState, WorkerState
 from popool_gui.demo.sample import write_sample_csv
 from popool_gui.pool.controller import PoolController
 from popool_gui.pool.listener import NullListener
+from popool_gui.pool.priority import WORKER_NICE
 from popool_gui.selftest import read_results, verify_run
 from popool_gui.settings import Settings
 
@@ -78,13 +79,46 @@ def browser_pids_by_worker(rec: Recorder) -> dict[int, set[int]]:
     return pids
 
 
+class NiceSampler:
+    """The lowest niceness of any thread of any process below this one (Chromium sets it per thread)."""
+
+    def __init__(self) -> None:
+        self.lowest: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="nice-sampler")
+
+    def __enter__(self) -> NiceSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.5):
+            for proc in psutil.Process().children(recursive=True):
+                try:
+                    name, tids = proc.name(), [t.id for t in proc.threads()]
+                    for tid in tids:
+                        nice = os.getpriority(os.PRIO_PROCESS, tid)
+                        self.lowest[name] = min(nice, self.lowest.get(name, nice))
+                except (psutil.Error, OSError):
+                    continue
+
+
 @pytest.mark.parametrize("workers", [2, 4])
 def test_pool_processes_100_pos_with_persistent_sessions(workers, demo, chromium_settings, tmp_path):
     sample = write_sample_csv(tmp_path / "pos.csv", 100)
     out = tmp_path / "out"
     rec = Recorder()
     ctl = PoolController(pool_settings(chromium_settings, demo.url, out, workers=workers), read_batch(sample), rec)
-    summary = ctl.run()
+    with NiceSampler() as nice:
+        summary = ctl.run()
+    if sys.platform.startswith("linux"):
+        # Below the window, every thread: Chromium raises its UI threads to -8 when allowed (as root here).
+        browsers = {name: value for name, value in nice.lowest.items() if "chrom" in name}
+        assert browsers and min(browsers.values()) >= WORKER_NICE, browsers
     assert summary.state is RunState.FINISHED
     assert summary.counts.get("PENDING", 0) == 0 and summary.counts.get("FAILED", 0) == 0
     assert verify_run(demo, out) == []
