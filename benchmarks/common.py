@@ -8,6 +8,7 @@ pages once per process and read about five times higher.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import platform
 import random
@@ -17,8 +18,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,50 @@ MB = 1024 * 1024
 # processes left behind are found by it, and other programs' browsers on a shared machine never count.
 BENCH_MARK = "POPOOL_BENCH_MARK"
 os.environ.setdefault(BENCH_MARK, f"bench-{os.getpid()}-{time.time_ns()}")
+
+
+@dataclass(frozen=True, slots=True)
+class RemotePortal:
+    url: str
+
+
+def _serve_portal(knobs: dict[str, Any], conn: Connection) -> None:
+    from popool_gui import logs
+    from popool_gui.demo.server import demo_portal
+
+    logs.configure("benchmark", level="warning")
+
+    with demo_portal(**knobs) as portal:
+        conn.send(portal.url)
+        # Any message, or the benchmark's end of the pipe closing (it died), stops the portal.
+        with suppress(EOFError, OSError):
+            conn.recv()
+
+
+@contextmanager
+def portal_in_own_process(**knobs: Any) -> Iterator[RemotePortal]:
+    """The demo portal in a process of its own, as a real portal is on another machine.
+
+    In the benchmark's process its request threads would compete with the window for the GIL, which
+    a user's window never has to do (except in `Help > Try the demo`).
+    """
+    ctx = multiprocessing.get_context("spawn")
+    ours, theirs = ctx.Pipe()
+    proc = ctx.Process(target=_serve_portal, args=(knobs, theirs), name="demo-portal", daemon=True)
+    proc.start()
+    theirs.close()
+    try:
+        if not ours.poll(60):
+            raise RuntimeError("the demo portal process did not start within 60 s")
+        yield RemotePortal(ours.recv())
+    finally:
+        with suppress(OSError):
+            ours.send("stop")
+        ours.close()
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
 
 
 def write_pos(path: Path, count: int, seed: int = 7) -> Batch:

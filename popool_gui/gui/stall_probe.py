@@ -32,6 +32,11 @@ class StallProbe(QObject):
         ordered = sorted(self.stalls)
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
+    @property
+    def measured_s(self) -> float:
+        """From start() to the last tick."""
+        return self._last - self._started
+
     def start(self) -> None:
         self.stalls.clear()
         self.longest = self.worst_at = 0.0
