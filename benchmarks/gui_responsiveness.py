@@ -38,6 +38,7 @@ from common import (
 TARGET_MS = 50.0
 TIMEOUT_S = 900
 CHECK_MS = 50
+LIST_STALLS = 5
 ARRANGEMENTS = {"own": "own process", "in-process": "window's process (demo mode)"}
 
 
@@ -53,9 +54,17 @@ class Measured:
     worst_at_s: float
     outcome: str
     leftovers: int
+    long_stalls: list[str]
 
-    def outcome_line(self) -> str:
-        return f"Outcome, portal in {ARRANGEMENTS[self.arrangement]}: {self.outcome}; browsers left: {self.leftovers}."
+    def outcome_lines(self) -> list[str]:
+        from popool_gui.gui.stall_probe import LONG_STALL_S
+
+        where = ARRANGEMENTS[self.arrangement]
+        listed = "; ".join(self.long_stalls) if self.long_stalls else "none"
+        return [
+            f"Outcome, portal in {where}: {self.outcome}; browsers left: {self.leftovers}.",
+            f"Longest stalls of {LONG_STALL_S * 1000:.0f} ms or more, portal in {where}: {listed}.",
+        ]
 
     def row(self, pos: int, workers: int) -> str:
         return (
@@ -134,6 +143,7 @@ def measure(arrangement: str, pos: int, workers: int) -> Measured:
         worst_at_s=probe.worst_at,
         outcome=str(summary.counts if summary else "no summary"),
         leftovers=len(marked_leftovers()),
+        long_stalls=[s.describe() for s in sorted(probe.long_stalls, key=lambda s: -s.late_ms)[:LIST_STALLS]],
     )
 
 
@@ -170,7 +180,7 @@ def main() -> int:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *(m.row(args.pos, args.workers) for m in results),
         "",
-        *(m.outcome_line() for m in results),
+        *(line for m in results for line in m.outcome_lines()),
         "",
     ]
     text = "\n".join(lines)
