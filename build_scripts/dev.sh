@@ -2,7 +2,7 @@
 # Developer entry point for a Debian/Ubuntu machine that starts with only python3.
 #
 #   ./build_scripts/dev.sh setup          system packages (as root), .venv, pip install -e '.[test]'
-#   ./build_scripts/dev.sh test [ARGS]    setup, ruff check ., pytest (offscreen Qt) with ARGS passed on
+#   ./build_scripts/dev.sh test [ARGS]    setup, ruff check/format --check, pytest (offscreen Qt) with ARGS passed on
 #   ./build_scripts/dev.sh demo [ARGS]    setup, then `popool demo --headless ARGS` against the embedded portal
 #   ./build_scripts/dev.sh build [ARGS]   setup, PyInstaller, then build_scripts/build.py ARGS
 #
@@ -195,8 +195,9 @@ cmd_setup() {
 
 cmd_test() {
     cmd_setup
-    say "ruff check ."
+    say "ruff check . and ruff format --check ."
     "$VENV/bin/ruff" check . || die "ruff found problems"
+    "$VENV/bin/ruff" format --check . || die "ruff format would change files: run .venv/bin/ruff format ."
     say "pytest $*"
     local rc=0
     QT_QPA_PLATFORM=offscreen "$VPY" -m pytest -q -ra -p no:cacheprovider "$@" || rc=$?

@@ -189,9 +189,7 @@ def test_retry_between_runs_and_a_changed_input(
     assert window.last_summary is not None and window.last_summary.processed_this_run == 2
 
 
-def test_sign_in_banner_names_the_worker_and_resume_clears_it(
-    window: MainWindow, qtbot: Any, tmp_path: Path
-) -> None:
+def test_sign_in_banner_names_the_worker_and_resume_clears_it(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     window.settings = window.settings.replace(headless=False)  # a person could sign in: the worker waits
     window.load_file(write_pos(tmp_path / "auth.csv", ["15000104", *(f"15{i:04d}05" for i in range(10))]))
     window.start_run()
