@@ -1,7 +1,7 @@
 """Workers, and the drivers and browsers they start, run below the window's priority and stay there.
 
 On a laptop with fewer cores than browser processes the window would otherwise wait for CPU behind them:
-a repaint needing 10 ms of CPU took 80-120 ms while four browsers loaded pages. The workers lose nothing
+a repaint needing 10-20 ms of CPU took 80-150 ms while four browsers loaded pages. The workers lose nothing
 when the window is idle.
 
 Lowering a process's priority is not enough on Linux: Chromium raises its UI and compositor threads to
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import resource
 import sys
 
 import psutil
@@ -40,12 +39,15 @@ def run_below_the_window() -> None:
 
 
 def _forbid_raising_priority() -> None:
+    import resource  # POSIX only: imported here so that Windows workers load this module
+
     # RLIMIT_NICE n lets a process go down to nice 20 - n; capping it at our own level forbids going lower.
     ceiling = 20 - WORKER_NICE
     try:
         soft, hard = resource.getrlimit(resource.RLIMIT_NICE)
         if hard == resource.RLIM_INFINITY or hard > ceiling:
-            resource.setrlimit(resource.RLIMIT_NICE, (min(soft, ceiling), ceiling))
+            kept = soft if soft != resource.RLIM_INFINITY and soft <= ceiling else ceiling
+            resource.setrlimit(resource.RLIMIT_NICE, (kept, ceiling))
     except (OSError, ValueError) as exc:
         log.warning("worker_nice_limit_unchanged", error=str(exc))
     # CAP_SYS_NICE (root) ignores that limit. Dropped from the bounding set, no program this process
