@@ -65,8 +65,7 @@ def _serve_portal(knobs: dict[str, Any], conn: Connection) -> None:
     from popool_gui import logs
     from popool_gui.demo.server import demo_portal
 
-    logs.configure("benchmark", level="warning")
-
+    logs.configure("benchmark-portal", level="warning")  # a log file of its own: two processes, one file
     with demo_portal(**knobs) as portal:
         conn.send(portal.url)
         # Any message, or the benchmark's end of the pipe closing (it died), stops the portal.

@@ -14,23 +14,32 @@ BUSY_S = 0.08
 
 
 def busy(seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
+    # CPU time, not wall time: on a loaded machine the thread may be preempted while it spins.
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
         pass
 
 
 def test_a_busy_gui_thread_is_a_long_stall_on_the_cpu(qtbot: Any) -> None:
     probe = StallProbe()
     probe.start()
-    QTimer.singleShot(50, lambda: busy(BUSY_S))
+    spun: list[float] = []
+
+    def spin() -> None:
+        busy(BUSY_S)
+        spun.append(time.perf_counter() - probe_started)
+
+    probe_started = time.perf_counter()
+    QTimer.singleShot(50, spin)
     qtbot.wait(300)
     probe.stop()
-    assert probe.longest >= BUSY_S * 0.8
-    worst = max(probe.long_stalls, key=lambda s: s.late_ms)
-    assert worst.late_ms == probe.longest * 1000
-    assert worst.ended_at_s == probe.worst_at
+    assert spun and probe.longest >= BUSY_S * 0.8
+    assert probe.worst_at == max(probe.long_stalls, key=lambda s: s.late_ms).ended_at_s
+    # The stall that ended right after the spin (other stalls may come from a loaded machine).
+    ours = min(probe.long_stalls, key=lambda s: abs(s.ended_at_s - spun[0]))
+    assert ours.late_ms >= BUSY_S * 1000 * 0.8
     if sys.platform.startswith("linux"):
         # The thread was computing, not waiting for a CPU: the breakdown says so.
-        assert worst.cpu_ms is not None and worst.cpu_ms >= BUSY_S * 1000 * 0.6
-        assert "GUI thread on a CPU" in worst.describe()
+        assert ours.cpu_ms is not None and ours.cpu_ms >= BUSY_S * 1000 * 0.9
+        assert "GUI thread on a CPU" in ours.describe()
     assert probe.measured_s >= 0.25
