@@ -67,6 +67,9 @@ CHROMIUM_FLAGS: tuple[str, ...] = (
 )
 QUIT_TIMEOUT_S = 10.0
 KILL_WAIT_S = 5.0
+# What a driver call raises when the driver's HTTP connection is gone (driver or browser killed), not a
+# WebDriverException: the browser counts as dead.
+LOST_DRIVER = (ConnectionError, urllib3.exceptions.HTTPError, http.client.HTTPException)
 
 
 def find_driver(settings: Settings) -> str | None:
@@ -418,7 +421,7 @@ class BrowserSession:
             if is_dead_browser_error(exc):
                 raise BrowserDeadError(first_line(exc)) from exc
             raise
-        except (ConnectionError, urllib3.exceptions.HTTPError, http.client.HTTPException) as exc:
+        except LOST_DRIVER as exc:
             raise BrowserDeadError(f"lost the connection to the driver: {exc}") from exc
         finally:
             self._restore_home_tab()
@@ -448,6 +451,8 @@ class BrowserSession:
             with contextlib.suppress(WebDriverException):
                 self._back_home()
             return False
+        except LOST_DRIVER as exc:  # a Stop killed the browser (and so the driver's connection) mid-preload
+            raise BrowserDeadError(f"lost the connection to the driver: {exc}") from exc
         self._preloaded[record.key] = handle
         self._tab(TabState.LOADING, f"preloading {len(self._preloaded)}")
         return True

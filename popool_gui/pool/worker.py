@@ -136,11 +136,14 @@ def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
                 ok, message = session.sign_in_again()
                 events.put(SignedIn(*ident, ok=ok, message=message))
             elif isinstance(command, ProcessPo):
-                if config.settings.tabs_per_worker > 1:
-                    _absorb(watch.local, backlog)
-                    _preload(session, backlog)
                 watch.busy.set()
                 try:
+                    if config.settings.tabs_per_worker > 1:
+                        _absorb(watch.local, backlog)
+                        # Opening a background tab returns only once its page started to load (20 s on a slow
+                        # portal): a Stop abandons that wait like any page load, nothing is downloaded yet.
+                        watch.on_tab(TabState.OPENING)
+                        _preload(session, backlog)
                     result = _process(session, config, command)
                 finally:
                     watch.busy.clear()

@@ -226,6 +226,29 @@ def test_stop_mid_run_then_rerun_completes_without_repeats(demo, chromium_settin
     assert verify_run(demo, out) == []
 
 
+def test_stop_abandons_slow_page_loads_including_background_tabs(demo, chromium_settings, tmp_path):
+    sample = write_sample_csv(tmp_path / "pos.csv", 40)
+    out = tmp_path / "out"
+    rec = Recorder()
+    settings = pool_settings(chromium_settings, demo.url, out, workers=2, tabs_per_worker=2)
+    ctl = PoolController(settings, read_batch(sample), rec)
+    thread, box = start_in_thread(ctl)
+    wait_for(lambda: len(rec.finished()) >= 4)
+    demo.set_knobs(page_latency_ms=20_000)
+    time.sleep(2.0)  # every worker now waits for a page: its PO's, or a background tab's being opened
+    stop_at = time.monotonic()
+    ctl.stop()
+    thread.join(30)
+    took = time.monotonic() - stop_at
+    assert not thread.is_alive() and took < 5.0, f"Stop took {took:.1f} s with 20 s page loads in flight"
+    assert box["summary"].stopped_early
+    # Abandoned on purpose: the workers exit normally (no crash, no restart), their POs go back to pending.
+    assert not [s for s in rec.workers if s.state is WorkerState.CRASHED]
+    with Journal.open(out, read_batch(sample)) as journal:
+        counts = journal.counts()
+    assert counts.get("ASSIGNED", 0) == 0 and counts.get("PENDING", 0) > 0
+
+
 def test_kill_minus_9_of_cli_then_rerun(demo, chromium_settings, tmp_path):
     sample = write_sample_csv(tmp_path / "pos.csv", 60)
     out = tmp_path / "out"
