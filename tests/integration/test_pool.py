@@ -233,7 +233,8 @@ def test_stop_abandons_slow_page_loads_including_background_tabs(demo, chromium_
     settings = pool_settings(chromium_settings, demo.url, out, workers=2, tabs_per_worker=2)
     ctl = PoolController(settings, read_batch(sample), rec)
     thread, box = start_in_thread(ctl)
-    wait_for(lambda: len(rec.finished()) >= 4)
+    # Both workers up and past their first PO: a browser still starting would open the slow home page.
+    wait_for(lambda: len(rec.finished()) >= 4 and {r.worker for r in rec.finished()} == {1, 2})
     demo.set_knobs(page_latency_ms=20_000)
     time.sleep(2.0)  # every worker now waits for a page: its PO's, or a background tab's being opened
     stop_at = time.monotonic()
