@@ -36,7 +36,7 @@ def test_tree_memory_counts_children_and_kill_leaves_nothing():
         assert parent.stdout is not None and parent.stdout.readline().strip() == "ready"
         tree = ProcessTree()
         tree.add_root(parent.pid)
-        assert len([p.pid for p in tree.refresh()]) == 3
+        assert len(tree.refresh()) == 3
         footprint = tree.footprint_mb()
         rss = sum(p.memory_info().rss for p in tree.refresh()) / (1024 * 1024)
         assert footprint >= 110, "both children's private 60 MB are counted"
@@ -45,7 +45,7 @@ def test_tree_memory_counts_children_and_kill_leaves_nothing():
         parent.kill()  # the children are re-parented but still belong to the tree
         parent.wait(10)
         time.sleep(0.2)
-        assert {c.pid for c in children} <= set([p.pid for p in tree.refresh()])
+        assert {c.pid for c in children} <= {p.pid for p in tree.refresh()}
         assert tree.kill(timeout=10) == []
         assert not any(psutil.pid_exists(c.pid) and psutil.Process(c.pid).status() != "zombie" for c in children)
     finally:
