@@ -462,6 +462,8 @@ class PoolController:
                 slot.tab_state, slot.tab_detail, slot.open_tabs = event.state, event.detail, event.open_tabs
             case msg.PoDone():
                 self._on_po_done(slot, event.result)
+            case msg.PoReturned():
+                self._on_po_returned(slot, event.key, event.reason)
             case msg.SignedIn():
                 self._say(
                     "info" if event.ok else "warning",
@@ -497,6 +499,18 @@ class PoolController:
             slot.state = WorkerState.PAUSED if (slot.paused or slot.auth_wait) else WorkerState.IDLE
         if slot.restart_after_po and slot.state not in (WorkerState.STOPPING, WorkerState.RESTARTING):
             self._graceful_exit(slot, ExitReason.RESTART)
+
+    def _on_po_returned(self, slot: _Slot, key: str, reason: str) -> None:
+        if slot.current is not None and slot.current.record.key == key:
+            flight, slot.current = slot.current, None
+            slot.tab_state, slot.tab_detail = TabState.NONE, ""
+        else:
+            flight = next((f for f in slot.queued if f.record.key == key), None)
+            if flight is None:
+                return
+            slot.queued.remove(flight)
+        self._say("info", "po_returned", worker=slot.worker, po=key, reason=reason)
+        self._requeue(key, reason, flight.attempt - 1, front=True)
 
     def _settle(self, result: PoResult, flight: _InFlight, slot: _Slot | None) -> None:
         """Apply one attempt's outcome: final, requeued, or waiting for a sign-in."""
@@ -567,6 +581,11 @@ class PoolController:
 
     def _on_exited(self, slot: _Slot) -> None:
         self._reap(slot)
+        if slot.current is not None:
+            # A worker reports every PO it started before it exits. The one the slot still calls current was sent
+            # ahead and promoted when the last report came in, but the worker saw its Shutdown first.
+            slot.queued.appendleft(slot.current)
+            slot.current = None
         self._take_back(slot, "the worker stopped before starting it")
         if slot.exit_reason is ExitReason.RESTART and not self._stopping:
             slot.state = WorkerState.RESTARTING

@@ -90,6 +90,15 @@ class PoDone(WorkerEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class PoReturned(WorkerEvent):
+    """A PO handed back unfinished and through no fault of its own (a Stop cut its page load short): the
+    attempt does not count."""
+
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class SignedIn(WorkerEvent):
     ok: bool
     message: str

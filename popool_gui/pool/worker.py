@@ -28,6 +28,7 @@ from popool_gui.pool.protocol import (
     EventSender,
     Heartbeat,
     PoDone,
+    PoReturned,
     ProcessPo,
     Shutdown,
     SignedIn,
@@ -157,7 +158,7 @@ def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
             # Our own Stop killed the browser during a page load: the PO goes back, the worker ends normally.
             log.info("page_load_abandoned_for_stop", po=command.record.key)
             session.quit()
-            events.put(PoDone(*ident, result=_abandoned(config, command)))
+            events.put(PoReturned(*ident, key=command.record.key, reason="stopped while its page was loading"))
             events.put(WorkerExited(*ident))
             return
         log.error("browser_died", error=str(exc))
@@ -218,20 +219,6 @@ class _StopWatch:
                 self.aborted.set()
                 self._session.kill()
                 return
-
-
-def _abandoned(config: WorkerConfig, command: ProcessPo) -> PoResult:
-    now = time.time()
-    return PoResult(
-        key=command.record.key,
-        status=PoStatus.FAILED,
-        error="stopped while its page was loading",
-        transient=True,
-        worker=config.worker,
-        attempts=command.attempt,
-        started_at=now,
-        finished_at=now,
-    )
 
 
 def _absorb(commands: Queue, backlog: deque[Command]) -> None:

@@ -1,7 +1,10 @@
 """A worker process without a browser, for fast controller unit tests.
 
 Behaviour is chosen by the last two digits of the portal id, so a test batch scripts its own faults:
-01 transient failure, 02 hang (PO timeout), 03 process crash, 04 login wall, 05 slow (1 s), else COMPLETED.
+01 transient failure, 02 hang (PO timeout), 03 process crash, 04 login wall, 05 slow (1 s), 06 slow (1 s) and then
+exit at the Shutdown that answers its report without starting the POs sent ahead (the real worker does that when
+the Shutdown arrives before it looks for one), 07 a page that loads until a Stop cuts it short and the PO is handed
+back, else COMPLETED.
 """
 
 from __future__ import annotations
@@ -36,6 +39,13 @@ def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
         record = command.record
         events.put(msg.TabUpdate(*ident, state=TabState.LOADING, detail="", open_tabs=2))
         behaviour = record.po_id[-2:]
+        if behaviour == "07":
+            while not isinstance(commands.get(timeout=30), msg.Shutdown):
+                pass
+            events.put(msg.PoReturned(*ident, key=record.key, reason="stopped while its page was loading"))
+            events.put(msg.WorkerExited(*ident))
+            stop.set()
+            return
         started = time.time()
         result = PoResult(
             key=record.key,
@@ -53,10 +63,16 @@ def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
             os._exit(1)
         elif behaviour == "04":
             result.status, result.error = PoStatus.AUTH_REQUIRED, "login page"
-        elif behaviour == "05":
+        elif behaviour in ("05", "06"):
             time.sleep(1.0)
         else:
             time.sleep(0.02)
         result.finished_at = time.time()
         result.worker, result.attempts = config.worker, command.attempt
         events.put(msg.PoDone(*ident, result=result))
+        if behaviour == "06":
+            while not isinstance(commands.get(timeout=30), msg.Shutdown):
+                pass
+            events.put(msg.WorkerExited(*ident))
+            stop.set()
+            return

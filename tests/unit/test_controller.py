@@ -198,6 +198,22 @@ def test_restart_gives_new_process_after_current_po(tmp_path):
     assert rec.workers[-1].restarts == 0, "a requested restart is not a crash"
 
 
+def test_restart_takes_back_the_pos_sent_ahead_that_the_old_process_never_started(tmp_path):
+    ids = ["100106", *(str(100110 + i * 100) for i in range(5))]
+    rec = Recorder()
+    ctl = controller(tmp_path, ids, rec, workers=1, tabs_per_worker=2)
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
+    runner.start()
+    wait_for(lambda: any(s.state is WorkerState.BUSY for s in rec.workers))
+    ctl.restart(1)
+    runner.join(60)
+    assert result["s"].counts == {"COMPLETED": 6}
+    assert len({s.pid for s in rec.workers if s.pid}) == 2
+    assert rec.workers[-1].restarts == 0, "the new process got every PO at once, none timed out"
+    assert all(r.attempts == 1 for r in rec.results if r.status is PoStatus.COMPLETED)
+
+
 def test_memory_threshold_recycles_heaviest_after_its_po(tmp_path, monkeypatch):
     # The machine is far below any real threshold; report it above so the policy has to act.
     monkeypatch.setattr("popool_gui.pool.controller.system_memory_pct", lambda: 90.0)
@@ -231,6 +247,22 @@ def test_stop_then_rerun_completes_the_rest_without_repeats(tmp_path):
     done_second = {r.key for r in rec2.results if r.status is PoStatus.COMPLETED}
     assert not done_first & done_second
     assert done_first | done_second == {f"PO{i}" for i in ids}
+
+
+def test_a_page_load_cut_short_by_stop_does_not_use_an_attempt(tmp_path):
+    ids = ["100107"]
+    rec = Recorder()
+    ctl = controller(tmp_path, ids, rec, workers=1, max_attempts=1)
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
+    runner.start()
+    wait_for(lambda: any(s.state is WorkerState.BUSY for s in rec.workers))
+    ctl.stop()
+    runner.join(30)
+    assert result["s"].stopped_early
+    with Journal.open(tmp_path / "out", make_batch(ids, tmp_path)) as journal:
+        (back,) = journal.all_results()
+    assert (back.status, back.attempts) == (PoStatus.PENDING, 0), "on its only attempt, not given up on"
 
 
 def test_second_stop_forces_and_requeues_in_flight(tmp_path):
