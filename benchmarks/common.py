@@ -8,7 +8,6 @@ pages once per process and read about five times higher.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import platform
 import random
@@ -18,9 +17,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,7 @@ if str(ROOT) not in sys.path:
 
 from popool_gui.batch.input import read_batch  # noqa: E402
 from popool_gui.batch.model import Batch, PoResult, PoStatus, WorkerSnapshot  # noqa: E402
+from popool_gui.demo.process import DemoPortalProcess  # noqa: E402
 from popool_gui.demo.sample import expected_status  # noqa: E402
 from popool_gui.pool.listener import NullListener  # noqa: E402
 from popool_gui.pool.memory import ProcessTree, process_footprint  # noqa: E402
@@ -56,47 +55,12 @@ BENCH_MARK = "POPOOL_BENCH_MARK"
 os.environ.setdefault(BENCH_MARK, f"bench-{os.getpid()}-{time.time_ns()}")
 
 
-@dataclass(frozen=True, slots=True)
-class RemotePortal:
-    url: str
-
-
-def _serve_portal(knobs: dict[str, Any], conn: Connection) -> None:
-    from popool_gui import logs
-    from popool_gui.demo.server import demo_portal
-
-    logs.configure("benchmark-portal", level="warning")  # a log file of its own: two processes, one file
-    with demo_portal(**knobs) as portal:
-        conn.send(portal.url)
-        # Any message, or the benchmark's end of the pipe closing (it died), stops the portal.
-        with suppress(EOFError, OSError):
-            conn.recv()
-
-
 @contextmanager
-def portal_in_own_process(**knobs: Any) -> Iterator[RemotePortal]:
-    """The demo portal in a process of its own, as a real portal is on another machine.
-
-    In the benchmark's process its request threads would compete with the window for the GIL, which
-    a user's window never has to do (except in `Help > Try the demo`).
-    """
-    ctx = multiprocessing.get_context("spawn")
-    ours, theirs = ctx.Pipe()
-    proc = ctx.Process(target=_serve_portal, args=(knobs, theirs), name="demo-portal", daemon=True)
-    proc.start()
-    theirs.close()
-    try:
-        if not ours.poll(60):
-            raise RuntimeError("the demo portal process did not start within 60 s")
-        yield RemotePortal(ours.recv())
-    finally:
-        with suppress(OSError):
-            ours.send("stop")
-        ours.close()
-        proc.join(10)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
+def portal_in_own_process(**knobs: Any) -> Iterator[DemoPortalProcess]:
+    """The demo portal in a process of its own, as a real portal is on another machine and as in the app's
+    `Help > Try the demo`."""
+    with DemoPortalProcess(log_name="benchmark-portal", **knobs) as portal:
+        yield portal
 
 
 def write_pos(path: Path, count: int, seed: int = 7) -> Batch:

@@ -5,8 +5,8 @@
 The window is the real MainWindow with real headless Chromium workers against the embedded demo portal (the
 realistic knobs of throughput.py). A 10 ms timer on the GUI thread measures its own lateness from the moment
 every worker is up until the run's summary appears. The portal runs in a process of its own, as a real portal
-is on another machine; `in-process` serves it from the window's process, as `Help > Try the demo` does (its
-request threads then compete with the window for the GIL). Runs under the current display, or offscreen
+is on another machine and as `Help > Try the demo` runs it; `in-process` serves it from the window's process, for
+comparison (its request threads then compete with the window for the GIL). Runs under the current display, or offscreen
 (`--offscreen`, the default when there is no DISPLAY). Writes docs/benchmarks-gui.md.
 """
 
@@ -39,7 +39,7 @@ TARGET_MS = 50.0
 TIMEOUT_S = 900
 CHECK_MS = 50
 LIST_STALLS = 5
-ARRANGEMENTS = {"own": "own process", "in-process": "window's process (demo mode)"}
+ARRANGEMENTS = {"own": "own process", "in-process": "window's process"}
 
 
 @dataclass(frozen=True, slots=True)

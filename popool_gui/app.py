@@ -82,15 +82,16 @@ def main_gui(argv: list[str], demo: bool = False) -> int:
     window.show()
     if problem:
         QMessageBox.warning(window, "Settings file", f"{problem}\n\nUsing the defaults until you save the settings.")
-    if demo:
-        window.try_demo(args.count or DEFAULT_COUNT)
+    ready = window.try_demo(args.count or DEFAULT_COUNT) if demo else True
     if args.screenshot is not None:
-        _screenshot_and_quit(window, args.screenshot)
+        _screenshot_and_quit(window, args.screenshot, ready=ready)
     return app.exec()
 
 
-def _screenshot_and_quit(window: QWidget, path: Path) -> None:
-    """Save the window once it has painted, then quit: the smoke test of a packaged build."""
+def _screenshot_and_quit(window: QWidget, path: Path, *, ready: bool) -> None:
+    """Save the window once it has painted, then quit: the smoke test of a packaged build.
+
+    The exit code is 1 when the screenshot could not be saved or the demo did not load (`ready`)."""
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -99,6 +100,6 @@ def _screenshot_and_quit(window: QWidget, path: Path) -> None:
         saved = window.grab().save(str(path))
         structlog.get_logger().info("screenshot_saved", path=str(path), ok=saved)
         window.close()
-        QApplication.exit(0 if saved else 1)
+        QApplication.exit(0 if saved and ready else 1)
 
     QTimer.singleShot(SCREENSHOT_DELAY_MS, shoot)

@@ -96,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--headless", action="store_true", help="no window: run in the console")
     demo.add_argument("--output", "-o", type=Path, metavar="DIR", help="where to put the demo's files")
     demo.add_argument("--json", action="store_true")
+    demo.add_argument(
+        "--screenshot", type=Path, metavar="PNG", help="window only: save it once the demo is loaded, then quit"
+    )
 
     st = sub.add_parser("self-test", help="a short headless demo run that checks every outcome")
     st.add_argument("--workers", "-w", type=int, default=2, metavar="N")

@@ -6,18 +6,21 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from popool_gui.demo.process import DemoPortalProcess
 from popool_gui.demo.sample import write_sample_csv
-from popool_gui.demo.server import DemoPortal
 from popool_gui.settings import Settings
 
 DEFAULT_COUNT = 40
 
 
 class DemoSession:
-    """One demo portal for the window's lifetime, and a scratch folder deleted when the window closes."""
+    """One demo portal for the window's lifetime, and a scratch folder deleted when the window closes.
+
+    The portal runs in a process of its own, as a real portal is on another machine (see demo/process.py).
+    """
 
     def __init__(self) -> None:
-        self._portal: DemoPortal | None = None
+        self._portal: DemoPortalProcess | None = None
         self._folder: Path | None = None
 
     @property
@@ -29,8 +32,11 @@ class DemoSession:
 
     def prepare(self, settings: Settings, count: int = DEFAULT_COUNT) -> tuple[Settings, Path]:
         """Start the portal (once), write a fresh sample, and return demo settings and the sample's path."""
+        if self._portal is not None and not self._portal.is_alive():
+            self._portal.stop()  # ended behind our back (killed): start a new one
+            self._portal = None
         if self._portal is None:
-            self._portal = DemoPortal().start()
+            self._portal = DemoPortalProcess().start()
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="popool-demo-"))
         run = Path(tempfile.mkdtemp(prefix="run-", dir=self._folder))

@@ -632,24 +632,31 @@ class MainWindow(QMainWindow):
 
     # ================================================================== demo, messages, misc
 
-    def try_demo(self, count: int = DEFAULT_COUNT) -> None:
+    def try_demo(self, count: int = DEFAULT_COUNT) -> bool:
+        """Start the demo portal and load a sample; False (with a message) when that could not be done."""
         if self.running:
             self.show_message(Level.WARNING, "A run is in progress: stop it before starting the demo.")
-            return
+            return False
+        # Starting the portal's process takes a moment (longer from a packaged .exe): show that something happens.
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             demo_settings, sample = self._demo.prepare(self.settings, count)
         except OSError as exc:
             self.show_message(Level.ERROR, f"The demo could not start: {exc}")
-            return
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
         # Demo settings are for this session only: the user's own portal settings stay in the file.
         self.settings = demo_settings
         self._persist = False
-        if self.load_file(sample):
-            self.show_message(
-                Level.INFO,
-                f"Demo portal running at {self._demo.url} with {len(self.batch.records) if self.batch else 0} "
-                "sample POs. Press Start to watch the workers download their attachments.",
-            )
+        if not self.load_file(sample):
+            return False
+        self.show_message(
+            Level.INFO,
+            f"Demo portal running at {self._demo.url} with {len(self.batch.records) if self.batch else 0} "
+            "sample POs. Press Start to watch the workers download their attachments.",
+        )
+        return True
 
     def show_message(
         self, level: Level, text: str, action: str = "", callback: Callable[[], None] | None = None
