@@ -129,6 +129,8 @@ def main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "gui"
+    if command == "demo" and args.headless and args.screenshot is not None:
+        parser.error("--screenshot saves the window, so it cannot be used with --headless")
     if command == "gui":
         from popool_gui.app import main_gui
 

@@ -66,6 +66,8 @@ CHROMIUM_FLAGS: tuple[str, ...] = (
     "--disable-backgrounding-occluded-windows",
 )
 QUIT_TIMEOUT_S = 10.0
+TAB_APPEAR_S = 2.0  # how long a script-opened background tab may take to show up in the driver's list
+TAB_POLL_S = 0.02
 KILL_WAIT_S = 5.0
 # What a driver call raises when the driver's HTTP connection is gone (driver or browser killed), not a
 # WebDriverException: the browser counts as dead.
@@ -461,10 +463,18 @@ class BrowserSession:
         realistic portal, 20 s on a slow one). A script in the current tab opening the new one returns at once.
         """
         before = set(driver.window_handles)
-        driver.execute_script("window.open(arguments[0], '_blank');", url)
-        opened = [h for h in driver.window_handles if h not in before]
-        if opened:
-            return opened[0]
+        if driver.execute_script("return window.open(arguments[0], '_blank') !== null;", url):
+            # The browser opened it, but the driver may list the new tab a moment later.
+            deadline = time.monotonic() + TAB_APPEAR_S
+            while True:
+                opened = [h for h in driver.window_handles if h not in before]
+                if opened:
+                    return opened[0]
+                if time.monotonic() >= deadline:
+                    # Not the driver's way now: that would load the PO in a second tab. This PO opens its own tab
+                    # when its turn comes; the late one is closed with the PO's other extra tabs.
+                    raise WebDriverException(f"the background tab did not appear within {TAB_APPEAR_S:g} s")
+                time.sleep(TAB_POLL_S)
         # A browser that blocks script-opened tabs (popup blocker): open one the driver's way.
         current = driver.current_window_handle
         driver.switch_to.new_window("tab")

@@ -1,8 +1,7 @@
 """The demo portal in a process of its own, for `Help > Try the demo` (and the GUI benchmark).
 
 A real portal is on another machine. In the window's process the demo portal's request threads would compete with
-the GUI thread for the GIL: with four workers, one benchmark run had a 62 ms stall that way against 13 ms with the
-portal in its own process (docs/benchmarks-gui.md).
+the GUI thread for the GIL and stall the window (docs/benchmarks-gui.md compares both arrangements).
 """
 
 from __future__ import annotations
@@ -19,15 +18,22 @@ STOP_TIMEOUT_S = 10.0
 
 
 def _serve(knobs: dict[str, Any], log_name: str, conn: Connection) -> None:
+    import structlog
+
     from popool_gui import logs
     from popool_gui.demo.server import demo_portal
 
     logs.configure(log_name, level="info")  # a log file of its own: two processes never write one file
-    with demo_portal(**knobs) as portal:
-        conn.send(portal.url)
-        # Any message, or the other end closing because its process ended (even killed), stops the portal.
-        with suppress(EOFError, OSError):
-            conn.recv()
+    try:
+        with demo_portal(**knobs) as portal:
+            conn.send(portal.url)
+            # Any message, or the other end closing because its process ended (even killed), stops the portal.
+            with suppress(EOFError, OSError):
+                conn.recv()
+    except Exception:
+        # A windowed .exe has no console: the log file is where the user is sent to look.
+        structlog.get_logger().exception("demo_portal_failed")
+        raise
 
 
 class DemoPortalProcess:
@@ -42,13 +48,20 @@ class DemoPortalProcess:
 
     def start(self, timeout_s: float = START_TIMEOUT_S) -> DemoPortalProcess:
         """Raise OSError when the portal does not come up within `timeout_s`."""
+        if self._process is not None:
+            raise RuntimeError("the demo portal process is already running")
         ctx = multiprocessing.get_context("spawn")
         ours, theirs = ctx.Pipe()
         process = ctx.Process(
             target=_serve, args=(self._knobs, self._log_name, theirs), name="demo-portal", daemon=True
         )
-        process.start()
-        theirs.close()
+        try:
+            process.start()
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
         self._process, self._conn = process, ours
         if not ours.poll(timeout_s):
             self.stop()

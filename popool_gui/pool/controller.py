@@ -491,8 +491,9 @@ class PoolController:
         slot.current = None
         slot.tab_state, slot.tab_detail = TabState.NONE, ""
         self._settle(result, flight, slot)
-        if slot.queued and slot.exit_reason is ExitReason.NONE:
-            # The worker starts its next queued PO right now: its PO timeout counts from here.
+        if slot.queued and slot.exit_reason is ExitReason.NONE and not slot.restart_after_po:
+            # The worker starts its next queued PO right now: its PO timeout counts from here. Not when a Shutdown
+            # goes out just below: the worker may see it first and leave that PO unstarted.
             slot.current = slot.queued.popleft()
             slot.current.assigned_mono = time.monotonic()
         elif slot.state is WorkerState.BUSY:
@@ -582,8 +583,8 @@ class PoolController:
     def _on_exited(self, slot: _Slot) -> None:
         self._reap(slot)
         if slot.current is not None:
-            # A worker reports every PO it started before it exits. The one the slot still calls current was sent
-            # ahead and promoted when the last report came in, but the worker saw its Shutdown first.
+            # A worker that exits cleanly has reported every PO it started (its reports were read before this):
+            # one still current was never started.
             slot.queued.appendleft(slot.current)
             slot.current = None
         self._take_back(slot, "the worker stopped before starting it")
@@ -620,7 +621,13 @@ class PoolController:
             if not slot.live or slot.process is None:
                 continue
             if slot.process.exitcode is not None:
-                if slot.exit_reason is ExitReason.NONE:
+                generation = slot.generation
+                # What it sent before it ended (its last result, WorkerExited) counts before its exit does.
+                while slot.events is not None and self._receive(slot, slot.events):
+                    pass
+                if slot.generation != generation or not slot.live:
+                    continue
+                if slot.exit_reason is ExitReason.NONE or slot.process.exitcode != 0:
                     self._crash(slot, f"worker process exited with code {slot.process.exitcode}")
                 else:
                     self._on_exited(slot)

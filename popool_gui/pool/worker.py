@@ -158,7 +158,11 @@ def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
             # Our own Stop killed the browser during a page load: the PO goes back, the worker ends normally.
             log.info("page_load_abandoned_for_stop", po=command.record.key)
             session.quit()
-            events.put(PoReturned(*ident, key=command.record.key, reason="stopped while its page was loading"))
+            events.put(
+                PoReturned(
+                    *ident, key=command.record.key, reason="its worker stopped or restarted while its page was loading"
+                )
+            )
             events.put(WorkerExited(*ident))
             return
         log.error("browser_died", error=str(exc))

@@ -39,7 +39,7 @@ def test_try_the_demo_serves_the_portal_from_its_own_process_and_runs_to_the_sum
     window = make_window(qtbot, chromium_settings.replace(workers=2, shutdown_timeout_s=30.0), tmp_path)
     portal_process: psutil.Process | None = None
     try:
-        window.try_demo(COUNT)
+        assert window.try_demo(COUNT)
         url = window.settings.base_url
         assert urlsplit(url).hostname == "127.0.0.1" and window.settings.portal == "demo"
         with urllib.request.urlopen(url, timeout=10) as answer:

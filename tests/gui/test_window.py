@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSystemTrayIcon
 
 from popool_gui.batch.model import PoStatus, RunState, WorkerState
 from popool_gui.gui.banners import Level
@@ -200,3 +201,21 @@ def test_sign_in_banner_names_the_worker_and_resume_clears_it(window: MainWindow
     assert window.sign_in.action.text() == f"Resume worker {worker}"
     qtbot.mouseClick(window.sign_in.action, Qt.MouseButton.LeftButton)
     assert not window.sign_in.isVisible()
+
+
+@pytest.mark.parametrize("in_front", [False, True])
+def test_finish_notifies_from_the_tray_only_when_the_window_is_not_in_front(
+    window: MainWindow, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_front: bool
+) -> None:
+    # Offscreen there is no system tray and no window manager to put the window behind another: both are scripted.
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
+    monkeypatch.setattr(window.tray, "showMessage", lambda title, text, *_: shown.append((title, text)))
+    monkeypatch.setattr(window, "isActiveWindow", lambda: in_front)
+    window.load_file(write_pos(tmp_path / "pos.csv", [str(15000010 + i) for i in range(4)]))
+    qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    if in_front:
+        assert shown == [] and not window.tray.isVisible()
+    else:
+        assert shown == [("popool", "Run finished: 4 of 4 POs completed")] and window.tray.isVisible()

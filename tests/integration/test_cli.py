@@ -47,6 +47,13 @@ def test_bad_input_exits_2_with_a_message_naming_the_file(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_demo_screenshot_without_a_window_is_refused(tmp_path):
+    done = run_cli(["demo", "--headless", "--screenshot", str(tmp_path / "shot.png")], tmp_path)
+    assert done.returncode == 2
+    assert "--screenshot" in done.stderr and "--headless" in done.stderr
+    assert not (tmp_path / "popool-demo").exists(), "nothing was started"
+
+
 def test_bad_setting_exits_2_naming_the_setting(tmp_path):
     good = tmp_path / "pos.csv"
     good.write_text("PO_NUMBER\nPO100001\n", encoding="utf-8")

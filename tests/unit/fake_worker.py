@@ -42,7 +42,11 @@ def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
         if behaviour == "07":
             while not isinstance(commands.get(timeout=30), msg.Shutdown):
                 pass
-            events.put(msg.PoReturned(*ident, key=record.key, reason="stopped while its page was loading"))
+            events.put(
+                msg.PoReturned(
+                    *ident, key=record.key, reason="its worker stopped or restarted while its page was loading"
+                )
+            )
             events.put(msg.WorkerExited(*ident))
             stop.set()
             return

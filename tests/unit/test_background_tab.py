@@ -28,26 +28,34 @@ class Switcher:
 @dataclass
 class StandInDriver:
     popups_allowed: bool
+    lists_after: int = 0  # how many looks at window_handles pass before a script-opened tab is listed
     handles: list[str] = field(default_factory=lambda: ["home"])
     current_window_handle: str = "home"
     scripts: list[tuple[str, str]] = field(default_factory=list)  # (tab it ran in, script)
+    opening: str = ""
 
     @property
     def window_handles(self) -> list[str]:
+        if self.opening and self.lists_after <= 0:
+            self.handles.append(self.opening)
+            self.opening = ""
+        self.lists_after -= 1
         return list(self.handles)
 
     @property
     def switch_to(self) -> Switcher:
         return Switcher(self)
 
-    def execute_script(self, script: str, *_args: object) -> None:
+    def execute_script(self, script: str, *_args: object) -> bool:
         self.scripts.append((self.current_window_handle, script))
         if "window.open" in script and self.popups_allowed:
-            self.handles.append(f"tab{len(self.handles)}")
+            self.opening = f"tab{len(self.handles)}"
+            return True
+        return False
 
 
 def test_script_opened_tab_keeps_the_current_tab_current() -> None:
-    driver = StandInDriver(popups_allowed=True)
+    driver = StandInDriver(popups_allowed=True, lists_after=1)
     handle = BrowserSession._open_background_tab(driver, URL)  # type: ignore[arg-type]
     assert handle == "tab1" and driver.current_window_handle == "home"
     assert [tab for tab, _ in driver.scripts] == ["home"]
@@ -58,3 +66,10 @@ def test_blocked_script_tab_falls_back_to_the_drivers_way() -> None:
     handle = BrowserSession._open_background_tab(driver, URL)  # type: ignore[arg-type]
     assert handle == "tab1" and driver.current_window_handle == "home"
     assert driver.scripts[-1][0] == "tab1" and "location.href" in driver.scripts[-1][1]
+
+
+def test_a_tab_listed_late_is_waited_for_not_opened_twice() -> None:
+    driver = StandInDriver(popups_allowed=True, lists_after=5)
+    handle = BrowserSession._open_background_tab(driver, URL)  # type: ignore[arg-type]
+    assert handle == "tab1" and driver.handles == ["home", "tab1"] and driver.current_window_handle == "home"
+    assert len(driver.scripts) == 1
