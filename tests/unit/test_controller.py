@@ -167,9 +167,7 @@ def test_pause_resume_from_another_thread(tmp_path):
     ids = [str(100105 + i * 100) for i in range(8)]  # slow POs: 1 s each
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec)
-    result: dict = {}
-    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
-    runner.start()
+    runner, result = run_in_thread(ctl)
     wait_for(lambda: any(s.state is WorkerState.BUSY and s.worker == 1 for s in rec.workers))
     ctl.pause(1)
     wait_for(lambda: rec.workers and any(s.worker == 1 and s.state is WorkerState.PAUSED for s in rec.workers))
@@ -185,9 +183,7 @@ def test_restart_gives_new_process_after_current_po(tmp_path):
     ids = [str(100105 + i * 100) for i in range(6)]
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec, workers=1)
-    result: dict = {}
-    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
-    runner.start()
+    runner, result = run_in_thread(ctl)
     wait_for(lambda: any(s.state is WorkerState.BUSY for s in rec.workers))
     first_pid = next(s.pid for s in rec.workers if s.pid)
     ctl.restart(1)
@@ -202,9 +198,7 @@ def test_restart_takes_back_the_pos_sent_ahead_that_the_old_process_never_starte
     ids = ["100106", *(str(100110 + i * 100) for i in range(5))]
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec, workers=1, tabs_per_worker=2)
-    result: dict = {}
-    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
-    runner.start()
+    runner, result = run_in_thread(ctl)
     wait_for(lambda: any(s.state is WorkerState.BUSY for s in rec.workers))
     ctl.restart(1)
     runner.join(60)
@@ -230,9 +224,7 @@ def test_stop_then_rerun_completes_the_rest_without_repeats(tmp_path):
     ids = [str(100105 + i * 100) for i in range(10)]
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec)
-    result: dict = {}
-    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
-    runner.start()
+    runner, result = run_in_thread(ctl)
     wait_for(lambda: sum(r.status is PoStatus.COMPLETED for r in rec.results) >= 2)
     started = time.monotonic()
     ctl.stop()
@@ -253,9 +245,7 @@ def test_a_page_load_cut_short_by_stop_does_not_use_an_attempt(tmp_path):
     ids = ["100107"]
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec, workers=1, max_attempts=1)
-    result: dict = {}
-    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
-    runner.start()
+    runner, result = run_in_thread(ctl)
     wait_for(lambda: any(s.state is WorkerState.BUSY for s in rec.workers))
     ctl.stop()
     runner.join(30)
@@ -269,9 +259,7 @@ def test_second_stop_forces_and_requeues_in_flight(tmp_path):
     ids = ["100002", "100102"]  # both hang
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec, po_timeout_s=300.0)
-    result: dict = {}
-    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
-    runner.start()
+    runner, result = run_in_thread(ctl)
     wait_for(lambda: sum(r.status is PoStatus.ASSIGNED for r in rec.results) >= 2)
     ctl.stop()
     time.sleep(0.5)
@@ -294,6 +282,14 @@ def test_tab_pipelining_holds_more_pos_and_hands_them_back_on_a_crash(tmp_path):
     # A crash also hands back the POs queued behind the crashing one (no attempt used); the crashing PO itself
     # may be among them when the worker dies before its previous result is read, so allow one extra restart.
     assert 2 <= restarts <= 3
+
+
+def run_in_thread(ctl: PoolController) -> tuple[threading.Thread, dict]:
+    """Start the run on a thread, as the window does; its summary lands in result["s"]."""
+    result: dict = {}
+    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
+    runner.start()
+    return runner, result
 
 
 def wait_for(condition, timeout: float = 30.0) -> None:
