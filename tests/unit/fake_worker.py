@@ -22,6 +22,12 @@ def _beat(config: msg.WorkerConfig, events, stop: threading.Event) -> None:
         events.put(msg.Heartbeat(config.worker, config.generation, time.time()))
 
 
+def _wait_for_shutdown(commands) -> None:
+    """Read commands, leaving every PO unstarted, until the Shutdown (at most 30 s each)."""
+    while not isinstance(commands.get(timeout=30), msg.Shutdown):
+        pass
+
+
 def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
     ident = (config.worker, config.generation)
     stop = threading.Event()
@@ -40,8 +46,7 @@ def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
         events.put(msg.TabUpdate(*ident, state=TabState.LOADING, detail="", open_tabs=2))
         behaviour = record.po_id[-2:]
         if behaviour == "07":
-            while not isinstance(commands.get(timeout=30), msg.Shutdown):
-                pass
+            _wait_for_shutdown(commands)
             events.put(
                 msg.PoReturned(
                     *ident, key=record.key, reason="its worker stopped or restarted while its page was loading"
@@ -75,8 +80,7 @@ def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
         result.worker, result.attempts = config.worker, command.attempt
         events.put(msg.PoDone(*ident, result=result))
         if behaviour == "06":
-            while not isinstance(commands.get(timeout=30), msg.Shutdown):
-                pass
+            _wait_for_shutdown(commands)
             events.put(msg.WorkerExited(*ident))
             stop.set()
             return
