@@ -31,7 +31,6 @@ if str(ROOT) not in sys.path:
 
 from popool_gui.batch.input import read_batch  # noqa: E402
 from popool_gui.batch.model import Batch, PoResult, PoStatus, WorkerSnapshot  # noqa: E402
-from popool_gui.demo.process import DemoPortalProcess  # noqa: E402
 from popool_gui.demo.sample import expected_status  # noqa: E402
 from popool_gui.pool.listener import NullListener  # noqa: E402
 from popool_gui.pool.memory import ProcessTree, process_footprint  # noqa: E402
@@ -53,14 +52,6 @@ MB = 1024 * 1024
 # processes left behind are found by it, and other programs' browsers on a shared machine never count.
 BENCH_MARK = "POPOOL_BENCH_MARK"
 os.environ.setdefault(BENCH_MARK, f"bench-{os.getpid()}-{time.time_ns()}")
-
-
-@contextmanager
-def portal_in_own_process(**knobs: Any) -> Iterator[DemoPortalProcess]:
-    """The demo portal in a process of its own, as a real portal is on another machine and as in the app's
-    `Help > Try the demo`."""
-    with DemoPortalProcess(log_name="benchmark-portal", **knobs) as portal:
-        yield portal
 
 
 def write_pos(path: Path, count: int, seed: int = 7) -> Batch:

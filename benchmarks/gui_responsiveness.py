@@ -30,7 +30,6 @@ from common import (
     load_avg,
     machine_facts,
     marked_leftovers,
-    portal_in_own_process,
     quiet_logs,
     write_pos,
 )
@@ -79,6 +78,7 @@ def measure(arrangement: str, pos: int, workers: int) -> Measured:
     from PySide6.QtWidgets import QApplication
 
     from popool_gui.batch.model import WorkerState
+    from popool_gui.demo.process import DemoPortalProcess
     from popool_gui.demo.server import demo_portal
     from popool_gui.gui.main_window import MainWindow
     from popool_gui.gui.stall_probe import StallProbe
@@ -86,8 +86,12 @@ def measure(arrangement: str, pos: int, workers: int) -> Measured:
 
     _app = QApplication.instance() or QApplication(sys.argv[:1])  # kept alive for the whole run
     root = Path(tempfile.mkdtemp(prefix="popool-bench-gui-"))
-    serve: Callable[..., AbstractContextManager[Any]] = portal_in_own_process if arrangement == "own" else demo_portal
-    with serve(**REALISTIC_KNOBS) as portal:
+    serving: AbstractContextManager[Any] = (
+        DemoPortalProcess(log_name="benchmark-portal", **REALISTIC_KNOBS)
+        if arrangement == "own"
+        else demo_portal(**REALISTIC_KNOBS)
+    )
+    with serving as portal:
         write_pos(root / "pos.csv", pos)
         settings = bench_settings(portal.url, root / "out", workers)
         window = MainWindow(settings, persist_settings=False, window_state=WindowState(root / "window.ini"))

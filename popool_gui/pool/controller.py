@@ -395,8 +395,11 @@ class PoolController:
 
     def _drain_events(self) -> None:
         for slot in self._slots:
-            while slot.events is not None and self._receive(slot, slot.events):
-                pass
+            self._drain_slot(slot)
+
+    def _drain_slot(self, slot: _Slot) -> None:
+        while slot.events is not None and self._receive(slot, slot.events):
+            pass
 
     def _receive(self, slot: _Slot, conn: Connection) -> bool:
         """Handle one event waiting on `conn`; False when there is none (or the pipe is stale or closed)."""
@@ -483,9 +486,8 @@ class PoolController:
         if flight is None or flight.record.key != result.key:
             # A PO sent ahead (tab pipelining) reports while the slot is not on it, e.g. its worker met a login
             # wall on the PO before and keeps working through its queue: settle it all the same.
-            ahead = next((f for f in slot.queued if f.record.key == result.key), None)
+            ahead = self._pop_queued(slot, result.key)
             if ahead is not None:
-                slot.queued.remove(ahead)
                 self._settle(result, ahead, slot)
             return
         slot.current = None
@@ -506,12 +508,19 @@ class PoolController:
             flight, slot.current = slot.current, None
             slot.tab_state, slot.tab_detail = TabState.NONE, ""
         else:
-            flight = next((f for f in slot.queued if f.record.key == key), None)
+            flight = self._pop_queued(slot, key)
             if flight is None:
                 return
-            slot.queued.remove(flight)
         self._say("info", "po_returned", worker=slot.worker, po=key, reason=reason)
-        self._requeue(key, reason, flight.attempt - 1, front=True)
+        self._give_back(flight, reason)
+
+    @staticmethod
+    def _pop_queued(slot: _Slot, key: str) -> _InFlight | None:
+        """Remove and return the PO sent ahead to `slot` under `key`; None when it is not among them."""
+        flight = next((f for f in slot.queued if f.record.key == key), None)
+        if flight is not None:
+            slot.queued.remove(flight)
+        return flight
 
     def _settle(self, result: PoResult, flight: _InFlight, slot: _Slot | None) -> None:
         """Apply one attempt's outcome: final, requeued, or waiting for a sign-in."""
@@ -599,8 +608,11 @@ class PoolController:
     def _take_back(self, slot: _Slot, reason: str) -> None:
         """Requeue the POs sent ahead to a worker that will not process them (no attempt is used)."""
         while slot.queued:
-            flight = slot.queued.pop()
-            self._requeue(flight.record.key, reason, flight.attempt - 1, front=True)
+            self._give_back(slot.queued.pop(), reason)
+
+    def _give_back(self, flight: _InFlight, reason: str) -> None:
+        """Put a PO its worker never really worked on back at the front of the queue; its attempt does not count."""
+        self._requeue(flight.record.key, reason, flight.attempt - 1, front=True)
 
     def _reap(self, slot: _Slot) -> None:
         """Wait briefly for the process to end, then kill whatever of its tree is left."""
@@ -623,8 +635,7 @@ class PoolController:
             if slot.process.exitcode is not None:
                 generation = slot.generation
                 # What it sent before it ended (its last result, WorkerExited) counts before its exit does.
-                while slot.events is not None and self._receive(slot, slot.events):
-                    pass
+                self._drain_slot(slot)
                 if slot.generation != generation or not slot.live:
                     continue
                 if slot.exit_reason is ExitReason.NONE or slot.process.exitcode != 0:
