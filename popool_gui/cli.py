@@ -15,12 +15,13 @@ from typing import Any
 
 from popool_gui import __version__, logs
 from popool_gui import settings as settings_mod
-from popool_gui.batch.input import InputError, read_batch
+from popool_gui.batch.input import InputError
 from popool_gui.batch.journal import JournalMismatchError
 from popool_gui.batch.model import RunSummary
 from popool_gui.browser.errors import ProfileCloneError
 from popool_gui.browser.portal import PortalError
 from popool_gui.cli_render import JsonRenderer, ProgressRenderer, exit_code
+from popool_gui.run_setup import plan_run
 from popool_gui.settings import BrowserKind, Settings, SettingsError
 
 EXIT_OK, EXIT_TROUBLE, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
@@ -122,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
     overrides = {field: getattr(args, flag) for flag, field in _FLAG_FIELDS.items() if hasattr(args, flag)}
     overrides.update(extra)
-    return settings_mod.load(getattr(args, "settings", None), overrides)
+    labels = {field: "--" + flag.replace("_", "-") for flag, field in _FLAG_FIELDS.items()}
+    return settings_mod.load(getattr(args, "settings", None), overrides, labels)
 
 
 def main(argv: list[str]) -> int:
@@ -174,7 +176,8 @@ def _stop_on_signals(controller: Any) -> Iterator[None]:
 def _execute(settings: Settings, input_path: Path, *, json_out: bool, accept_new_input: bool = False) -> RunSummary:
     from popool_gui.pool.controller import PoolController
 
-    batch = read_batch(input_path)
+    plan = plan_run(settings, input_path)
+    batch = plan.batch
     renderer = JsonRenderer() if json_out else ProgressRenderer()
     if not json_out:
         print(
@@ -185,7 +188,7 @@ def _execute(settings: Settings, input_path: Path, *, json_out: bool, accept_new
         )
         for problem in batch.invalid:
             print(f"  row {problem.row_number}: {problem.value!r}: {problem.reason}", file=sys.stderr)
-    controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input)
+    controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input, portal=plan.portal)
     with _stop_on_signals(controller):
         summary = controller.run()
     renderer.finish(summary)

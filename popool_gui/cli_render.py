@@ -20,6 +20,7 @@ from popool_gui.batch.model import (
     WorkerSnapshot,
     WorkerState,
 )
+from popool_gui.pool import render_timing
 from popool_gui.pool.listener import NullListener
 
 # Non-interactive consoles (CI logs, pipes) get a full line this often instead of a redrawn one.
@@ -108,6 +109,7 @@ class ProgressRenderer(NullListener):
         )
         if summary.message:
             print(summary.message, file=self.stream)
+        print(render_timing.describe(summary.render), file=self.stream)
         print(f"Files:   {summary.output_dir}", file=self.stream)
         for path in summary.results_files:
             print(f"Results: {path}", file=self.stream)

@@ -240,8 +240,13 @@ def settings_path() -> Path:
     return config_dir() / SETTINGS_FILE_NAME
 
 
-def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Read the settings file (missing file = defaults), apply `overrides`, validate; raise SettingsError."""
+def load(
+    path: Path | None = None, overrides: dict[str, Any] | None = None, labels: dict[str, str] | None = None
+) -> Settings:
+    """Read the settings file (missing file = defaults), apply `overrides`, validate; raise SettingsError.
+
+    `labels` names where each override came from (`{"workers": "--workers"}`): a bad value is then blamed on
+    that flag, not on the settings file."""
     path = path or settings_path()
     values: dict[str, Any] = {}
     problems: list[SettingProblem] = []
@@ -253,15 +258,31 @@ def load(path: Path | None = None, overrides: dict[str, Any] | None = None) -> S
     for unknown in sorted(set(values) - set(FIELD_NAMES)):
         problems.append(SettingProblem(unknown, "unknown setting; remove it or check its spelling"))
         del values[unknown]
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    values.update(given)
     try:
         settings = Settings().replace(**values)
     except TypeError as exc:
         raise SettingsError([SettingProblem("(file)", str(exc))], str(path)) from exc
     problems.extend(settings.validate())
     if problems:
-        raise SettingsError(problems, str(path))
+        named = {k: (labels or {}).get(k, "") for k in given}
+        shown = [FlagProblem(named[p.name], p.message) if named.get(p.name) else p for p in problems]
+        flagged = sum(isinstance(p, FlagProblem) for p in shown)
+        if flagged == len(shown):
+            source = "the command line"
+        else:
+            source = str(path) + (" and the command line" if flagged else "")
+        raise SettingsError(shown, source)
     return settings
+
+
+@dataclass(frozen=True, slots=True)
+class FlagProblem(SettingProblem):
+    """A bad value given on the command line: named by its flag."""
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.message}"
 
 
 def to_toml(s: Settings) -> str:

@@ -67,7 +67,8 @@ CREATE TABLE IF NOT EXISTS po (
     error TEXT NOT NULL DEFAULT '',
     worker INTEGER,
     started_at REAL,
-    finished_at REAL
+    finished_at REAL,
+    empty_looks INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS po_ord ON po (ord);
 CREATE TABLE IF NOT EXISTS duplicate (
@@ -77,7 +78,8 @@ CREATE TABLE IF NOT EXISTS duplicate (
 );
 """
 _RESULT_COLUMNS = (
-    "key, status, attempts, supplier, found, downloaded, names, folder, url, error, worker, started_at, finished_at"
+    "key, status, attempts, supplier, found, downloaded, names, folder, url, error, worker, started_at, finished_at,"
+    " empty_looks"
 )
 _RECORD_COLUMNS = "key, po_id, row_number, input_row, hierarchy, input_supplier"
 _FINAL_VALUES = tuple(sorted(s.value for s in FINAL_STATUSES))
@@ -217,7 +219,7 @@ class Journal:
             result.key,
             "status = ?, attempts = MAX(attempts, ?), supplier = CASE WHEN ? = '' THEN supplier ELSE ? END,"
             " found = ?, downloaded = ?, names = ?, folder = ?, url = ?, error = ?, worker = ?,"
-            " started_at = COALESCE(?, started_at), finished_at = ?",
+            " started_at = COALESCE(?, started_at), finished_at = ?, empty_looks = ?",
             (
                 PoStatus(result.status).value,
                 result.attempts,
@@ -232,7 +234,16 @@ class Journal:
                 result.worker,
                 result.started_at,
                 finished,
+                result.empty_looks,
             ),
+        )
+
+    def requeue_for_second_look(self, key: str, attempts: int, error: str) -> None:
+        """An empty list seen once: PENDING again for a later, longer look. The look is not an attempt."""
+        self._update(
+            key,
+            "status = ?, error = ?, attempts = ?, worker = NULL, empty_looks = 1",
+            (PoStatus.PENDING.value, error, attempts),
         )
 
     def requeue(self, key: str, error: str, attempts: int) -> None:
@@ -249,7 +260,7 @@ class Journal:
             self._update(
                 key,
                 "status = ?, attempts = 0, found = 0, downloaded = 0, names = '[]', folder = '', url = '',"
-                " error = '', worker = NULL, started_at = NULL, finished_at = NULL",
+                " error = '', worker = NULL, started_at = NULL, finished_at = NULL, empty_looks = 0",
                 (PoStatus.PENDING.value,),
             )
 
@@ -299,6 +310,9 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(po)")}
+    if "empty_looks" not in columns:  # a journal written before second looks existed
+        conn.execute("ALTER TABLE po ADD COLUMN empty_looks INTEGER NOT NULL DEFAULT 0")
 
 
 def _check_meta(meta: dict[str, str], batch: Batch, accept_new_input: bool) -> None:
@@ -480,7 +494,9 @@ def _to_record(row: tuple[Any, ...]) -> PoRecord:
 
 
 def _to_result(row: tuple[Any, ...]) -> PoResult:
-    key, status, attempts, supplier, found, downloaded, names, folder, url, error, worker, started, finished = row
+    key, status, attempts, supplier, found, downloaded, names, folder, url, error, worker, started, finished, looks = (
+        row
+    )
     return PoResult(
         key=key,
         status=PoStatus(status),
@@ -495,6 +511,7 @@ def _to_result(row: tuple[Any, ...]) -> PoResult:
         attempts=attempts,
         started_at=started,
         finished_at=finished,
+        empty_looks=looks,
     )
 
 

@@ -128,6 +128,10 @@ class PoResult:
     started_at: float | None = None  # epoch seconds
     finished_at: float | None = None
     transient: bool = False  # a timeout, crash, network error or 5xx: worth another attempt
+    # How long after its page loaded the first attachment appeared (render timing the run learns from).
+    first_attachment_ms: int | None = None
+    # NO_ATTACHMENTS only: how many looks saw the empty list (the verdict is final after the second).
+    empty_looks: int = 0
 
     @property
     def duration_s(self) -> float | None:
@@ -230,6 +234,18 @@ class LogLine:
 
 
 @dataclass(frozen=True, slots=True)
+class RenderFigures:
+    """The portal's render timing as the run learned it (pool/render_timing.py), for the log and the summary."""
+
+    samples: int = 0
+    p95_ms: int | None = None
+    empty_wait_ms: int = 0
+    second_look_ms: int = 0
+    second_looks: int = 0  # empty lists looked at again
+    found_on_second_look: int = 0  # ... of which the second look found attachments
+
+
+@dataclass(frozen=True, slots=True)
 class RunSummary:
     """What a finished (or stopped) run reports: the GUI's summary dialog and the CLI's last lines."""
 
@@ -243,3 +259,4 @@ class RunSummary:
     results_files: tuple[str, ...]
     stopped_early: bool = False
     message: str = ""
+    render: RenderFigures = RenderFigures()

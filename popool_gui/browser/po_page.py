@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,8 @@ from popool_gui.browser.downloads import (
     wait_for_download,
 )
 from popool_gui.browser.errors import first_line, is_dead_browser_error
+from popool_gui.browser.page_activity import install_early
+from popool_gui.browser.page_wait import PageEvidence, Verdict, wait_for_page
 from popool_gui.browser.portal import PortalProfile, RequisitionWhen
 from popool_gui.settings import Settings
 
@@ -55,28 +56,6 @@ _FILED = frozenset({PoStatus.COMPLETED, PoStatus.PARTIAL, PoStatus.NO_ATTACHMENT
 # Web fonts only: images are switched off by a content setting instead (see session.download_prefs), because
 # a URL pattern such as *.png would also block attachments that are images.
 BLOCKED_URL_PATTERNS: tuple[str, ...] = ("*.woff", "*.woff2")
-
-# One round trip per poll: every marker the profile knows, evaluated in the page.
-_PROBE_JS = """
-const [loginSel, errorSel, readySel, attachSel, notFound, denied, serverError] = arguments;
-const present = (sels, needText) => sels.some(s => {
-  let found;
-  try { found = document.querySelectorAll(s); } catch (e) { return false; }
-  return Array.from(found).some(e => !needText || (e.innerText || e.textContent || '').trim() !== '');
-});
-const body = document.body ? (document.body.innerText || document.body.textContent || '') : '';
-const text = ((document.title || '') + '\\n' + body).toLowerCase();
-const has = list => list.some(t => text.includes(t));
-const seen = new Set();
-for (const s of attachSel) {
-  try { document.querySelectorAll(s).forEach(e => seen.add(e)); } catch (e) { /* checked at load */ }
-}
-return {
-  url: location.href, state: document.readyState, login: present(loginSel, false),
-  notFound: has(notFound), denied: has(denied), errorShown: present(errorSel, true),
-  serverError: has(serverError), ready: present(readySel, false), attachments: seen.size,
-};
-"""
 
 # Attachments as the user sees them: elements of the same attachment (a span inside its link, a span beside
 # its link with the same name, two elements with one href) count once; the link is what gets clicked.
@@ -150,28 +129,6 @@ return '';
 """
 
 
-class Verdict(StrEnum):
-    READY = "ready"
-    LOGIN = "login"
-    NOT_FOUND = "not_found"
-    DENIED = "denied"
-    SERVER_ERROR = "server_error"
-    TIMEOUT = "timeout"
-
-
-@dataclass(frozen=True, slots=True)
-class PageProbe:
-    url: str
-    state: str
-    login: bool
-    not_found: bool
-    denied: bool
-    error_shown: bool
-    server_error: bool
-    ready: bool
-    attachments: int
-
-
 @dataclass(slots=True)
 class PoJob:
     """What one PO needs from its session."""
@@ -188,6 +145,13 @@ class PoJob:
     # and the other POs' background tabs, which this PO must leave open.
     preloaded_tab: str | None = None
     background_tabs: frozenset[str] = frozenset()
+    # The floor before an empty list is believed: the run's learned figure, longer for a second look; None is
+    # the profile's `empty_wait_ms`.
+    empty_wait_ms: int | None = None
+
+    @property
+    def empty_floor_ms(self) -> int:
+        return self.portal.attachments.empty_wait_ms if self.empty_wait_ms is None else self.empty_wait_ms
 
 
 @dataclass(slots=True)
@@ -204,98 +168,6 @@ class _Tally:
     found: int = 0
     saved: list[Path] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-
-
-def is_login_url(url: str, portal: PortalProfile) -> bool:
-    """A login marker in the URL; the portal's own host part is ignored so a host name cannot trigger it."""
-    rest = url[len(portal.base_url) :] if portal.base_url and url.startswith(portal.base_url) else url
-    rest = rest.lower()
-    return any(marker.lower() in rest for marker in portal.detect.login_url_contains)
-
-
-def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
-    d = portal.detect
-    raw: dict[str, Any] = driver.execute_script(
-        _PROBE_JS,
-        list(d.login_selectors),
-        list(d.error_selectors),
-        list(d.ready_selectors),
-        list(portal.attachments.selectors),
-        [t.lower() for t in d.not_found_text],
-        [t.lower() for t in d.access_denied_text],
-        [t.lower() for t in d.server_error_text],
-    )
-    return PageProbe(
-        url=raw["url"],
-        state=raw["state"],
-        login=bool(raw["login"]) or is_login_url(raw["url"], portal),
-        not_found=bool(raw["notFound"]),
-        denied=bool(raw["denied"]),
-        error_shown=bool(raw["errorShown"]),
-        server_error=bool(raw["serverError"]),
-        ready=bool(raw["ready"]),
-        attachments=int(raw["attachments"]),
-    )
-
-
-def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float) -> Verdict:
-    """The first page condition to hold: a login wall, an error text, or a settled attachment list.
-
-    The list is settled when its size held for `settle_ms`, or held over two polls with a ready selector
-    present. A page with no attachment counts as ready once a ready selector (or, without ready selectors,
-    `readyState == complete`) held for `settle_ms`, because the portal may render the list by script after
-    the document loaded.
-    """
-    settle_s = portal.attachments.settle_ms / 1000
-    count, count_since = -1, 0.0
-    ready_since: float | None = None
-    while True:
-        probe = probe_page(driver, portal)
-        now = time.monotonic()
-        if probe.login:
-            return Verdict.LOGIN
-        if probe.not_found:
-            return Verdict.NOT_FOUND
-        if probe.denied or probe.error_shown:
-            return Verdict.DENIED
-        if probe.attachments:
-            ready_since = None
-            if probe.attachments != count:
-                count, count_since = probe.attachments, now
-            elif probe.ready or now - count_since >= settle_s:
-                # The portal's own "rendered" marker ends the wait early; without it the list must stop growing.
-                return Verdict.READY
-        else:
-            count = 0
-            loaded = probe.ready if portal.detect.ready_selectors else probe.state == "complete"
-            if probe.server_error and probe.state == "complete" and not probe.ready:
-                return Verdict.SERVER_ERROR
-            if loaded:
-                ready_since = now if ready_since is None else ready_since
-                if now - ready_since >= settle_s:
-                    return Verdict.READY
-            else:
-                ready_since = None
-        if now >= deadline:
-            return Verdict.TIMEOUT
-        time.sleep(POLL_S)
-
-
-def wait_for_login_state(driver: WebDriver, portal: PortalProfile, timeout_s: float) -> bool:
-    """After opening the home page: True when it ends on a login wall (the redirect chain has come to rest)."""
-    deadline = time.monotonic() + timeout_s
-    settle_s = portal.attachments.settle_ms / 1000
-    last_url, since = "", time.monotonic()
-    while True:
-        probe = probe_page(driver, portal)
-        now = time.monotonic()
-        if probe.url != last_url or probe.state != "complete":
-            last_url, since = probe.url, now
-        elif now - since >= settle_s or now >= deadline:
-            return probe.login
-        if now >= deadline:
-            return probe.login
-        time.sleep(POLL_S)
 
 
 def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> PoResult:
@@ -362,13 +234,15 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     else:
         driver.switch_to.new_window("tab")
         po_handle = driver.current_window_handle
+        install_early(driver)
         if job.settings.block_resources and job.events is not None:
             _block_fonts(driver)
         job.on_tab(TabState.LOADING, "")
         driver.get(result.url)
-    verdict = wait_for_page(driver, portal, deadline)
-    if verdict is not Verdict.READY:
-        _page_problem(result, verdict, driver.current_url, job.settings.page_timeout_s)
+    evidence = wait_for_page(driver, portal, deadline, job.empty_floor_ms)
+    _note_evidence(result, evidence, logger)
+    if evidence.verdict is not Verdict.READY:
+        _page_problem(result, evidence, driver.current_url, job.settings.page_timeout_s)
         return
 
     supplier = str(driver.execute_script(_SUPPLIER_JS, list(portal.supplier.selectors)) or "").strip()
@@ -387,14 +261,14 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             logger.info("requisition_fallback", url=link)
             job.on_tab(TabState.LOADING, "requisition")
             driver.get(link)
-            req_verdict = wait_for_page(driver, portal, time.monotonic() + job.settings.page_timeout_s)
-            if req_verdict is Verdict.READY:
+            req = wait_for_page(driver, portal, time.monotonic() + job.settings.page_timeout_s, job.empty_floor_ms)
+            if req.verdict is Verdict.READY:
                 _download_all(job, record, _extract(driver, portal), work, po_handle, tally, "requisition ", logger)
-            elif req_verdict is Verdict.LOGIN:
-                _page_problem(result, req_verdict, driver.current_url, job.settings.page_timeout_s)
+            elif req.verdict is Verdict.LOGIN:
+                _page_problem(result, req, driver.current_url, job.settings.page_timeout_s)
                 return
             else:
-                tally.missing.append(f"requisition page: {req_verdict.value}")
+                tally.missing.append(f"requisition page: {req.verdict.value}")
 
     result.attachments_found = tally.found
     result.attachments_downloaded = len(tally.saved)
@@ -414,7 +288,21 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _page_problem(result: PoResult, verdict: Verdict, url: str, timeout_s: float) -> None:
+def _note_evidence(result: PoResult, evidence: PageEvidence, logger: Any) -> None:
+    if evidence.first_attachment_ms is not None:
+        result.first_attachment_ms = round(evidence.first_attachment_ms)
+    logger.info(
+        "page_verdict",
+        verdict=evidence.verdict.value,
+        attachments=evidence.attachments,
+        since_load_ms=round(evidence.since_load_ms),
+        first_attachment_ms=result.first_attachment_ms,
+        instrument=evidence.instrument.value,
+    )
+
+
+def _page_problem(result: PoResult, evidence: PageEvidence, url: str, timeout_s: float) -> None:
+    verdict = evidence.verdict
     if verdict is Verdict.LOGIN:
         result.status = PoStatus.AUTH_REQUIRED
         result.error = f"sign-in required (the portal showed its login page: {url.split('?')[0]})"
@@ -426,6 +314,8 @@ def _page_problem(result: PoResult, verdict: Verdict, url: str, timeout_s: float
         result.error = "the portal denies access to this PO"
     elif verdict is Verdict.SERVER_ERROR:
         _fail(result, "the portal answered with a server error")
+    elif evidence.waiting_for:
+        _fail(result, f"the page did not come to rest in {timeout_s:g} s: {evidence.waiting_for}")
     else:
         _fail(result, f"page did not load in {timeout_s:g} s")
 

@@ -23,6 +23,11 @@ BUILTIN_PORTALS: tuple[str, ...] = ("coupa", "demo")
 DEFAULT_NAME_ATTRIBUTES: tuple[str, ...] = ("download", "title", "aria-label", "text", "href")
 DEFAULT_SERVER_ERROR_TEXT: tuple[str, ...] = ("Internal Server Error", "502 Bad Gateway", "503 Service")
 MAX_SETTLE_MS = 60_000
+DEFAULT_SETTLE_MS = 600
+# How long after its page loaded an empty attachment list is first believed, until the run has learned the
+# portal's own render timing (see pool/render_timing.py). Portals that fetch the list by script after a timer
+# commonly show it within 1-3 s.
+DEFAULT_EMPTY_WAIT_MS = 3000
 
 
 class PortalError(ValueError):
@@ -55,6 +60,8 @@ class DetectRules:
     login_selectors: tuple[str, ...] = ()
     error_selectors: tuple[str, ...] = ()
     ready_selectors: tuple[str, ...] = ()
+    # A visible match ("Loading...", a spinner) means the page is still working: no verdict on its list yet.
+    loading_selectors: tuple[str, ...] = ()
     # An extension of the public format: a 5xx body shown by the browser is a transient failure, not a timeout.
     server_error_text: tuple[str, ...] = DEFAULT_SERVER_ERROR_TEXT
 
@@ -64,7 +71,8 @@ class AttachmentRules:
     selectors: tuple[str, ...]
     name_attributes: tuple[str, ...] = DEFAULT_NAME_ATTRIBUTES
     name_strip_suffix: str = ""
-    settle_ms: int = 600
+    settle_ms: int = DEFAULT_SETTLE_MS
+    empty_wait_ms: int = DEFAULT_EMPTY_WAIT_MS
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +166,7 @@ _TABLES: dict[str, tuple[bool, dict[str, tuple[str, Any]]]] = {
             "access_denied_text": ("texts", _REQUIRED),
             "error_selectors": ("selectors", ()),
             "ready_selectors": ("selectors", ()),
+            "loading_selectors": ("selectors", ()),
             "server_error_text": ("texts", DEFAULT_SERVER_ERROR_TEXT),
         },
     ),
@@ -167,7 +176,8 @@ _TABLES: dict[str, tuple[bool, dict[str, tuple[str, Any]]]] = {
             "selectors": ("selectors", _REQUIRED),
             "name_attributes": ("texts", DEFAULT_NAME_ATTRIBUTES),
             "name_strip_suffix": ("str", ""),
-            "settle_ms": ("int", 600),
+            "settle_ms": ("int", DEFAULT_SETTLE_MS),
+            "empty_wait_ms": ("int", DEFAULT_EMPTY_WAIT_MS),
         },
     ),
     "supplier": (False, {"selectors": ("selectors", ()), "input_column": ("str", "")}),
@@ -205,9 +215,10 @@ def parse_portal(data: dict[str, Any], source: str = "") -> PortalProfile:
     for attribute in tables["attachments"].get("name_attributes", ()):
         if attribute != "text" and not _ATTRIBUTE_NAME.match(attribute):
             problems.append(f"attachments.name_attributes: {attribute!r} is not an attribute name (or 'text')")
-    settle = tables["attachments"].get("settle_ms")
-    if isinstance(settle, int) and not 0 <= settle <= MAX_SETTLE_MS:
-        problems.append(f"attachments.settle_ms: must be 0-{MAX_SETTLE_MS}, not {settle}")
+    for key in ("settle_ms", "empty_wait_ms"):
+        value = tables["attachments"].get(key)
+        if isinstance(value, int) and not 0 <= value <= MAX_SETTLE_MS:
+            problems.append(f"attachments.{key}: must be 0-{MAX_SETTLE_MS}, not {value}")
     requisition = tables["requisition"]
     when = requisition.get("when")
     if isinstance(when, str) and when not in {w.value for w in RequisitionWhen}:

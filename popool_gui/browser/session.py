@@ -32,9 +32,10 @@ from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from popool_gui.batch.model import PoRecord, PoResult, TabState
-from popool_gui.browser import po_page
+from popool_gui.browser import page_wait, po_page
 from popool_gui.browser.downloads import DownloadEvents, clear_staging
 from popool_gui.browser.errors import BrowserDeadError, BrowserStartError, first_line, is_dead_browser_error
+from popool_gui.browser.page_activity import install_early
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.settings import BrowserKind, Settings
 
@@ -68,6 +69,9 @@ CHROMIUM_FLAGS: tuple[str, ...] = (
 QUIT_TIMEOUT_S = 10.0
 TAB_APPEAR_S = 2.0  # how long a script-opened background tab may take to show up in the driver's list
 TAB_POLL_S = 0.02
+# A background tab navigates this long after the script that asks it to, so the driver need not wait for it.
+NAVIGATE_DELAY_MS = 100
+_NAVIGATE_SOON_JS = "setTimeout(() => { window.location.href = arguments[0]; }, arguments[1]);"
 KILL_WAIT_S = 5.0
 # What a driver call raises when the driver's HTTP connection is gone (driver or browser killed), not a
 # WebDriverException: the browser counts as dead.
@@ -392,7 +396,7 @@ class BrowserSession:
         try:
             self._back_home()
             driver.get(self.portal.base_url)
-            on_login = po_page.wait_for_login_state(driver, self.portal, self.settings.page_timeout_s)
+            on_login = page_wait.wait_for_login_state(driver, self.portal, self.settings.page_timeout_s)
         except WebDriverException as exc:
             if is_dead_browser_error(exc):
                 raise BrowserDeadError(first_line(exc)) from exc
@@ -401,8 +405,12 @@ class BrowserSession:
             return False, "the portal still shows its sign-in page: sign in in the browser window"
         return True, "signed in"
 
-    def process(self, record: PoRecord, output_dir: Path, attempt: int) -> PoResult:
-        """Process one PO in a new tab; raise BrowserDeadError when the browser is gone, else return a result."""
+    def process(
+        self, record: PoRecord, output_dir: Path, attempt: int, *, empty_wait_ms: int | None = None
+    ) -> PoResult:
+        """Process one PO in a new tab; raise BrowserDeadError when the browser is gone, else return a result.
+
+        `empty_wait_ms`: the floor before an empty list is believed; None is the portal profile's."""
         driver = self._require_driver()
         preloaded = self._preloaded.pop(record.key, None)
         job = po_page.PoJob(
@@ -416,6 +424,7 @@ class BrowserSession:
             worker=self.worker,
             preloaded_tab=preloaded,
             background_tabs=frozenset(self._preloaded.values()),
+            empty_wait_ms=empty_wait_ms,
         )
         try:
             return po_page.process_po(job, record, output_dir, attempt)
@@ -460,26 +469,32 @@ class BrowserSession:
 
         The driver waits for a tab's pending navigation before the next command that involves it, so opening a
         tab, navigating it and switching back waited for the portal's answer (about 0.4 s a PO on the demo's
-        realistic portal, 20 s on a slow one). A script in the current tab opening the new one returns at once.
+        realistic portal, 20 s on a slow one). So a script in the current tab opens a blank tab, which returns at
+        once; the page instrument goes into that tab before its document exists, and the tab navigates a moment
+        after the script that asks it to has returned, when the driver is back on the current tab.
         """
+        current = driver.current_window_handle
         before = set(driver.window_handles)
-        if driver.execute_script("return window.open(arguments[0], '_blank') !== null;", url):
+        if driver.execute_script("return window.open('about:blank', '_blank') !== null;"):
             # The browser opened it, but the driver may list the new tab a moment later.
             deadline = time.monotonic() + TAB_APPEAR_S
             while True:
                 opened = [h for h in driver.window_handles if h not in before]
                 if opened:
-                    return opened[0]
+                    handle = opened[0]
+                    break
                 if time.monotonic() >= deadline:
                     # Not the driver's way now: that would load the PO in a second tab. This PO opens its own tab
                     # when its turn comes; the late one is closed with the PO's other extra tabs.
                     raise WebDriverException(f"the background tab did not appear within {TAB_APPEAR_S:g} s")
                 time.sleep(TAB_POLL_S)
-        # A browser that blocks script-opened tabs (popup blocker): open one the driver's way.
-        current = driver.current_window_handle
-        driver.switch_to.new_window("tab")
-        handle = driver.current_window_handle
-        driver.execute_script("window.location.href = arguments[0];", url)
+            driver.switch_to.window(handle)
+        else:
+            # A browser that blocks script-opened tabs (popup blocker): open one the driver's way.
+            driver.switch_to.new_window("tab")
+            handle = driver.current_window_handle
+        install_early(driver)
+        driver.execute_script(_NAVIGATE_SOON_JS, url, NAVIGATE_DELAY_MS)
         driver.switch_to.window(current)
         return handle
 

@@ -42,10 +42,10 @@ from PySide6.QtWidgets import (
 
 from popool_gui import logs
 from popool_gui import settings as settings_mod
-from popool_gui.batch.input import DEFAULT_PO_ID_REGEX, InputError, read_batch
+from popool_gui.batch.input import InputError
 from popool_gui.batch.journal import JOURNAL_DIR, JOURNAL_FILE, Journal, JournalMismatchError
 from popool_gui.batch.model import Batch, PoResult, PoStatus, RunState, RunSummary
-from popool_gui.browser.portal import PortalError, load_portal
+from popool_gui.browser.portal import PortalError, PortalProfile, load_portal
 from popool_gui.gui import desktop
 from popool_gui.gui.banners import Level, MessageBar
 from popool_gui.gui.demo_mode import DEFAULT_COUNT, DemoSession
@@ -62,6 +62,7 @@ from popool_gui.gui.worker_model import WorkerTableModel
 from popool_gui.gui.worker_view import WorkerTableView
 from popool_gui.pool.controller import PoolController
 from popool_gui.pool.worker import worker_main
+from popool_gui.run_setup import default_portal, read_run_batch, run_portal
 from popool_gui.settings import Settings
 
 log = structlog.get_logger()
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self._worker_target = worker_target
         self._state = window_state or WindowState()
         self.batch: Batch | None = None
+        self._batch_portal: PortalProfile = default_portal()  # the profile whose PO pattern read it
         self.bridge: RunBridge | None = None
         self.last_summary: RunSummary | None = None
         self.summary_dialog: SummaryDialog | None = None
@@ -304,19 +306,17 @@ class MainWindow(QMainWindow):
                 f"{path.name} is not a PO list. Drop a CSV (.csv) or Excel (.xlsx) file with a PO_NUMBER column.",
             )
             return False
+        portal = self._load_portal()
         try:
             with desktop.busy():
-                batch = read_batch(path, self._po_regex())
+                batch = read_run_batch(path, portal)
         except InputError as exc:
             self.show_message(Level.ERROR, str(exc))
             return False
         except OSError as exc:
             self.show_message(Level.ERROR, f"Cannot read {path}: {exc.strerror or exc}")
             return False
-        self.batch = batch
-        self._po_ids = {r.key: r.po_id for r in (*batch.records, *batch.already_completed)}
-        self.po_model.set_rows(rows_from_batch(batch))
-        self.po_panel.apply_filter()
+        self._set_batch(batch, portal)
         self.last_summary = None
         self.messages.hide()
         self.sign_in.hide()
@@ -334,12 +334,20 @@ class MainWindow(QMainWindow):
         log.info("gui_file_loaded", path=batch.source, pos=len(batch.records), invalid=len(batch.invalid))
         return True
 
-    def _po_regex(self) -> str:
+    def _set_batch(self, batch: Batch, portal: PortalProfile) -> None:
+        self.batch = batch
+        self._batch_portal = portal
+        self._po_ids = {r.key: r.po_id for r in (*batch.records, *batch.already_completed)}
+        self.po_model.set_rows(rows_from_batch(batch))
+        self.po_panel.apply_filter()
+
+    def _load_portal(self) -> PortalProfile:
         try:
-            return load_portal(self.settings.portal, self.settings.base_url).po_id_regex
+            return run_portal(self.settings)
         except PortalError:
-            # A broken portal profile is reported at Start; the file still loads with the standard PO pattern.
-            return DEFAULT_PO_ID_REGEX
+            # A broken portal profile is reported at Start; the file still loads with the standard PO pattern,
+            # and is read again with the profile's at Start.
+            return default_portal()
 
     def _show_batch_summary(self) -> None:
         batch = self.batch
@@ -440,6 +448,18 @@ class MainWindow(QMainWindow):
 
     def _make_controller(self) -> PoolController | None:
         assert self.batch is not None
+        try:
+            portal = run_portal(self.settings)
+            if portal.po_id_regex != self._batch_portal.po_id_regex:
+                # The profile changed since the file was loaded: the batch is what the CLI would read now.
+                with desktop.busy():
+                    self._set_batch(read_run_batch(Path(self.batch.source), portal), portal)
+        except PortalError as exc:
+            self.show_message(Level.ERROR, str(exc), action="Settings...", callback=self.edit_settings)
+            return None
+        except (InputError, OSError) as exc:
+            self.show_message(Level.ERROR, f"Cannot read {self.batch.source} again: {exc}")
+            return None
         accept_new = False
         for _ in range(2):
             try:
@@ -449,6 +469,7 @@ class MainWindow(QMainWindow):
                         self.settings,
                         self.batch,
                         accept_new_input=accept_new,
+                        portal=portal,
                         worker_target=self._worker_target,
                     )
             except JournalMismatchError as exc:

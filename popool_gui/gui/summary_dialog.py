@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QP
 from popool_gui.batch.model import PoStatus, RunState, RunSummary
 from popool_gui.gui.theme import PO_STATUS_COLOURS, chip_style
 from popool_gui.gui.worker_model import format_duration
+from popool_gui.pool import render_timing
 
 
 def headline(summary: RunSummary) -> str:
@@ -51,6 +52,10 @@ class SummaryDialog(QDialog):
             message.setWordWrap(True)
             layout.addWidget(message)
         layout.addLayout(grid)
+        timing = QLabel(render_timing.describe(summary.render))
+        timing.setWordWrap(True)
+        timing.setObjectName("renderTiming")
+        layout.addWidget(timing)
         where = QLabel(f"Output: {summary.output_dir}")
         where.setWordWrap(True)
         layout.addWidget(where)

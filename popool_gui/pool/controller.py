@@ -50,6 +50,7 @@ from popool_gui.browser.profiles import clone_profile, remove_clone
 from popool_gui.pool import protocol as msg
 from popool_gui.pool.listener import NullListener, PoolListener
 from popool_gui.pool.memory import ProcessTree, system_memory_pct
+from popool_gui.pool.render_timing import RenderTiming
 from popool_gui.pool.worker import worker_main
 from popool_gui.settings import ResultsFormat, Settings
 
@@ -63,6 +64,7 @@ RESULTS_MIN_INTERVAL_S = 5.0
 OTHER_WORKER_LOOKAHEAD = 32
 # How long a retry waits for a different worker before the one it failed on may take it again.
 RETRY_ELSEWHERE_S = 10.0
+SECOND_LOOK_NOTE = "no attachments on the first look: looking again later in the run"
 
 
 class ExitReason(StrEnum):
@@ -213,6 +215,8 @@ class PoolController:
         self._last_memory = 0.0
         self._message = ""
         self._final_state: RunState | None = None
+        self._render = RenderTiming(self.portal.attachments)
+        self._logged_empty_wait_ms = 0
 
     # ----------------------------------------------------------------- thread-safe commands
 
@@ -526,10 +530,13 @@ class PoolController:
         """Apply one attempt's outcome: final, requeued, or waiting for a sign-in."""
         key = flight.record.key
         with self._lock:
-            if self.journal.result(key).status.is_final:
-                # A late report for a PO that already has a final result: never process anything twice.
-                return
+            current = self.journal.result(key)
+        if current.status.is_final:
+            # A late report for a PO that already has a final result: never process anything twice.
+            return
         result.attempts = flight.attempt
+        result.empty_looks = current.empty_looks
+        self._learn_render_timing(result)
         self._last_worker[key] = (slot.worker if slot else 0, time.monotonic())
         if result.status is PoStatus.AUTH_REQUIRED:
             self._requeue(key, result.error or "sign-in required", flight.attempt - 1, front=True)
@@ -555,6 +562,8 @@ class PoolController:
             result.status = PoStatus.FAILED
             result.error = f"gave up after {flight.attempt} attempts: {result.error}"
         result.transient = False
+        if self._second_look(result, flight, slot):
+            return
         self._auth_keys.discard(key)
         with self._lock:
             self.journal.record(result)
@@ -578,6 +587,46 @@ class PoolController:
             error=result.error,
         )
         self.listener.on_result(result)
+
+    def _learn_render_timing(self, result: PoResult) -> None:
+        self._render.add(result.first_attachment_ms)
+        wait_ms = self._render.empty_wait_ms()
+        if abs(wait_ms - self._logged_empty_wait_ms) >= 100:
+            self._logged_empty_wait_ms = wait_ms
+            figures = self._render.figures()
+            self._say(
+                "info",
+                "render_timing_learned",
+                samples=figures.samples,
+                p95_ms=figures.p95_ms,
+                empty_wait_ms=figures.empty_wait_ms,
+                second_look_ms=figures.second_look_ms,
+            )
+
+    def _second_look(self, result: PoResult, flight: _InFlight, slot: _Slot | None) -> bool:
+        """An empty list is final only when a second, longer look later in the run sees it empty too.
+
+        Returns True when the PO went back to the queue for that look (the look is not an attempt)."""
+        key = result.key
+        if result.empty_looks > 0:
+            self._render.second_looks += 1
+            if result.status is PoStatus.NO_ATTACHMENTS:
+                result.empty_looks += 1
+            elif result.attachments_found:
+                self._render.found_on_second_look += 1
+                self._say("warning", "second_look_found_attachments", po=key, found=result.attachments_found)
+            return False
+        if result.status is not PoStatus.NO_ATTACHMENTS:
+            return False
+        with self._lock:
+            self.journal.requeue_for_second_look(key, flight.attempt - 1, SECOND_LOOK_NOTE)
+        self._pending.append(key)
+        self._results_dirty = True
+        self._say("info", "second_look_queued", worker=slot.worker if slot else None, po=key)
+        self.listener.on_result(
+            PoResult(key=key, status=PoStatus.PENDING, attempts=flight.attempt - 1, error=SECOND_LOOK_NOTE)
+        )
+        return True
 
     def _requeue(self, key: str, error: str, attempts: int, *, front: bool = False) -> None:
         with self._lock:
@@ -739,8 +788,12 @@ class PoolController:
                 attempt = current.attempts + 1
                 self.journal.mark_assigned(key, slot.worker, attempt, time.time())
                 record = self.journal.record_for(key)
+            second_look = current.empty_looks > 0
+            wait_ms = self._render.second_look_ms() if second_look else self._render.empty_wait_ms()
             flight = _InFlight(record=record, attempt=attempt, assigned_mono=time.monotonic())
-            slot.commands.put(msg.ProcessPo(record=record, attempt=attempt))
+            slot.commands.put(
+                msg.ProcessPo(record=record, attempt=attempt, empty_wait_ms=wait_ms, second_look=second_look)
+            )
             self.listener.on_result(PoResult(key=key, status=PoStatus.ASSIGNED, worker=slot.worker, attempts=attempt))
             return flight
 
@@ -1071,6 +1124,10 @@ class PoolController:
             state=str(self._state),
             processed=self._processed,
             seconds=round(time.monotonic() - self._started_mono, 1),
+            render_p95_ms=self._render.p95_ms(),
+            empty_wait_ms=self._render.empty_wait_ms(),
+            second_looks=self._render.second_looks,
+            found_on_second_look=self._render.found_on_second_look,
         )
 
     def _summary(self) -> RunSummary:
@@ -1086,4 +1143,5 @@ class PoolController:
             results_files=self._results_files,
             stopped_early=self._stopped_early and (bool(self._pending) or self._forced),
             message=self._message,
+            render=self._render.figures(),
         )

@@ -40,6 +40,8 @@ class WorkerConfig:
 class ProcessPo:
     record: PoRecord
     attempt: int
+    empty_wait_ms: int  # the floor since load before an empty list is believed (pool/render_timing.py)
+    second_look: bool = False  # an empty list seen before: look again in a fresh tab, with the longer floor
 
 
 @dataclass(frozen=True, slots=True)

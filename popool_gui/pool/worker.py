@@ -244,7 +244,7 @@ def _preload(session: BrowserSession, backlog: deque[Command]) -> None:
     for command in backlog:
         if not isinstance(command, ProcessPo):
             return
-        if command.attempt == 1:  # a retry loads fresh in its own tab, as without pipelining
+        if command.attempt == 1 and not command.second_look:  # a retry or second look loads fresh in its own tab
             session.preload(command.record)
 
 
@@ -252,7 +252,7 @@ def _process(session: BrowserSession, config: WorkerConfig, command: ProcessPo) 
     record = command.record
     with structlog.contextvars.bound_contextvars(po=record.key, attempt=command.attempt):
         try:
-            result = session.process(record, config.output_dir, command.attempt)
+            result = session.process(record, config.output_dir, command.attempt, empty_wait_ms=command.empty_wait_ms)
         except BrowserDeadError:
             # The controller learns of it from WorkerFailed and sends the PO back through its retry rule.
             raise

@@ -219,3 +219,39 @@ def test_finish_notifies_from_the_tray_only_when_the_window_is_not_in_front(
         assert shown == [] and not window.tray.isVisible()
     else:
         assert shown == [("popool", "Run finished: 4 of 4 POs completed")] and window.tray.isVisible()
+
+
+def test_the_window_reads_a_file_as_the_cli_does_with_the_profiles_po_pattern(
+    qtbot: Any, fake_settings: Any, fake_desktop: Any, tmp_path: Path
+) -> None:
+    from popool_gui.run_setup import plan_run
+    from tests.gui.conftest import make_window
+    from tests.unit.test_run_setup import pr_input, pr_profile
+
+    settings = fake_settings.replace(portal=str(pr_profile(tmp_path)))
+    window = make_window(qtbot, settings, tmp_path)
+    try:
+        path = pr_input(tmp_path)
+        assert window.load_file(path)
+        cli = plan_run(settings, path).batch
+        assert window.batch is not None
+        assert window.batch.records == cli.records and window.batch.invalid == cli.invalid
+        assert [r.po_id for r in window.batch.records] == ["0012345", "0012346"]
+    finally:
+        window.close()
+
+
+def test_a_profile_changed_after_loading_rereads_the_file_at_start(window: MainWindow, tmp_path: Path) -> None:
+    from tests.unit.test_run_setup import pr_input, pr_profile
+
+    assert window.load_file(pr_input(tmp_path))
+    assert window.batch is not None and len(window.batch.records) == 1  # the demo profile knows only PO15262984
+    window._set_settings(window.settings.replace(portal=str(pr_profile(tmp_path))))
+    controller = window._make_controller()
+    assert controller is not None
+    try:
+        assert [r.po_id for r in window.batch.records] == ["0012345", "0012346"]
+        assert [r.po_id for r in controller.batch.records] == ["0012345", "0012346"]
+        assert window.po_model.rowCount() == 3
+    finally:
+        controller.journal.close()

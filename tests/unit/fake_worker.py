@@ -4,7 +4,8 @@ Behaviour is chosen by the last two digits of the portal id, so a test batch scr
 01 transient failure, 02 hang (PO timeout), 03 process crash, 04 login wall, 05 slow (1 s), 06 slow (1 s) and then
 exit at the Shutdown that answers its report without starting the POs sent ahead (the real worker does that when
 the Shutdown arrives before it looks for one), 07 a page that loads until a Stop cuts it short and the PO is handed
-back, else COMPLETED.
+back, 08 an empty list on the first look and one attachment on the second, 09 an empty list on every look (both
+report the floor they were given in their error text), else COMPLETED, its first attachment shown 2.5 s after load.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
             attachments_downloaded=1,
             attachment_names=[f"{record.key}_a.pdf"],
             started_at=started,
+            first_attachment_ms=2500,
         )
         if behaviour == "01":
             result.status, result.transient, result.error = PoStatus.FAILED, True, "HTTP 500"
@@ -72,6 +74,10 @@ def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
             os._exit(1)
         elif behaviour == "04":
             result.status, result.error = PoStatus.AUTH_REQUIRED, "login page"
+        elif behaviour == "09" or (behaviour == "08" and not command.second_look):
+            result.status, result.attachments_found, result.attachments_downloaded = PoStatus.NO_ATTACHMENTS, 0, 0
+            result.attachment_names, result.first_attachment_ms = [], None
+            result.error = f"floor {command.empty_wait_ms} second look {command.second_look}"
         elif behaviour in ("05", "06"):
             time.sleep(1.0)
         else:

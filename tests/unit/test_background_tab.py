@@ -58,7 +58,9 @@ def test_script_opened_tab_keeps_the_current_tab_current() -> None:
     driver = StandInDriver(popups_allowed=True, lists_after=1)
     handle = BrowserSession._open_background_tab(driver, URL)  # type: ignore[arg-type]
     assert handle == "tab1" and driver.current_window_handle == "home"
-    assert [tab for tab, _ in driver.scripts] == ["home"]
+    # Opened blank from the current tab, then told to navigate from inside (after its page instrument went in).
+    assert [tab for tab, _ in driver.scripts] == ["home", "tab1"]
+    assert "about:blank" in driver.scripts[0][1] and "location.href" in driver.scripts[1][1]
 
 
 def test_blocked_script_tab_falls_back_to_the_drivers_way() -> None:
@@ -72,4 +74,4 @@ def test_a_tab_listed_late_is_waited_for_not_opened_twice() -> None:
     driver = StandInDriver(popups_allowed=True, lists_after=5)
     handle = BrowserSession._open_background_tab(driver, URL)  # type: ignore[arg-type]
     assert handle == "tab1" and driver.handles == ["home", "tab1"] and driver.current_window_handle == "home"
-    assert len(driver.scripts) == 1
+    assert [tab for tab, _ in driver.scripts] == ["home", "tab1"]

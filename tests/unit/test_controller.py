@@ -297,3 +297,27 @@ def wait_for(condition, timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.05)
+
+
+def test_an_empty_list_is_looked_at_again_before_it_is_final(tmp_path):
+    # Ten POs with attachments (their first one 2.5 s after load), then one empty on every look and one whose
+    # list shows up only on the second look. One worker, so the floor is learned before the empty ones come.
+    ids = [str(100100 + i * 10) for i in range(10)] + ["100209", "100308"]
+    rec = Recorder()
+    summary = controller(tmp_path, ids, rec, workers=1, tabs_per_worker=1).run()
+    assert summary.state is RunState.FINISHED
+    assert summary.counts == {"COMPLETED": 11, "NO_ATTACHMENTS": 1}
+    with Journal.open(tmp_path / "out", make_batch(ids, tmp_path)) as journal:
+        empty = journal.result("PO100209")
+        late = journal.result("PO100308")
+    # Learned: twice the p95 (2.5 s) beats the profile's 3 s floor; the second look waits 1.5 times that.
+    assert empty.status is PoStatus.NO_ATTACHMENTS
+    assert empty.error == "floor 7500 second look True"
+    assert empty.empty_looks == 2  # the verdict was confirmed
+    assert empty.attempts == 1  # a second look is not an attempt
+    assert late.status is PoStatus.COMPLETED and late.empty_looks == 1
+    first_looks = [r for r in rec.results if r.key in ("PO100209", "PO100308") and r.status is PoStatus.PENDING]
+    assert len(first_looks) == 2
+    assert summary.render.p95_ms == 2500
+    assert summary.render.empty_wait_ms == 5000
+    assert (summary.render.second_looks, summary.render.found_on_second_look) == (2, 1)

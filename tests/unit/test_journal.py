@@ -148,3 +148,20 @@ def test_journal_of_a_killed_process_opens_cleanly(tmp_path):
         assert counts["COMPLETED"] + counts["PENDING"] == 3000
     with sqlite3.connect(out / ".popool" / "journal.sqlite3") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_second_look_is_recorded_and_a_journal_from_before_it_still_opens(tmp_path):
+    batch = write_input(tmp_path / "in.csv", ["PO100001", "PO100002"])
+    out = tmp_path / "out"
+    Journal.open(out, batch).close()
+    with sqlite3.connect(out / ".popool" / "journal.sqlite3") as conn:
+        conn.execute("ALTER TABLE po DROP COLUMN empty_looks")  # as an earlier popool wrote it
+    with Journal.open(out, batch) as journal:
+        journal.mark_assigned("PO100001", 1, 1, time.time())
+        journal.requeue_for_second_look("PO100001", 0, "looking again")
+        first = journal.result("PO100001")
+        assert (first.status, first.empty_looks, first.attempts) == (PoStatus.PENDING, 1, 0)
+        assert [r.key for r in journal.pending()] == ["PO100001", "PO100002"]
+        journal.record(done("PO100001", PoStatus.NO_ATTACHMENTS, empty_looks=2))
+    with Journal.open(out, batch) as journal:
+        assert journal.result("PO100001").empty_looks == 2

@@ -1,0 +1,106 @@
+"""An instrument in the page that tells when it has come to rest, so an empty or short list is believed only then.
+
+Installed before any page script runs (Chromium: CDP `Page.addScriptToEvaluateOnNewDocument`, per tab), it
+counts pending `fetch`/XHR requests and short one-shot timers, and records when the DOM last changed and when
+each node was inserted. Where it cannot be installed early (Firefox, a tab opened by a script), the page probe
+installs it on first look: it then sees only what happens from that moment, and `early` says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import structlog
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.remote.webdriver import WebDriver
+
+log = structlog.get_logger()
+
+# Timers further out than this are keep-alives or session countdowns, not a list about to be rendered.
+TIMER_HORIZON_MS = 10_000
+
+# `early` is true only for the copy installed before the page's own scripts. Every hook keeps the page's
+# behaviour: the wrapped functions return what the originals return and rethrow what they throw.
+INSTRUMENT_JS = """
+(function (early) {
+  if (window.__popoolActivity) { return; }
+  const now = () => performance.now();
+  const a = {early: early, requests: 0, timers: 0, lastChange: now(), stamps: new WeakMap()};
+  Object.defineProperty(window, '__popoolActivity', {value: a, enumerable: false});
+  const touch = () => { a.lastChange = now(); };
+  if (window.fetch) {
+    const original = window.fetch;
+    window.fetch = function () {
+      a.requests++; touch();
+      let done = false;
+      const end = () => { if (!done) { done = true; a.requests--; touch(); } };
+      try {
+        const p = original.apply(this, arguments);
+        p.then(end, end);
+        return p;
+      } catch (e) { end(); throw e; }
+    };
+  }
+  if (window.XMLHttpRequest) {
+    const send = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.send = function () {
+      a.requests++; touch();
+      let done = false;
+      this.addEventListener('loadend', () => { if (!done) { done = true; a.requests--; touch(); } });
+      try { return send.apply(this, arguments); } catch (e) { if (!done) { done = true; a.requests--; } throw e; }
+    };
+  }
+  const pending = new Set();
+  const setT = window.setTimeout, clearT = window.clearTimeout;
+  window.setTimeout = function (fn, ms) {
+    const delay = Number(ms) || 0;
+    if (typeof fn !== 'function' || delay > __HORIZON__) { return setT.apply(this, arguments); }
+    const rest = Array.prototype.slice.call(arguments, 2);
+    let id;
+    id = setT.call(this, function () {
+      if (pending.delete(id)) { a.timers--; }
+      touch();
+      return fn.apply(this, rest);
+    }, delay);
+    pending.add(id); a.timers++;
+    return id;
+  };
+  window.clearTimeout = function (id) {
+    if (pending.delete(id)) { a.timers--; }
+    return clearT.apply(this, arguments);
+  };
+  const observer = new MutationObserver(records => {
+    const t = now();
+    a.lastChange = t;
+    for (const r of records) {
+      for (const n of r.addedNodes) { a.stamps.set(n, t); }
+    }
+  });
+  observer.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+})(__EARLY__);
+"""
+
+
+def instrument_source(*, early: bool) -> str:
+    return INSTRUMENT_JS.replace("__HORIZON__", str(TIMER_HORIZON_MS)).replace(
+        "__EARLY__", "true" if early else "false"
+    )
+
+
+def install_early(driver: WebDriver) -> bool:
+    """Install the instrument for the next documents of the current tab; False where the browser has no CDP."""
+    execute_cdp = getattr(driver, "execute_cdp_cmd", None)
+    if execute_cdp is None:
+        return False
+    try:
+        execute_cdp("Page.addScriptToEvaluateOnNewDocument", {"source": instrument_source(early=True)})
+    except WebDriverException as exc:
+        log.info("page_instrument_unavailable", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return False
+    return True
+
+
+def install_late(driver: WebDriver) -> None:
+    """Install into the current document now (Firefox, script-opened tabs); a page that forbids it is left alone."""
+    with contextlib.suppress(WebDriverException):
+        driver.execute_script(instrument_source(early=False))

@@ -1,0 +1,271 @@
+"""When a PO page has said what it has to say: a login wall, an error text, or an attachment list come to rest.
+
+A list is believed only with evidence that the page finished rendering it:
+- the page's activity instrument (page_activity.py) has seen no pending request, no short timer and no DOM change
+  for `settle_ms`, and no loading indicator of the profile is visible;
+- an empty list, in addition, only once the page has been loaded for `empty_wait_ms`, a floor the run learns
+  from the portal itself (pool/render_timing.py), because a script timer that starts the fetch later defeats
+  every in-page signal.
+Pages that never come to rest (polling, animations) are believed once they have been loaded for twice the
+floor; only a visible loading indicator holds a verdict back until the page deadline.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from popool_gui.browser.page_activity import install_late
+from popool_gui.browser.portal import PortalProfile
+
+POLL_S = 0.1
+# Busy signals hold an empty or short list back for at most this many times the empty floor, counted from load.
+BUSY_CAP_FACTOR = 2
+
+# One round trip per poll: every marker the profile knows, evaluated in the page, and what the page's activity
+# instrument (page_activity.py) has seen.
+_PROBE_JS = """
+const [loginSel, errorSel, readySel, attachSel, loadingSel, notFound, denied, serverError] = arguments;
+const present = (sels, needText) => sels.some(s => {
+  let found;
+  try { found = document.querySelectorAll(s); } catch (e) { return false; }
+  return Array.from(found).some(e => !needText || (e.innerText || e.textContent || '').trim() !== '');
+});
+const visible = e => {
+  if (!e.getClientRects().length) return false;
+  const style = getComputedStyle(e);
+  return style.visibility !== 'hidden' && style.display !== 'none' && Number(style.opacity) !== 0;
+};
+const body = document.body ? (document.body.innerText || document.body.textContent || '') : '';
+const text = ((document.title || '') + '\\n' + body).toLowerCase();
+const has = list => list.some(t => text.includes(t));
+const seen = new Set();
+for (const s of attachSel) {
+  try { document.querySelectorAll(s).forEach(e => seen.add(e)); } catch (e) { /* checked at load */ }
+}
+let loading = false;
+for (const s of loadingSel) {
+  try { if (Array.from(document.querySelectorAll(s)).some(visible)) { loading = true; break; } } catch (e) { }
+}
+const t = performance.now();
+const nav = performance.getEntriesByType('navigation')[0];
+const loadEnd = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd : -1;
+const act = window.__popoolActivity;
+let first = -1;
+if (act && seen.size && loadEnd >= 0) {
+  // When the first attachment entered the DOM: the stamp of the node it was inserted with. An element with no
+  // stamp came before a late instrument, so when the list appeared is not known.
+  let earliest = Infinity, unknown = false;
+  for (const e of seen) {
+    let stamp = null;
+    for (let n = e; n; n = n.parentNode) { if (act.stamps.has(n)) { stamp = act.stamps.get(n); break; } }
+    if (stamp === null) { unknown = true; } else { earliest = Math.min(earliest, stamp); }
+  }
+  if (!unknown && earliest !== Infinity) first = Math.max(0, earliest - loadEnd);
+}
+return {
+  url: location.href, state: document.readyState, login: present(loginSel, false),
+  notFound: has(notFound), denied: has(denied), errorShown: present(errorSel, true),
+  serverError: has(serverError), ready: present(readySel, false), attachments: seen.size, loading: loading,
+  sinceLoad: loadEnd >= 0 ? t - loadEnd : -1, instrumented: !!act, early: !!(act && act.early),
+  requests: act ? act.requests : 0, timers: act ? act.timers : 0, quiet: act ? t - act.lastChange : -1,
+  firstAttachment: first,
+};
+"""
+
+
+class Verdict(StrEnum):
+    READY = "ready"
+    LOGIN = "login"
+    NOT_FOUND = "not_found"
+    DENIED = "denied"
+    SERVER_ERROR = "server_error"
+    TIMEOUT = "timeout"
+
+
+class Instrument(StrEnum):
+    EARLY = "early"  # installed before the page's scripts: every request, timer and insertion seen
+    LATE = "late"  # installed on first look: sees what happened after that
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class PageProbe:
+    url: str
+    state: str
+    login: bool
+    not_found: bool
+    denied: bool
+    error_shown: bool
+    server_error: bool
+    ready: bool
+    attachments: int
+    loading: bool = False
+    since_load_ms: float = -1.0  # -1 before the load event
+    instrument: Instrument = Instrument.NONE
+    requests: int = 0
+    timers: int = 0
+    quiet_ms: float = -1.0  # since the last DOM change, request or timer; -1 without an instrument
+    first_attachment_ms: float = -1.0  # after load; -1 when not known
+
+
+@dataclass(frozen=True, slots=True)
+class PageEvidence:
+    """What a verdict rests on, for the result, the log and the run's render timing."""
+
+    verdict: Verdict
+    attachments: int = 0
+    since_load_ms: float = -1.0
+    first_attachment_ms: float | None = None
+    instrument: Instrument = Instrument.NONE
+    waiting_for: str = ""  # the last reason the wait went on, for a timeout's message
+
+
+def is_login_url(url: str, portal: PortalProfile) -> bool:
+    """A login marker in the URL; the portal's own host part is ignored so a host name cannot trigger it."""
+    rest = url[len(portal.base_url) :] if portal.base_url and url.startswith(portal.base_url) else url
+    rest = rest.lower()
+    return any(marker.lower() in rest for marker in portal.detect.login_url_contains)
+
+
+def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
+    d = portal.detect
+    raw: dict[str, Any] = driver.execute_script(
+        _PROBE_JS,
+        list(d.login_selectors),
+        list(d.error_selectors),
+        list(d.ready_selectors),
+        list(portal.attachments.selectors),
+        list(d.loading_selectors),
+        [t.lower() for t in d.not_found_text],
+        [t.lower() for t in d.access_denied_text],
+        [t.lower() for t in d.server_error_text],
+    )
+    instrument = Instrument.NONE
+    if raw["instrumented"]:
+        instrument = Instrument.EARLY if raw["early"] else Instrument.LATE
+    return PageProbe(
+        url=raw["url"],
+        state=raw["state"],
+        login=bool(raw["login"]) or is_login_url(raw["url"], portal),
+        not_found=bool(raw["notFound"]),
+        denied=bool(raw["denied"]),
+        error_shown=bool(raw["errorShown"]),
+        server_error=bool(raw["serverError"]),
+        ready=bool(raw["ready"]),
+        attachments=int(raw["attachments"]),
+        loading=bool(raw["loading"]),
+        since_load_ms=float(raw["sinceLoad"]),
+        instrument=instrument,
+        requests=int(raw["requests"]),
+        timers=int(raw["timers"]),
+        quiet_ms=float(raw["quiet"]),
+        first_attachment_ms=float(raw["firstAttachment"]),
+    )
+
+
+def busy_reason(probe: PageProbe, settle_ms: int, cap_ms: float) -> str:
+    """Why the page is not at rest yet, or "" when it is."""
+    if probe.loading:
+        return "a loading indicator is visible"
+    if probe.since_load_ms < 0:
+        return "the page has not finished loading"
+    if probe.since_load_ms >= cap_ms:
+        return ""
+    if probe.requests:
+        return f"{probe.requests} request(s) pending"
+    if probe.timers:
+        return f"{probe.timers} script timer(s) pending"
+    if 0 <= probe.quiet_ms < settle_ms:
+        return "the page is still changing"
+    return ""
+
+
+def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, empty_wait_ms: int) -> PageEvidence:
+    """The first page condition to hold: a login wall, an error text, or an attachment list come to rest.
+
+    `empty_wait_ms` is the floor since load before an empty list is believed (the run's learned figure, or a
+    longer one for a second look). A non-empty list ends the wait once the page is at rest and the count held
+    for `settle_ms`, or at once when the profile's ready marker shows and nothing is loading.
+    """
+    settle_ms = portal.attachments.settle_ms
+    floor_ms = max(settle_ms, empty_wait_ms)
+    cap_ms = BUSY_CAP_FACTOR * floor_ms
+    count, count_since = -1, 0.0
+    first_ms: float | None = None
+    installed_late = False
+    reason = "the page has not answered"
+    while True:
+        probe = probe_page(driver, portal)
+        now = time.monotonic()
+        if probe.instrument is Instrument.NONE and not installed_late:
+            install_late(driver)
+            installed_late = True
+        if probe.login:
+            return _evidence(Verdict.LOGIN, probe, first_ms)
+        if probe.not_found:
+            return _evidence(Verdict.NOT_FOUND, probe, first_ms)
+        if probe.denied or probe.error_shown:
+            return _evidence(Verdict.DENIED, probe, first_ms)
+        if first_ms is None and probe.attachments and probe.first_attachment_ms >= 0:
+            first_ms = probe.first_attachment_ms
+        if probe.attachments != count:
+            count, count_since = probe.attachments, now
+        stable_ms = (now - count_since) * 1000
+        busy = busy_reason(probe, settle_ms, cap_ms)
+        if probe.attachments:
+            if probe.ready and not probe.loading and not probe.requests:
+                # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.
+                return _evidence(Verdict.READY, probe, first_ms)
+            if not busy and stable_ms >= settle_ms:
+                return _evidence(Verdict.READY, probe, first_ms)
+            reason = busy or "the list is still growing"
+        else:
+            if probe.server_error and probe.state == "complete" and not probe.ready:
+                return _evidence(Verdict.SERVER_ERROR, probe, first_ms)
+            marker_ok = probe.ready or not portal.detect.ready_selectors
+            if busy:
+                reason = busy
+            elif not marker_ok:
+                reason = "the profile's ready marker has not appeared"
+            elif probe.since_load_ms < floor_ms:
+                reason = f"an empty list is believed {floor_ms / 1000:g} s after load at the earliest"
+            elif stable_ms < settle_ms:
+                reason = "the list was seen only just now"
+            else:
+                return _evidence(Verdict.READY, probe, first_ms)
+        if now >= deadline:
+            return _evidence(Verdict.TIMEOUT, probe, first_ms, reason)
+        time.sleep(POLL_S)
+
+
+def _evidence(verdict: Verdict, probe: PageProbe, first_ms: float | None, waiting_for: str = "") -> PageEvidence:
+    return PageEvidence(
+        verdict=verdict,
+        attachments=probe.attachments,
+        since_load_ms=probe.since_load_ms,
+        first_attachment_ms=first_ms,
+        instrument=probe.instrument,
+        waiting_for=waiting_for,
+    )
+
+
+def wait_for_login_state(driver: WebDriver, portal: PortalProfile, timeout_s: float) -> bool:
+    """After opening the home page: True when it ends on a login wall (the redirect chain has come to rest)."""
+    deadline = time.monotonic() + timeout_s
+    settle_s = portal.attachments.settle_ms / 1000
+    last_url, since = "", time.monotonic()
+    while True:
+        probe = probe_page(driver, portal)
+        now = time.monotonic()
+        if probe.url != last_url or probe.state != "complete":
+            last_url, since = probe.url, now
+        elif now - since >= settle_s or now >= deadline:
+            return probe.login
+        if now >= deadline:
+            return probe.login
+        time.sleep(POLL_S)

@@ -1,0 +1,60 @@
+"""One way to build a run: Settings in, the portal profile, the batch and the output folder out.
+
+`popool run`, `popool demo`, `self-test` and the window all go through here, so one input file gives one batch
+whatever the front end: the batch is read with the PO pattern of the portal profile the run will use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from popool_gui.batch.input import InputError, read_batch
+from popool_gui.batch.model import Batch
+from popool_gui.browser.portal import PortalProfile, load_portal
+from popool_gui.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    settings: Settings
+    portal: PortalProfile
+    batch: Batch
+
+    @property
+    def output_dir(self) -> Path:
+        return output_dir(self.settings)
+
+
+def output_dir(settings: Settings) -> Path:
+    """The output folder as every part of popool resolves it."""
+    return Path(settings.output_dir).expanduser().resolve()
+
+
+def run_portal(settings: Settings) -> PortalProfile:
+    """The profile named by the settings, with their base URL; PortalError names the bad key or file."""
+    return load_portal(settings.portal, settings.base_url)
+
+
+def default_portal() -> PortalProfile:
+    """The default settings' profile: what a file is read with while the chosen profile cannot be loaded."""
+    return load_portal(Settings().portal)
+
+
+def read_run_batch(path: Path, portal: PortalProfile) -> Batch:
+    """The input file read with the profile's PO pattern; a file without a single PO number is refused."""
+    batch = read_batch(path, portal.po_id_regex)
+    if not (batch.records or batch.invalid or batch.duplicates or batch.already_completed):
+        raise InputError(
+            f"no PO numbers in {batch.source}: the file has a header but no rows below it. "
+            "Add the PO numbers under the PO_NUMBER column and load it again."
+        )
+    return batch
+
+
+def plan_run(settings: Settings, input_path: Path) -> RunPlan:
+    """Everything a run needs that can be checked before any browser starts."""
+    portal = run_portal(settings)
+    batch = read_run_batch(input_path, portal)
+    portal.require_base_url()
+    return RunPlan(settings=settings, portal=portal, batch=batch)
