@@ -73,6 +73,9 @@ class AttachmentRules:
     name_strip_suffix: str = ""
     settle_ms: int = DEFAULT_SETTLE_MS
     empty_wait_ms: int = DEFAULT_EMPTY_WAIT_MS
+    # Look at every empty list once more, later in the run, before NO_ATTACHMENTS is final. Off only for a portal
+    # whose ready marker (detect.ready_selectors) is known to show on empty lists too.
+    second_look: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +181,7 @@ _TABLES: dict[str, tuple[bool, dict[str, tuple[str, Any]]]] = {
             "name_strip_suffix": ("str", ""),
             "settle_ms": ("int", DEFAULT_SETTLE_MS),
             "empty_wait_ms": ("int", DEFAULT_EMPTY_WAIT_MS),
+            "second_look": ("bool", True),
         },
     ),
     "supplier": (False, {"selectors": ("selectors", ()), "input_column": ("str", "")}),

@@ -616,7 +616,7 @@ class PoolController:
                 self._render.found_on_second_look += 1
                 self._say("warning", "second_look_found_attachments", po=key, found=result.attachments_found)
             return False
-        if result.status is not PoStatus.NO_ATTACHMENTS:
+        if result.status is not PoStatus.NO_ATTACHMENTS or not self.portal.attachments.second_look:
             return False
         with self._lock:
             self.journal.requeue_for_second_look(key, flight.attempt - 1, SECOND_LOOK_NOTE)
