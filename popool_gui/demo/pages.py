@@ -37,6 +37,7 @@ NOT_FOUND_TEXT: dict[PageVariant, str] = {
     PageVariant.MISSING_PAGE: "The page you were looking for doesn't exist",
     PageVariant.PORTUGUESE: "Desculpe, não encontramos o que você procurava",
 }
+BRAND = "Coupa demo"
 ATTACHMENT_URL = COUPA_FILE_URL  # where this skin's files are (skins.py has every skin's URLs)
 
 _CSS = """
@@ -208,7 +209,7 @@ def server_error_page() -> bytes:
     return layout("Internal Server Error", body, toolbar=False, signed_in=False)
 
 
-def home_page(samples: tuple[tuple[str, str], ...], *, toolbar: bool, brand: str = "Coupa demo") -> bytes:
+def home_page(samples: tuple[tuple[str, str], ...], *, toolbar: bool, brand: str = BRAND) -> bytes:
     """The home page; `samples` are (path, label) of the PO pages it links to."""
     links = "".join(f'<li><a href="{escape(path)}">{escape(label)}</a></li>' for path, label in samples)
     body = (

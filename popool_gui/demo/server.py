@@ -289,7 +289,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             for i in HOME_SAMPLE_IDS
         )
-        brand = "Coupa demo" if skin is Skin.COUPA else other_pages.BRAND
+        brand = pages.BRAND if skin is Skin.COUPA else other_pages.BRAND
         self._send(200, pages.home_page(samples, toolbar=knobs.toolbar, brand=brand), headers=headers)
 
     def _page(self, knobs: DemoKnobs, page: PageRoute, path: str, hit: int) -> None:
