@@ -14,6 +14,7 @@ from types import FrameType
 import structlog
 
 from popool_gui.demo.server import DemoKnobs, DemoPortal, SignIn
+from popool_gui.demo.skins import Skin
 
 
 def _share(text: str) -> float:
@@ -54,6 +55,43 @@ def add_portal_arguments(parser: argparse.ArgumentParser) -> None:
         help="delay before the attachment list appears (default %(default)s)",
     )
     parser.add_argument(
+        "--js-delay-max-ms",
+        type=_count,
+        default=defaults.js_render_delay_max_ms,
+        metavar="N",
+        help="above --js-delay-ms: each PO's delay is drawn between the two, the same in every run (default 0: off)",
+    )
+    parser.add_argument(
+        "--second-batch-ms",
+        type=_count,
+        default=defaults.second_batch_ms,
+        metavar="N",
+        help="the list shows two attachments, then the rest this much later (default %(default)s)",
+    )
+    parser.add_argument(
+        "--list-via-fetch",
+        action="store_true",
+        help="the page's script fetches the attachment list as JSON after the delay",
+    )
+    parser.add_argument(
+        "--list-latency-ms",
+        type=_count,
+        default=defaults.list_fetch_latency_ms,
+        metavar="N",
+        help="delay before that JSON list answers (default %(default)s)",
+    )
+    parser.add_argument(
+        "--loading-placeholder",
+        action="store_true",
+        help='show "Loading documents..." until the attachment list appears',
+    )
+    parser.add_argument(
+        "--skin",
+        choices=[skin.value for skin in Skin],
+        default=defaults.skin.value,
+        help="whose URLs and markup the portal serves (default %(default)s; other: tests/portals/other.toml)",
+    )
+    parser.add_argument(
         "--throughput-kbps",
         type=_count,
         default=0,
@@ -89,10 +127,26 @@ def add_portal_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-toolbar", action="store_true", help="no floating toolbar over the pages")
 
 
+# Flags whose values the knobs check against each other (each flag alone is checked by its argparse type).
+_KNOB_FLAGS = {"js_render_delay_max_ms": "--js-delay-max-ms", "js_render_delay_ms": "--js-delay-ms"}
+
+
+def _with_flag_names(message: str) -> str:
+    for knob, flag in _KNOB_FLAGS.items():
+        message = message.replace(knob, flag)
+    return message
+
+
 def knobs_from(args: argparse.Namespace) -> DemoKnobs:
     return DemoKnobs(
         page_latency_ms=args.latency_ms,
         js_render_delay_ms=args.js_delay_ms,
+        js_render_delay_max_ms=args.js_delay_max_ms,
+        second_batch_ms=args.second_batch_ms,
+        list_via_fetch=args.list_via_fetch,
+        list_fetch_latency_ms=args.list_latency_ms,
+        loading_placeholder=args.loading_placeholder,
+        skin=Skin(args.skin),
         download_bytes_per_s=args.throughput_kbps * 1000,
         error_500_share=args.error_500,
         hang_share=args.hang,
@@ -114,7 +168,12 @@ def run_portal(args: argparse.Namespace) -> int:
     if not structlog.is_configured():
         # Unconfigured structlog prints to stdout, which belongs to the URL line.
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
-    portal = DemoPortal(knobs_from(args), port=args.port)
+    try:
+        knobs = knobs_from(args)
+    except ValueError as exc:
+        sys.stderr.write(f"bad demo portal options: {_with_flag_names(str(exc))}\n")
+        return 2
+    portal = DemoPortal(knobs, port=args.port)
     try:
         portal.start()
     except OSError as exc:

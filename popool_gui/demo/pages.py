@@ -1,13 +1,18 @@
-"""HTML of the demo portal: a small Coupa look-alike with the markup popool's Coupa profile reads.
+"""HTML of the demo portal's Coupa skin: a small Coupa look-alike with the markup popool's Coupa profile reads.
+
+The page frame (`layout`) is shared with the other skin (`other_pages.py`).
 
 Selectors the browser side relies on (see the `coupa` and `demo` portal profiles):
 
 - PO page `/order_headers/{id}`, title "Purchase Order #{id}"; supplier `span[data-supplier-name]` inside
   `div.supplier-name`; requisition link `a[href*='/requisition_headers/']`; `div.notice` on valid POs.
-- Attachments are rendered by JavaScript `js_render_delay_ms` after load (the first two, then the rest 200 ms
-  later) into `#attachments`, which gets `data-ready="true"` and class `attachments-ready` once complete:
-  `span[role=button][aria-label$='file attachment']` inside `a[href*='attachment_file']`, or
-  `a[download][href*='attachment_file']`, or a span alone whose click navigates to the file.
+- Attachments are rendered by JavaScript (`list_script.py`) the page's render delay after load (the first two,
+  then the rest `second_batch_ms` later) into `#attachments`, which gets `data-ready="true"` and class
+  `attachments-ready` once complete: `span[role=button][aria-label$='file attachment']` inside
+  `a[href*='attachment_file']`, or `a[download][href*='attachment_file']`, or a span alone whose click navigates
+  to the file. With `loading_placeholder`, `div#attachments-loading.loading-indicator` ("Loading documents...")
+  is shown in the section until the first items are; with `list_via_fetch` the list comes from
+  `/order_headers/{id}/attachments.json` (`/requisition_headers/{id}/attachments.json`).
 - Not found: HTTP 200 with "Oops! We couldn't find what you wanted" (or "The page you were looking for doesn't
   exist", or the Portuguese text); denied: "You are not authorized" / "Access denied" in `div.flash_error`
   or `div#error_explanation`.
@@ -19,19 +24,21 @@ Selectors the browser side relies on (see the `coupa` and `demo` portal profiles
 
 from __future__ import annotations
 
-import json
 from html import escape
 from urllib.parse import quote
 
-from popool_gui.demo.data import AttachmentSpec, PageVariant, PoSpec
+from popool_gui.demo.data import PageVariant, PoSpec
+from popool_gui.demo.list_script import SECOND_STEP_MS as SECOND_STEP_MS
+from popool_gui.demo.list_script import ListMarkup, ListRender, list_script, placeholder_html
+from popool_gui.demo.skins import COUPA_FILE_URL, PageKind, Skin, page_path
 
 NOT_FOUND_TEXT: dict[PageVariant, str] = {
     PageVariant.STANDARD: "Oops! We couldn't find what you wanted",
     PageVariant.MISSING_PAGE: "The page you were looking for doesn't exist",
     PageVariant.PORTUGUESE: "Desculpe, não encontramos o que você procurava",
 }
-ATTACHMENT_URL = "/attachments/{po_id}/{file_id}/attachment_file"
-SECOND_STEP_MS = 200
+BRAND = "Coupa demo"
+ATTACHMENT_URL = COUPA_FILE_URL  # where this skin's files are (skins.py has every skin's URLs)
 
 _CSS = """
 @font-face { font-family: "Demo Sans"; src: url("/static/demo-sans.woff2") format("woff2"); }
@@ -54,15 +61,15 @@ table.lines td, table.lines th { border-bottom: 1px solid #e3e6ea; padding: 14px
 .floating-toolbar { position: fixed; left: 0; right: 0; bottom: 0; height: 72px; z-index: 10000;
   background: rgba(31, 58, 95, 0.96); color: #fff; display: flex; align-items: center; gap: 12px; padding: 0 24px; }
 .floating-toolbar button { background: #f2a900; border: 0; padding: 8px 14px; border-radius: 4px; }
+.loading-indicator { padding: 12px; color: #555; font-style: italic; }
+.list-error { color: #a00; }
+table.doc-table { border-collapse: collapse; width: 100%; } table.doc-table td { padding: 8px; }
+dl.request-facts dt { float: left; width: 140px; color: #666; } dl.request-facts dd { margin: 0 0 6px 150px; }
+.alert-denied, .empty-state { background: #fff4e5; border: 1px solid #f0c36d; padding: 10px 14px; }
 form.sign-in { max-width: 360px; } form.sign-in input { display: block; width: 100%; margin: 6px 0 14px; padding: 6px; }
 """
 
-# Builds the list with DOM calls (never innerHTML) so hostile file names stay text.
-_ATTACHMENTS_JS = """
-(function () {
-  var data = JSON.parse(document.getElementById("attachment-data").textContent);
-  var section = document.getElementById("attachments");
-  var list = document.getElementById("attachment-list");
+_ITEM_JS = """
   function labelSpan(a) {
     var span = document.createElement("span");
     span.setAttribute("role", "button");
@@ -97,23 +104,13 @@ _ATTACHMENTS_JS = """
     size.textContent = a.size_label;
     li.appendChild(size);
     return li;
-  }
-  function add(items) { items.forEach(function (a) { list.appendChild(item(a)); }); }
-  setTimeout(function () {
-    var loading = document.getElementById("attachments-loading");
-    if (loading) { loading.remove(); }
-    add(data.slice(0, 2));
-    setTimeout(function () {
-      add(data.slice(2));
-      section.setAttribute("data-ready", "true");
-      section.classList.add("attachments-ready");
-    }, data.length > 2 ? __STEP__ : 0);
-  }, __DELAY__);
-})();
-"""
+  }"""
+_DONE_JS = """      section.setAttribute("data-ready", "true");
+      section.classList.add("attachments-ready");"""
+LIST_MARKUP = ListMarkup(section_id="attachments", list_id="attachment-list", item_js=_ITEM_JS, done_js=_DONE_JS)
 
 
-def _layout(title: str, body: str, *, toolbar: bool, signed_in: bool = True, script: str = "") -> bytes:
+def layout(title: str, body: str, *, toolbar: bool, signed_in: bool = True, script: str = "") -> bytes:
     nav = (
         '<nav><a href="/">Home</a></nav><span class="user">Signed in as demo.buyer@example.com</span>'
         if signed_in
@@ -135,49 +132,33 @@ def _layout(title: str, body: str, *, toolbar: bool, signed_in: bool = True, scr
     return page.encode("utf-8")
 
 
-def _size_label(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(1, round(size / 1000))} KB"
-
-
-def _attachments_section(po_id: str, attachments: tuple[AttachmentSpec, ...], delay_ms: int) -> tuple[str, str]:
-    """The section's static HTML and the script that fills it in after `delay_ms`."""
-    data = [
-        {
-            "name": a.name,
-            "url": ATTACHMENT_URL.format(po_id=po_id, file_id=a.file_id),
-            "markup": a.markup.value,
-            "size_label": _size_label(a.size),
-        }
-        for a in attachments
-    ]
-    # "</" inside a script element would end it early; JSON allows the escaped slash.
-    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/").replace("<!--", "<\\!--")
+def _attachments_section(items: list[dict[str, str]], render: ListRender) -> tuple[str, str]:
+    """The section's static HTML and the script that fills it in."""
     section = (
         '<section id="attachments" class="attachments" data-ready="false"><h2>Attachments</h2>'
-        '<p id="attachments-loading">Loading attachments…</p><ul id="attachment-list"></ul></section>'
+        f'{placeholder_html(render)}<ul id="attachment-list"></ul></section>'
     )
-    script_body = _ATTACHMENTS_JS.replace("__DELAY__", str(max(0, delay_ms))).replace("__STEP__", str(SECOND_STEP_MS))
-    script = f'<script type="application/json" id="attachment-data">{payload}</script><script>{script_body}</script>'
-    return section, script
+    return section, list_script(items, render, LIST_MARKUP)
 
 
-def _order_lines(spec: PoSpec, rows: int = 8) -> str:
+def order_lines(spec: PoSpec, rows: int = 8, table_class: str = "lines") -> str:
     # Enough lines that the attachments start below the fold of a default 800x600 headless window.
     cells = "".join(
         f"<tr><td>{n}</td><td>Item {spec.po_id}-{n}</td><td>{n * 3}</td><td>EUR {n * 123.45:.2f}</td></tr>"
         for n in range(1, rows + 1)
     )
-    return f'<table class="lines"><tr><th>#</th><th>Item</th><th>Qty</th><th>Amount</th></tr>{cells}</table>'
+    return f'<table class="{table_class}"><tr><th>#</th><th>Item</th><th>Qty</th><th>Amount</th></tr>{cells}</table>'
 
 
-def order_page(spec: PoSpec, *, delay_ms: int, toolbar: bool) -> bytes:
+def order_page(spec: PoSpec, items: list[dict[str, str]], *, render: ListRender, toolbar: bool) -> bytes:
     requisition = (
         f'<div class="field"><label>Requisition</label>'
-        f'<a href="/requisition_headers/{spec.requisition_id}">Requisition {spec.requisition_id}</a></div>'
+        f'<a href="{page_path(Skin.COUPA, PageKind.REQUISITION, spec.requisition_id)}">'
+        f"Requisition {spec.requisition_id}</a></div>"
         if spec.requisition_id
         else ""
     )
-    section, script = _attachments_section(spec.po_id, spec.attachments, delay_ms)
+    section, script = _attachments_section(items, render)
     body = (
         f"<h1>Purchase Order #{escape(spec.po_id)}</h1>"
         '<div class="notice">This order was sent to the supplier by e-mail.</div>'
@@ -187,25 +168,25 @@ def order_page(spec: PoSpec, *, delay_ms: int, toolbar: bool) -> bytes:
         f"<span data-supplier-name>{escape(spec.supplier)}</span></div>"
         '<div class="field"><label>Status</label>Issued</div>'
         f"{requisition}</section>"
-        f"{_order_lines(spec)}{section}"
+        f"{order_lines(spec)}{section}"
     )
-    return _layout(f"Purchase Order #{spec.po_id}", body, toolbar=toolbar, script=script)
+    return layout(f"Purchase Order #{spec.po_id}", body, toolbar=toolbar, script=script)
 
 
-def requisition_page(spec: PoSpec, *, delay_ms: int, toolbar: bool) -> bytes:
-    section, script = _attachments_section(spec.po_id, spec.requisition_attachments, delay_ms)
+def requisition_page(spec: PoSpec, items: list[dict[str, str]], *, render: ListRender, toolbar: bool) -> bytes:
+    section, script = _attachments_section(items, render)
     body = (
         f"<h1>Requisition #{escape(spec.requisition_id or '')}</h1>"
         '<div class="notice">This requisition was approved.</div>'
-        f'<div class="field"><label>Requested by</label>Demo Buyer</div>{_order_lines(spec, rows=4)}{section}'
+        f'<div class="field"><label>Requested by</label>Demo Buyer</div>{order_lines(spec, rows=4)}{section}'
     )
-    return _layout(f"Requisition #{spec.requisition_id}", body, toolbar=toolbar, script=script)
+    return layout(f"Requisition #{spec.requisition_id}", body, toolbar=toolbar, script=script)
 
 
 def not_found_page(variant: PageVariant, *, toolbar: bool) -> bytes:
     text = NOT_FOUND_TEXT.get(variant, NOT_FOUND_TEXT[PageVariant.STANDARD])
     body = f'<div class="error-page"><h1>{escape(text, quote=False)}</h1><p><a href="/">Back to home</a></p></div>'
-    return _layout(text, body, toolbar=toolbar)
+    return layout(text, body, toolbar=toolbar)
 
 
 def denied_page(po_id: str, variant: PageVariant, *, toolbar: bool) -> bytes:
@@ -215,28 +196,29 @@ def denied_page(po_id: str, variant: PageVariant, *, toolbar: bool) -> bytes:
         if variant is PageVariant.ERROR_EXPLANATION
         else f'<div class="flash_error">{message}</div><h1>Access denied</h1>'
     )
-    return _layout("Access denied", box, toolbar=toolbar)
+    return layout("Access denied", box, toolbar=toolbar)
 
 
 def missing_page() -> bytes:
     text = NOT_FOUND_TEXT[PageVariant.MISSING_PAGE]
-    return _layout(text, f"<h1>{escape(text, quote=False)}</h1>", toolbar=False, signed_in=False)
+    return layout(text, f"<h1>{escape(text, quote=False)}</h1>", toolbar=False, signed_in=False)
 
 
 def server_error_page() -> bytes:
     body = "<h1>Internal Server Error</h1><p>The demo portal failed on purpose (error_500_share).</p>"
-    return _layout("Internal Server Error", body, toolbar=False, signed_in=False)
+    return layout("Internal Server Error", body, toolbar=False, signed_in=False)
 
 
-def home_page(sample_ids: tuple[str, ...], *, toolbar: bool) -> bytes:
-    links = "".join(f'<li><a href="/order_headers/{i}">Purchase Order #{i}</a></li>' for i in sample_ids)
+def home_page(samples: tuple[tuple[str, str], ...], *, toolbar: bool, brand: str = BRAND) -> bytes:
+    """The home page; `samples` are (path, label) of the PO pages it links to."""
+    links = "".join(f'<li><a href="{escape(path)}">{escape(label)}</a></li>' for path, label in samples)
     body = (
-        "<h1>Coupa demo</h1>"
+        f"<h1>{escape(brand)}</h1>"
         '<img class="banner" src="/static/banner.png" alt="">'
         '<div class="notice">This is popool\'s embedded demo portal: every purchase order is made up.</div>'
         f"<h2>Recent orders</h2><ul>{links}</ul>"
     )
-    return _layout("Coupa demo - Home", body, toolbar=toolbar)
+    return layout(f"{brand} - Home", body, toolbar=toolbar)
 
 
 def login_page(return_to: str) -> bytes:
@@ -250,7 +232,7 @@ def login_page(return_to: str) -> bytes:
         f'<p><a href="/sso/login?return_to={escape(quote(return_to, safe=""))}">'
         "Sign in with your company account (SSO)</a></p>"
     )
-    return _layout("Sign in - Coupa demo", body, toolbar=False, signed_in=False)
+    return layout("Sign in - Coupa demo", body, toolbar=False, signed_in=False)
 
 
 def sso_page(return_to: str) -> bytes:
@@ -260,4 +242,4 @@ def sso_page(return_to: str) -> bytes:
         f'<input type="hidden" name="return_to" value="{escape(return_to)}">'
         '<button id="sso_continue" type="submit">Continue with SSO</button></form>'
     )
-    return _layout("Single sign-on", body, toolbar=False, signed_in=False)
+    return layout("Single sign-on", body, toolbar=False, signed_in=False)

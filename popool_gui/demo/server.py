@@ -11,6 +11,14 @@ the benchmarks. What each PO holds comes from `data.py`, the markup from `pages.
   files and `/healthz` never fail, so a browser can always sign in and a caller can always probe readiness;
 - a hanging request holds its connection until `hang_s` passes or the portal stops: handler threads are daemons
   and `stop()` closes every open connection, so stopping never waits for them.
+- the attachment list appears by script `render_delay_ms(knobs, id)` after load: `js_render_delay_ms` for every
+  page, or with `js_render_delay_max_ms` a delay drawn per page from (seed, id) in between; two items first, the
+  rest `second_batch_ms` later. With `list_via_fetch` the script then fetches the list from the page's JSON
+  endpoint (`/order_headers/{id}/attachments.json`; `skins.py` has every skin's URLs), which has the pages'
+  sign-in rules and faults (it does not use up `expire_after_requests`) and answers `list_fetch_latency_ms`
+  late. `loading_placeholder` shows `div#attachments-loading.loading-indicator` until the list appears;
+- `skin` picks Coupa's URLs and markup (`pages.py`) or another portal's (`other_pages.py`, no "rendered" marker);
+  sign-in, sessions, file bytes and faults are the same in both.
 
 Sign-in: without a valid session cookie every PO, requisition and attachment URL redirects (302) to
 `/sessions/new?return_to=...` (``sign_in="auto"``) or `/sso/login?return_to=...` (``sign_in="sso"``).
@@ -41,9 +49,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import structlog
 
-from popool_gui.demo import pages
+from popool_gui.demo import other_pages, pages, skins
 from popool_gui.demo.data import (
     DEFAULT_SIZE_RANGE,
+    AttachmentSpec,
     PageVariant,
     PoKind,
     PoSpec,
@@ -52,6 +61,8 @@ from popool_gui.demo.data import (
     requisition_po,
 )
 from popool_gui.demo.files import png_image
+from popool_gui.demo.list_script import SECOND_STEP_MS, ListRender, list_items, list_json
+from popool_gui.demo.skins import PageKind, PageRoute, Skin
 
 log = structlog.get_logger()
 
@@ -59,9 +70,8 @@ HOST = "127.0.0.1"
 SESSION_MAX_AGE_S = 8 * 3600
 HOME_SAMPLE_IDS: tuple[str, ...] = ("100007", "100001", "100005", "100011", "100003", "100004")
 
-_PO_PATH = re.compile(r"^/order_headers/([^/]+)/?$")
-_REQUISITION_PATH = re.compile(r"^/requisition_headers/([^/]+)/?$")
-_FILE_PATH = re.compile(r"^/attachments/([^/]+)/([^/]+)/attachment_file$")
+JSON_TYPE = "application/json; charset=utf-8"
+
 _STATIC_PATH = re.compile(r"^/static/([\w.-]+)$")
 
 
@@ -84,6 +94,12 @@ _DOWNLOAD_FAULTS = (Fault.HANG, Fault.ERROR_500, Fault.TRUNCATED)
 class DemoKnobs:
     page_latency_ms: int = 0
     js_render_delay_ms: int = 400  # the attachment list appears this long after the page loads
+    # 0 = every page waits js_render_delay_ms; above it, each page's delay is drawn in between (render_delay_ms)
+    js_render_delay_max_ms: int = 0
+    list_via_fetch: bool = False  # the script fetches the list from the page's JSON endpoint after the delay
+    list_fetch_latency_ms: int = 0  # how long that endpoint takes to answer
+    loading_placeholder: bool = False  # a visible "Loading documents..." element until the list is shown
+    second_batch_ms: int = SECOND_STEP_MS  # the list shows two items, then the rest this much later
     download_bytes_per_s: int = 0  # 0 = unlimited
     error_500_share: float = 0.0
     hang_share: float = 0.0
@@ -94,19 +110,34 @@ class DemoKnobs:
     seed: int = 0
     attachment_size_range: tuple[int, int] = DEFAULT_SIZE_RANGE
     toolbar: bool = True  # a fixed toolbar that covers part of the page
+    skin: Skin = Skin.COUPA  # whose URLs and markup the portal serves (skins.py)
 
     def __post_init__(self) -> None:
         problems = []
-        try:
-            object.__setattr__(self, "sign_in", SignIn(self.sign_in))
-        except ValueError:
-            problems.append(f"sign_in must be one of {', '.join(SignIn)}, not {self.sign_in!r}")
+        for name, kind in (("sign_in", SignIn), ("skin", Skin)):
+            try:
+                object.__setattr__(self, name, kind(getattr(self, name)))
+            except ValueError:
+                problems.append(f"{name} must be one of {', '.join(kind)}, not {getattr(self, name)!r}")
         for name in ("error_500_share", "hang_share", "truncated_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 problems.append(f"{name} must be between 0 and 1, not {getattr(self, name)}")
-        for name in ("page_latency_ms", "js_render_delay_ms", "download_bytes_per_s", "expire_after_requests"):
+        for name in (
+            "page_latency_ms",
+            "js_render_delay_ms",
+            "js_render_delay_max_ms",
+            "list_fetch_latency_ms",
+            "second_batch_ms",
+            "download_bytes_per_s",
+            "expire_after_requests",
+        ):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must not be negative, not {getattr(self, name)}")
+        if 0 < self.js_render_delay_max_ms < self.js_render_delay_ms:
+            problems.append(
+                f"js_render_delay_max_ms must be 0 or at least js_render_delay_ms ({self.js_render_delay_ms}), "
+                f"not {self.js_render_delay_max_ms}"
+            )
         if self.hang_s < 0:
             problems.append(f"hang_s must not be negative, not {self.hang_s}")
         low, high = self.attachment_size_range
@@ -115,6 +146,15 @@ class DemoKnobs:
             problems.append(f"attachment_size_range must be (low, high) with 1 <= low <= high, not {(low, high)}")
         if problems:
             raise ValueError("; ".join(problems))
+
+
+def render_delay_ms(knobs: DemoKnobs, page_id: str) -> int:
+    """How long after load the page of `page_id` (a demo PO id as `po_spec` takes it, or a requisition id) starts
+    rendering its attachment list: drawn from (seed, page_id), so every run and every skin agree."""
+    low, high = knobs.js_render_delay_ms, knobs.js_render_delay_max_ms
+    if high <= low:
+        return low
+    return random.Random(f"popool-demo-render-delay:{knobs.seed}:{page_id}").randint(low, high)
 
 
 @dataclass(slots=True)
@@ -223,14 +263,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, pages.login_page(self._return_to(parts.query)))
         elif path == "/sso/login":
             self._send(200, pages.sso_page(self._return_to(parts.query)))
-        elif match := _PO_PATH.match(path):
-            self._po_page(knobs, match.group(1), path, hit)
-        elif match := _REQUISITION_PATH.match(path):
-            self._requisition_page(knobs, match.group(1), path, hit)
-        elif match := _FILE_PATH.match(path):
-            self._attachment(knobs, match.group(1), match.group(2), path, hit)
+        elif (page := skins.page_route(knobs.skin, path)) is not None:
+            if page.list_json:
+                self._attachment_list(knobs, page, path, hit)
+            else:
+                self._page(knobs, page, path, hit)
+        elif (file := skins.file_route(knobs.skin, path)) is not None:
+            self._attachment(knobs, file[0], file[1], path, hit)
         else:
-            self._send(404, pages.missing_page())
+            self._missing(knobs)
 
     def _home(self, knobs: DemoKnobs) -> None:
         headers: list[tuple[str, str]] = []
@@ -240,28 +281,68 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             headers.append(("Set-Cookie", self._new_session_cookie()))
         self._wait_latency(knobs)
-        self._send(200, pages.home_page(HOME_SAMPLE_IDS, toolbar=knobs.toolbar), headers=headers)
+        skin = knobs.skin
+        samples = tuple(
+            (
+                skins.page_path(skin, PageKind.PO, i),
+                f"Purchase Order #{i}" if skin is Skin.COUPA else f"Request {skins.request_number(i)}",
+            )
+            for i in HOME_SAMPLE_IDS
+        )
+        brand = pages.BRAND if skin is Skin.COUPA else other_pages.BRAND
+        self._send(200, pages.home_page(samples, toolbar=knobs.toolbar, brand=brand), headers=headers)
 
-    def _po_page(self, knobs: DemoKnobs, po_id: str, path: str, hit: int) -> None:
-        if not self._signed_in(knobs, page=True) or self._page_fault(knobs, path, hit, _PAGE_FAULTS):
+    def _page(self, knobs: DemoKnobs, page: PageRoute, path: str, hit: int) -> None:
+        if not self._signed_in(knobs, page=True) or self._page_fault(knobs, path, hit, knobs.page_latency_ms):
             return
-        spec = self.portal.po_spec(po_id)
+        found = self.portal._page_spec(page)
+        if found is None:
+            self._not_found(knobs, PageVariant.STANDARD if page.page_id else PageVariant.MISSING_PAGE)
+            return
+        spec, attachments = found
         if spec.kind is PoKind.NOT_FOUND:
-            body = pages.not_found_page(spec.variant, toolbar=knobs.toolbar)
-        elif spec.kind is PoKind.DENIED:
-            body = pages.denied_page(spec.po_id, spec.variant, toolbar=knobs.toolbar)
-        else:
-            body = pages.order_page(spec, delay_ms=knobs.js_render_delay_ms, toolbar=knobs.toolbar)
-        self._send(200, body)
-
-    def _requisition_page(self, knobs: DemoKnobs, requisition_id: str, path: str, hit: int) -> None:
-        if not self._signed_in(knobs, page=True) or self._page_fault(knobs, path, hit, _PAGE_FAULTS):
+            self._not_found(knobs, spec.variant)
             return
-        spec = requisition_po(requisition_id, knobs.seed, knobs.attachment_size_range)
-        if spec is None:
-            self._send(200, pages.not_found_page(PageVariant.STANDARD, toolbar=knobs.toolbar))
+        if spec.kind is PoKind.DENIED:
+            if knobs.skin is Skin.COUPA:
+                self._send(200, pages.denied_page(spec.po_id, spec.variant, toolbar=knobs.toolbar))
+            else:
+                self._send(other_pages.DENIED_STATUS, other_pages.denied_page(spec.po_id, toolbar=knobs.toolbar))
+            return
+        assert page.page_id is not None  # a page without an id has no spec
+        render = ListRender(
+            delay_ms=render_delay_ms(knobs, page.page_id),
+            second_batch_ms=knobs.second_batch_ms,
+            fetch_url=skins.list_path(knobs.skin, page.kind, page.page_id) if knobs.list_via_fetch else "",
+            placeholder=knobs.loading_placeholder,
+        )
+        skin_pages = pages if knobs.skin is Skin.COUPA else other_pages
+        build = skin_pages.order_page if page.kind is PageKind.PO else skin_pages.requisition_page
+        items = self.portal._list_items(spec, attachments)
+        self._send(200, build(spec, items, render=render, toolbar=knobs.toolbar))
+
+    def _attachment_list(self, knobs: DemoKnobs, page: PageRoute, path: str, hit: int) -> None:
+        """A page's attachment list as JSON: the page's sign-in rules and faults, its own latency."""
+        if not self._signed_in(knobs, page=False) or self._page_fault(knobs, path, hit, knobs.list_fetch_latency_ms):
+            return
+        found = self.portal._page_spec(page)
+        if found is None or found[0].kind in (PoKind.NOT_FOUND, PoKind.DENIED):
+            self._send(404, b'{"error": "no such page"}', JSON_TYPE)
+            return
+        items = self.portal._list_items(*found)
+        self._send(200, list_json(items), JSON_TYPE, headers=[("X-Content-Type-Options", "nosniff")])
+
+    def _not_found(self, knobs: DemoKnobs, variant: PageVariant) -> None:
+        if knobs.skin is Skin.COUPA:
+            self._send(200, pages.not_found_page(variant, toolbar=knobs.toolbar))
         else:
-            self._send(200, pages.requisition_page(spec, delay_ms=knobs.js_render_delay_ms, toolbar=knobs.toolbar))
+            self._send(other_pages.NOT_FOUND_STATUS, other_pages.not_found_page(toolbar=knobs.toolbar))
+
+    def _missing(self, knobs: DemoKnobs) -> None:
+        if knobs.skin is Skin.COUPA:
+            self._send(404, pages.missing_page())
+        else:
+            self._send(404, other_pages.not_found_page(toolbar=False))
 
     def _attachment(self, knobs: DemoKnobs, po_id: str, file_id: str, path: str, hit: int) -> None:
         if not self._signed_in(knobs, page=False):
@@ -335,13 +416,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._redirect(f"{login}?return_to={quote(self.path, safe='')}")
         return False
 
-    def _page_fault(self, knobs: DemoKnobs, path: str, hit: int, faults: tuple[Fault, ...]) -> bool:
-        """Apply the page latency and any drawn fault; True when the fault already answered the request."""
-        fault = self.portal._draw_fault(knobs, path, hit, faults)
+    def _page_fault(self, knobs: DemoKnobs, path: str, hit: int, latency_ms: int) -> bool:
+        """Apply the latency and any drawn page fault; True when the fault already answered the request."""
+        fault = self.portal._draw_fault(knobs, path, hit, _PAGE_FAULTS)
         if fault is Fault.HANG:
             self._hang(knobs)
             return True
-        self._wait_latency(knobs)
+        if latency_ms:
+            self.portal._stopping.wait(latency_ms / 1000)
         if fault is Fault.ERROR_500:
             self._send(500, pages.server_error_page())
             return True
@@ -462,10 +544,15 @@ class DemoPortal:
         return f"http://{HOST}:{self.port}"
 
     def po_url(self, po_id: str) -> str:
-        return f"{self.url}/order_headers/{po_id}"
+        """The page of a demo PO in the current skin (`100007` -> .../procurement/requests/PR-0100007 in OTHER)."""
+        return f"{self.url}{skins.page_path(self._knobs.skin, PageKind.PO, po_id)}"
 
     def attachment_url(self, po_id: str, file_id: str) -> str:
-        return f"{self.url}{pages.ATTACHMENT_URL.format(po_id=po_id, file_id=file_id)}"
+        return f"{self.url}{skins.file_path(self._knobs.skin, po_id, file_id)}"
+
+    def list_url(self, po_id: str) -> str:
+        """A PO page's attachment list as JSON (what the page's script fetches with `list_via_fetch`)."""
+        return f"{self.url}{skins.list_path(self._knobs.skin, PageKind.PO, po_id)}"
 
     @property
     def cookie_name(self) -> str:
@@ -528,12 +615,28 @@ class DemoPortal:
     # -- data ---------------------------------------------------------------------------------------------
 
     def po_spec(self, po_id: str | int) -> PoSpec:
+        """What a PO holds; `po_id` may be the portal id a profile captured (`0100007` in the other skin)."""
         knobs = self._knobs
-        return po_spec(str(po_id), knobs.seed, knobs.attachment_size_range)
+        return po_spec(skins.demo_id(knobs.skin, str(po_id)), knobs.seed, knobs.attachment_size_range)
 
     def file_bytes(self, po_id: str | int, file_id: str | int) -> bytes:
         knobs = self._knobs
-        return file_bytes(str(po_id), str(file_id), knobs.seed, knobs.attachment_size_range)
+        return file_bytes(skins.demo_id(knobs.skin, str(po_id)), str(file_id), knobs.seed, knobs.attachment_size_range)
+
+    def _page_spec(self, page: PageRoute) -> tuple[PoSpec, tuple[AttachmentSpec, ...]] | None:
+        """The PO behind a page and the attachments that page lists, or None when there is no such page."""
+        if page.page_id is None:
+            return None
+        if page.kind is PageKind.PO:
+            spec = self.po_spec(page.page_id)
+            return spec, spec.attachments
+        knobs = self._knobs
+        found = requisition_po(page.page_id, knobs.seed, knobs.attachment_size_range)
+        return (found, found.requisition_attachments) if found else None
+
+    def _list_items(self, spec: PoSpec, attachments: tuple[AttachmentSpec, ...]) -> list[dict[str, str]]:
+        skin = self._knobs.skin
+        return list_items(attachments, lambda file_id: skins.file_path(skin, spec.po_id, file_id))
 
     # -- used by the request handler ----------------------------------------------------------------------
 

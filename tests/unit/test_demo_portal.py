@@ -1,7 +1,10 @@
-"""The demo portal over real HTTP on 127.0.0.1: sign-in, pages, attachments, fault knobs and `popool portal`."""
+"""The demo portal over real HTTP on 127.0.0.1: sign-in, pages, attachments, fault and list knobs, both skins and
+`popool portal`."""
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import email
 import email.policy
 import http.client
@@ -20,17 +23,30 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 from xml.etree import ElementTree
 
 import openpyxl
 import pytest
 
+from popool_gui.batch.input import normalise_po, read_batch
 from popool_gui.browser.downloads import disposition_filename
-from popool_gui.demo import data, pages
+from popool_gui.browser.portal import load_portal
+from popool_gui.demo import data, pages, skins
+from popool_gui.demo.cli import add_portal_arguments, knobs_from
 from popool_gui.demo.data import Markup, PoKind
 from popool_gui.demo.files import OLE_MAGIC, PNG_SIGNATURE
-from popool_gui.demo.server import DemoKnobs, DemoPortal, Fault, SignIn, content_disposition, demo_portal
+from popool_gui.demo.sample import expected_status, write_sample_csv
+from popool_gui.demo.server import (
+    DemoKnobs,
+    DemoPortal,
+    Fault,
+    SignIn,
+    content_disposition,
+    demo_portal,
+    render_delay_ms,
+)
+from popool_gui.demo.skins import Skin
 
 POPOOL = Path(sys.executable).with_name("popool")
 
@@ -595,3 +611,297 @@ def test_a_busy_port_is_reported() -> None:
             [sys.executable, "-m", "popool_gui.demo", "--port", str(port)], capture_output=True, text=True, timeout=30
         )
     assert result.returncode == 2 and f"cannot serve the demo portal on port {port}" in result.stderr
+
+
+# -- list timing knobs (issue 11): per-PO delays, the list fetched as JSON, a placeholder, two batches ----------
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def _signed_in(portal: DemoPortal) -> Client:
+    browser = Client(portal)
+    browser.sign_in()
+    return browser
+
+
+def test_without_the_knobs_every_page_waits_the_same_delay_inline() -> None:
+    knobs = DemoKnobs()
+    assert (knobs.js_render_delay_max_ms, knobs.second_batch_ms) == (0, pages.SECOND_STEP_MS)
+    assert not knobs.list_via_fetch and not knobs.loading_placeholder and knobs.list_fetch_latency_ms == 0
+    assert knobs.skin is Skin.COUPA
+    assert {render_delay_ms(knobs, str(100_000 + n)) for n in range(50)} == {knobs.js_render_delay_ms}
+
+
+def test_per_po_render_delays_are_spread_and_reproducible() -> None:
+    knobs = DemoKnobs(js_render_delay_ms=0, js_render_delay_max_ms=3000, seed=5)
+    ids = [str(15_262_984 + n) for n in range(60)]
+    delays = [render_delay_ms(knobs, po_id) for po_id in ids]
+    assert all(0 <= d <= 3000 for d in delays)
+    assert len(set(delays)) > 50
+    assert sum(d > 1200 for d in delays) >= 20  # several well above the profiles' settle_ms (500-600 ms)
+    assert sum(d < 600 for d in delays) >= 5
+    assert [render_delay_ms(DemoKnobs(js_render_delay_ms=0, js_render_delay_max_ms=3000, seed=5), i) for i in ids] == (
+        delays
+    )
+    assert [render_delay_ms(dataclasses.replace(knobs, seed=6), i) for i in ids] != delays
+    assert render_delay_ms(DemoKnobs(js_render_delay_ms=700, js_render_delay_max_ms=700), "1") == 700
+
+
+def test_each_page_carries_its_own_delay() -> None:
+    with demo_portal(js_render_delay_ms=100, js_render_delay_max_ms=3000, seed=2) as portal:
+        browser = _signed_in(portal)
+        seen = set()
+        for po_id in ("100007", "100015", "100001"):
+            delay = render_delay_ms(portal.knobs, po_id)
+            seen.add(delay)
+            assert f"setTimeout(function () {{ load(); }}, {delay});" in browser.get(f"/order_headers/{po_id}").text
+        assert len(seen) == 3
+        requisition = browser.get("/requisition_headers/7100005").text
+        assert f"}}, {render_delay_ms(portal.knobs, '7100005')});" in requisition
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"js_render_delay_ms": 500, "js_render_delay_max_ms": 100}, "js_render_delay_max_ms must be 0 or at least"),
+        ({"js_render_delay_max_ms": -1}, "js_render_delay_max_ms"),
+        ({"list_fetch_latency_ms": -5}, "list_fetch_latency_ms"),
+        ({"second_batch_ms": -1}, "second_batch_ms"),
+        ({"skin": "sap"}, "skin must be one of coupa, other"),
+    ],
+)
+def test_bad_list_knobs_are_refused(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DemoKnobs(**changes)  # type: ignore[arg-type]
+
+
+def test_the_second_batch_gap_is_a_knob(client: Client, portal: DemoPortal) -> None:
+    portal.set_knobs(second_batch_ms=1500)
+    assert "}, data.length > 2 ? 1500 : 0);" in client.get("/order_headers/100015").text
+
+
+@pytest.mark.parametrize("skin", list(Skin))
+def test_the_loading_placeholder_sits_in_the_list_section_until_the_script_removes_it(skin: Skin) -> None:
+    placeholder = '<div id="attachments-loading" class="loading-indicator">Loading documents...</div>'
+    with demo_portal(skin=skin) as portal:
+        browser = _signed_in(portal)
+        assert "attachments-loading" not in browser.get(_path(portal.po_url("100007"))).text.split("<script", 1)[0]
+        portal.set_knobs(loading_placeholder=True)
+        html = browser.get(_path(portal.po_url("100007"))).text
+        section = re.search(r'<section id="(?:attachments|documents)".*?</section>', html, re.S)
+        assert section and placeholder in section.group(0)
+        assert 'document.getElementById("attachments-loading")' in html and "loading.remove()" in html
+
+
+@pytest.mark.parametrize("skin", list(Skin))
+def test_with_list_via_fetch_the_page_holds_no_list_and_its_endpoint_serves_it(skin: Skin) -> None:
+    with demo_portal(skin=skin) as portal:
+        browser = _signed_in(portal)
+        inline = attachment_items(browser.get(_path(portal.po_url("100002"))).text)
+        portal.set_knobs(list_via_fetch=True)
+        html = browser.get(_path(portal.po_url("100002"))).text
+        assert 'id="attachment-data"' not in html and "<script>alert(1)" not in html
+        assert f'new URL("{_path(portal.list_url("100002"))}", location.href)' in html
+        assert 'fetch(url, {credentials: "same-origin"' in html and "innerHTML" not in html
+        reply = browser.get(_path(portal.list_url("100002")))
+        assert reply.status == 200 and reply.headers["Content-Type"] == "application/json; charset=utf-8"
+        assert reply.headers["X-Content-Type-Options"] == "nosniff" and reply.headers["Cache-Control"] == "no-store"
+        assert json.loads(reply.body) == inline  # hostile names included, exactly as data
+        assert [i["name"] for i in inline] == [a.name for a in portal.po_spec("100002").attachments]
+        for po_id in ("100003", "100004"):
+            missing = browser.get(_path(portal.list_url(po_id)))
+            assert missing.status == 404 and json.loads(missing.body) == {"error": "no such page"}
+
+
+def test_the_list_endpoint_answers_late_and_the_page_does_not() -> None:
+    with demo_portal(list_via_fetch=True, list_fetch_latency_ms=600) as portal:
+        browser = _signed_in(portal)
+        started = time.monotonic()
+        assert browser.get("/order_headers/100007").status == 200
+        assert time.monotonic() - started < 0.4
+        started = time.monotonic()
+        assert browser.get("/order_headers/100007/attachments.json").status == 200
+        assert time.monotonic() - started >= 0.6
+
+
+def test_the_list_endpoint_has_the_pages_login_wall() -> None:
+    with demo_portal(list_via_fetch=True, expire_after_requests=1) as portal:
+        path = "/order_headers/100007/attachments.json"
+        anonymous = Client(portal).get(path)
+        assert anonymous.status == 302 and anonymous.location == f"/sessions/new?return_to={quote(path, safe='')}"
+        browser = _signed_in(portal)
+        assert browser.get("/order_headers/100007").status == 200
+        # The list belongs to the page just shown: fetching it does not use up the session's page allowance...
+        assert browser.get(path).status == 200 and browser.get(path).status == 200
+        assert browser.get("/order_headers/100007").status == 302  # ...the next page does
+        assert browser.get(path).status == 302  # and an ended session is ended for the list too
+        browser.sign_in()
+        assert browser.get(path).status == 200
+        portal.expire_sessions()
+        assert browser.get(path).status == 302
+    with demo_portal(list_via_fetch=True, sign_in="sso", skin="other") as portal:
+        reply = Client(portal).get(_path(portal.list_url("100007")))
+        assert reply.status == 302 and reply.location.startswith("/sso/login?return_to=")
+
+
+def test_the_list_endpoint_fails_like_a_page() -> None:
+    with demo_portal(list_via_fetch=True, error_500_share=1.0) as portal:
+        browser = _signed_in(portal)
+        assert browser.get("/order_headers/100007/attachments.json").status == 500
+        assert portal.faults_served() == {Fault.ERROR_500.value: 1}
+    with demo_portal(list_via_fetch=True, hang_share=1.0, hang_s=0.5) as portal:
+        browser = _signed_in(portal)
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            browser.get("/order_headers/100007/attachments.json")
+
+
+# -- the other skin ----------------------------------------------------------------------------------------------
+
+OTHER_PROFILE = Path(__file__).parents[1] / "portals" / "other.toml"
+
+
+@pytest.fixture
+def other() -> Iterator[DemoPortal]:
+    with demo_portal(skin="other") as running:
+        yield running
+
+
+def test_the_other_skin_numbers_requests_with_seven_digits(other: DemoPortal) -> None:
+    assert other.po_url("100007") == f"{other.url}/procurement/requests/PR-0100007"
+    assert skins.request_number("1234567") == "PR-1234567"
+    with pytest.raises(ValueError, match="7 digits"):
+        skins.request_number("15262984")
+    assert other.po_spec("0100007") == other.po_spec("100007") == data.po_spec("100007")
+    assert other.file_bytes("0100001", other.po_spec("100001").attachments[0].file_id).startswith(b"%PDF")
+
+
+def test_the_other_skins_pages_are_not_coupas(other: DemoPortal) -> None:
+    browser = _signed_in(other)
+    home = browser.get("/").text
+    assert 'href="/procurement/requests/PR-0100007"' in home and "/order_headers/" not in home
+    spec = other.po_spec("100010")
+    html = browser.get("/procurement/requests/PR-0100010").text.replace("&#x27;", "'")
+    assert "<title>Purchase request PR-0100010</title>" in html
+    assert f'<dd class="vendor">{spec.supplier}</dd>' in html
+    assert 'class="linked-req" href="/procurement/requisitions/RQ-7100010"' in html
+    assert '<table class="doc-table">' in html and '<tbody id="doc-rows"></tbody>' in html
+    for coupa in ("data-ready", "attachments-ready", "data-supplier-name", "file attachment", "attachment_file"):
+        assert coupa not in html, coupa
+    assert 'link.className = "doc-dl";' in html and "link.textContent = a.name;" in html
+    items = attachment_items(html)
+    assert [i["url"] for i in items] == [f"/files/PR-0100010/{a.file_id}" for a in spec.attachments]
+    requisition = browser.get("/procurement/requisitions/RQ-7100005")
+    assert requisition.status == 200 and "Requisition RQ-7100005" in requisition.text
+    assert [i["name"] for i in attachment_items(requisition.text)] == [
+        a.name for a in other.po_spec("100005").requisition_attachments
+    ]
+
+
+def test_the_other_skins_files_are_the_same_bytes(other: DemoPortal) -> None:
+    browser = _signed_in(other)
+    for po_id in ("100002", "100005"):
+        spec = other.po_spec(po_id)
+        for attachment in (*spec.attachments, *spec.requisition_attachments):
+            reply = browser.get(_path(other.attachment_url(po_id, attachment.file_id)))
+            assert reply.status == 200 and reply.body == data.file_bytes(po_id, attachment.file_id)
+            assert disposition_name(reply) == attachment.name
+    assert browser.get("/files/PR-0100002/1").status == 404
+    assert browser.get(pages.ATTACHMENT_URL.format(po_id="100002", file_id="1")).status == 404  # Coupa's URL
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/procurement/requests/PR-0100003",  # a PO that does not exist
+        "/procurement/requests/PR-100007",  # six digits: not a request number of this portal
+        "/procurement/requests/0100007",
+        "/procurement/requisitions/RQ-7100006",  # no requisition
+        "/order_headers/100007",  # Coupa's URL
+    ],
+)
+def test_the_other_skins_not_found_is_a_404_with_its_own_text(other: DemoPortal, path: str) -> None:
+    reply = _signed_in(other).get(path)
+    assert reply.status == 404 and "No such request" in reply.text and "Oops" not in reply.text
+
+
+def test_the_other_skins_denied_page(other: DemoPortal) -> None:
+    for po_id in ("100004", "100013"):  # both Coupa variants look the same here
+        reply = _signed_in(other).get(_path(other.po_url(po_id)))
+        assert reply.status == 403
+        body = reply.text.split("<main>", 1)[1]
+        assert body.startswith('<div class="alert alert-denied" role="alert">Permission denied: your role may not')
+        assert f"request PR-0{po_id}." in body
+        assert "flash_error" not in body and "error_explanation" not in body
+
+
+def test_the_other_skin_has_the_same_login_wall_and_faults() -> None:
+    with demo_portal(skin="other", error_500_share=1.0) as portal:
+        file_id = portal.po_spec("100007").attachments[0].file_id
+        for url in (portal.po_url("100007"), portal.attachment_url("100007", file_id), portal.list_url("100007")):
+            reply = Client(portal).get(_path(url))
+            assert reply.status == 302 and reply.location.startswith("/sessions/new?return_to=%2F")
+        browser = _signed_in(portal)
+        assert browser.get(_path(portal.po_url("100007"))).status == 500
+        assert browser.get(_path(portal.attachment_url("100007", file_id))).status == 500
+
+
+def test_the_other_profile_loads_and_its_urls_reach_the_other_skin(other: DemoPortal) -> None:
+    profile = load_portal(str(OTHER_PROFILE), other.url)
+    assert profile.name == "other" and profile.detect.ready_selectors == ()
+    browser = _signed_in(other)
+    for value in ("PR-0100007", "pr0100007", " PR-0100007 "):
+        po_id = profile.parse_po_id(value)
+        assert po_id == "0100007" and normalise_po(value, profile.po_id_regex) == (po_id, "")
+        assert profile.po_url_for(po_id) == other.po_url("100007")
+    for value in ("PR-100007", "PR-01000071", "PO100007", "100007"):
+        assert profile.parse_po_id(value) is None and normalise_po(value, profile.po_id_regex)[0] is None
+    page = browser.get(_path(profile.po_url_for("0100007"))).text
+    assert "Purchase request PR-0100007" in page
+    not_found = browser.get(_path(profile.po_url_for("0100003"))).text.lower()
+    assert all(text.lower() in not_found for text in profile.detect.not_found_text)
+    denied = browser.get(_path(profile.po_url_for("0100004"))).text.lower()
+    assert any(text.lower() in denied for text in profile.detect.access_denied_text)
+
+
+def test_a_sample_batch_for_the_other_skin_reads_with_the_profiles_pattern(tmp_path: Path) -> None:
+    profile = load_portal(str(OTHER_PROFILE))
+    path = write_sample_csv(tmp_path / "other.csv", 30, skin=Skin.OTHER)
+    batch = read_batch(path, profile.po_id_regex)
+    assert len(batch.records) == 27 and len(batch.invalid) == 2 and len(batch.duplicates) == 1
+    assert all(len(r.po_id) == 7 for r in batch.records)
+    statuses = {expected_status(r.po_id, skin=Skin.OTHER) for r in batch.records}
+    assert {"COMPLETED", "NO_ATTACHMENTS", "PO_NOT_FOUND", "ACCESS_DENIED"} <= statuses
+    assert expected_status("0100006", skin=Skin.OTHER) == expected_status("100006") == "NO_ATTACHMENTS"
+
+
+# -- the knobs on the command line -------------------------------------------------------------------------------
+
+
+def test_the_portal_command_sets_the_list_knobs() -> None:
+    parser = argparse.ArgumentParser()
+    add_portal_arguments(parser)
+    assert knobs_from(parser.parse_args([])) == DemoKnobs()
+    flags = "--js-delay-ms 100 --js-delay-max-ms 3000 --second-batch-ms 1500 --list-via-fetch --list-latency-ms 250"
+    knobs = knobs_from(parser.parse_args([*flags.split(), "--loading-placeholder", "--skin", "other"]))
+    assert knobs == DemoKnobs(
+        js_render_delay_ms=100,
+        js_render_delay_max_ms=3000,
+        second_batch_ms=1500,
+        list_via_fetch=True,
+        list_fetch_latency_ms=250,
+        loading_placeholder=True,
+        skin=Skin.OTHER,
+    )
+
+
+def test_the_portal_command_names_the_flag_of_a_bad_delay_range() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "popool_gui.demo", "--js-delay-ms", "800", "--js-delay-max-ms", "300"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "--js-delay-max-ms must be 0 or at least --js-delay-ms (800), not 300" in result.stderr
