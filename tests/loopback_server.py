@@ -58,7 +58,7 @@ def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(reply.body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     return Handler
@@ -89,8 +89,10 @@ def self_signed_cert(folder: Path, ip: str = "127.0.0.1") -> tuple[Path, Path]:
     the certificate alone for clients to trust)."""
     key, crt = folder / "key.pem", folder / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={ip}"]
-        + ["-addext", f"subjectAltName=IP:{ip}", "-keyout", str(key), "-out", str(crt)],
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={ip}"),
+            *("-addext", f"subjectAltName=IP:{ip}", "-keyout", str(key), "-out", str(crt)),
+        ],
         check=True,
         capture_output=True,
     )
