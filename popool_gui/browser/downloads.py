@@ -1,7 +1,8 @@
 """The per-worker staging folder: knowing when a browser download is complete, and moving it out verified.
 
-A download counts only when its final file is on disk: no temp file left, size stable over two polls, and,
-when the browser reported a Content-Length, exactly that size. Chromium browsers also report download
+A download counts only when its final file is on disk: the browser reported it complete (or, without its
+reports, no file with a browser's in-progress name is left), size stable over two polls, and, when the browser
+reported a Content-Length, exactly that size. Chromium browsers also report download
 progress as DevTools events in the performance log; when those are available a failed download (for example
 a truncated response: Chromium retries, then cancels) is recognised at once instead of at the deadline.
 With the `direct_download` setting, plain attachment links are fetched over HTTP with the session's cookies
@@ -32,7 +33,12 @@ from urllib.parse import unquote, urlsplit
 
 from popool_gui.redact import redact_urls
 
-TEMP_SUFFIXES: tuple[str, ...] = (".crdownload", ".part", ".tmp", ".partial", ".download")
+# The names browsers give a file they are still writing: Chromium and Edge `.crdownload` (and a
+# `.com.google.Chrome.*` file on Linux), Firefox `.part`. Other "temporary" endings (`.tmp`, `.partial`,
+# `.download`) are ordinary attachment names: a real `scan.TMP` is a finished file.
+TEMP_SUFFIXES: tuple[str, ...] = (".crdownload", ".part")
+
+MOVE_TEMP_PREFIX = ".popool-move-"  # a copy into a PO folder before it is complete
 
 # DevTools states of Page/Browser.downloadProgress.
 STATE_IN_PROGRESS = "inProgress"
@@ -45,6 +51,8 @@ class IncompleteDownloadError(ValueError):
 
 
 def is_temp_name(name: str) -> bool:
+    """A name a browser uses while it writes a download; a finished download may carry one too (`x.part`),
+    which only the browser's own report of the download tells."""
     lowered = name.lower()
     return lowered.endswith(TEMP_SUFFIXES) or lowered.startswith(".com.google.chrome.")
 
@@ -182,8 +190,12 @@ def _wait(
                     suggested_name=mine.suggested_name,
                     canceled=True,
                 )
-        found = _settled_file(staging, before, last_sizes)
-        browser_done = mine is None or mine.state == STATE_COMPLETED
+        # Once the browser reports this download complete, a file under the server's name is final even when
+        # that name looks like a browser's temp name (an attachment called `x.part`).
+        reported_done = mine is not None and mine.state == STATE_COMPLETED
+        final_name = mine.suggested_name if mine is not None and reported_done else ""
+        found = _settled_file(staging, before, last_sizes, final_name=final_name)
+        browser_done = mine is None or reported_done
         if found is not None and browser_done:
             if mine is None:
                 return DownloadOutcome(found)
@@ -210,10 +222,11 @@ def _wait(
         time.sleep(poll_s)
 
 
-def _settled_file(staging: Path, before: set[str], last_sizes: dict[str, int]) -> Path | None:
-    """A new final file whose size equals the previous poll's, provided no temp file is left; updates last_sizes."""
+def _settled_file(staging: Path, before: set[str], last_sizes: dict[str, int], *, final_name: str = "") -> Path | None:
+    """A new file whose size equals the previous poll's, provided no temp name other than `final_name` (a
+    finished download's own name) is left; updates last_sizes."""
     names = staged_names(staging)
-    if any(is_temp_name(n) for n in names):
+    if any(is_temp_name(n) and n.casefold() != final_name.casefold() for n in names):
         last_sizes.clear()
         return None
     sizes: dict[str, int] = {}
@@ -245,22 +258,40 @@ def clear_staging(staging: Path) -> list[str]:
 def move_verified(src: Path, dest: Path, expected_bytes: int = 0) -> int:
     """Move a finished download to `dest` (any file system) and return its size once verified on disk.
 
-    Raises IncompleteDownloadError for an empty or temporary file, or one whose size differs from the
-    `expected_bytes` the browser announced (when known); the file is then left where it was.
+    Raises IncompleteDownloadError for an empty file, or one whose size differs from the `expected_bytes` the
+    browser announced (when known); the file is then left where it was. Across file systems the bytes are copied
+    to a temporary name in `dest`'s folder and renamed only once complete, so a failed copy (a full disk, a share
+    that went away) never leaves a truncated file under the real name.
     """
-    if is_temp_name(src.name):
-        raise IncompleteDownloadError(f"{src.name}: still a temporary download file")
     size = src.stat().st_size
     if size == 0:
         raise IncompleteDownloadError(f"{src.name}: empty file")
     if expected_bytes and size != expected_bytes:
         raise IncompleteDownloadError(f"{src.name}: {size} bytes of {expected_bytes}")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(src, dest)
+    try:
+        os.rename(src, dest)  # one file system: atomic, nothing to verify
+    except OSError:
+        _copy_then_rename(src, dest, size)
+        src.unlink()
     moved = dest.stat().st_size
     if moved != size:
         raise IncompleteDownloadError(f"{dest.name}: {moved} bytes after the move, expected {size}")
     return moved
+
+
+def _copy_then_rename(src: Path, dest: Path, size: int) -> None:
+    # A short name: the real one may already use the whole 255 bytes a name can have.
+    tmp = dest.with_name(f"{MOVE_TEMP_PREFIX}{uuid.uuid4().hex}.tmp")
+    try:
+        shutil.copy2(src, tmp)
+        copied = tmp.stat().st_size
+        if copied != size:
+            raise IncompleteDownloadError(f"{dest.name}: {copied} bytes copied, expected {size}")
+        os.replace(tmp, dest)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,7 +438,8 @@ def fetch_direct(
             tmp.unlink()
             return DirectOutcome(None, error="empty response")
         name = disposition_filename(disposition)
-        final = tmp.with_name(f"direct-{uuid.uuid4().hex}{Path(name).suffix if name else ''}")
+        # No extension: the server's may look like a browser's temp name (`x.part`) and stall a click's wait.
+        final = tmp.with_name(f"direct-{uuid.uuid4().hex}")
         os.replace(tmp, final)
         return DirectOutcome(final, file_name=name)
     except InsecureRedirectError as exc:
