@@ -9,7 +9,8 @@ Files: `<log_dir>/<process_name>.jsonl` (`gui.jsonl`, `cli.jsonl`, `worker-1.jso
 `log_dir()` is `platformdirs.user_log_dir("popool")`, overridden by `POPOOL_LOG_DIR` or the `log_dir` argument.
 Each line: `timestamp` (ISO 8601, UTC), `level`, `event`, `process`, `pid`, `logger`, the bound context
 (`worker`, `po`, `attempt`) and the event's own keys. Values of keys that look like secrets (cookies,
-passwords, tokens, authorization headers) are replaced by `[redacted]` before anything is written.
+passwords, tokens, authorization headers) are replaced by `[redacted]` before anything is written, and so are the
+query strings, fragments and `user:password@` parts of URLs in every text value (`popool_gui.redact`).
 
 structlog goes through stdlib `logging` (`ProcessorFormatter`), so stdlib loggers (selenium, urllib3 at
 WARNING and above, `warnings.warn` through `py.warnings`) land in the same file. The GUI follows events
@@ -33,6 +34,7 @@ import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from popool_gui.batch.model import LogLine
+from popool_gui.redact import REDACTED, redact_urls
 from popool_gui.settings import APP_NAME
 
 LOG_DIR_ENV = "POPOOL_LOG_DIR"
@@ -43,7 +45,6 @@ LEVELS = ("debug", "info", "warning", "error", "critical")
 # Chatty third-party loggers: only their warnings and errors reach the file.
 QUIET_LOGGERS = ("selenium", "urllib3", "websocket", "trio", "asyncio")
 CONTEXT_KEYS = ("worker", "po", "attempt")
-REDACTED = "[redacted]"
 _SECRET_KEY = re.compile(r"cookie|passw|token|secret|authori[sz]ation|api[_-]?key|credential", re.IGNORECASE)
 _REDACT_DEPTH = 4
 # Keys a LogLine carries in its own attributes, or that say nothing in an in-process log pane.
@@ -66,11 +67,14 @@ def _default_log_dir() -> Path:
 
 
 def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
-    """Replace the values of secret-looking keys (cookie, password, token...), in nested mappings too."""
+    """Replace the values of secret-looking keys (cookie, password, token...) and the secret parts of URLs in
+    text values, in nested mappings and lists too."""
     return _redact(event_dict, 0)  # type: ignore[return-value]
 
 
 def _redact(value: Any, depth: int) -> Any:
+    if isinstance(value, str):
+        return redact_urls(value)
     if depth > _REDACT_DEPTH:
         return value
     if isinstance(value, Mapping):
@@ -78,7 +82,7 @@ def _redact(value: Any, depth: int) -> Any:
             k: REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) else _redact(v, depth + 1)
             for k, v in value.items()
         }
-    if isinstance(value, list | tuple) and any(isinstance(v, Mapping) for v in value):
+    if type(value) in (list, tuple):
         return type(value)(_redact(v, depth + 1) for v in value)
     return value
 
@@ -122,6 +126,7 @@ def _json_formatter(shared: list[Processor]) -> structlog.stdlib.ProcessorFormat
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_secrets,  # again: a formatted traceback may quote a URL
             _order_keys,
             structlog.processors.JSONRenderer(default=str, ensure_ascii=False),
         ],
@@ -216,11 +221,11 @@ def _to_log_line(record: logging.LogRecord) -> LogLine:
     if isinstance(record.msg, dict):  # a structlog event, already through the structlog processors
         ed: dict[str, Any] = dict(record.msg)
         if ed.get("exc_info"):
-            ed = dict(structlog.processors.format_exc_info(None, "", ed))
+            ed = _redact(dict(structlog.processors.format_exc_info(None, "", ed)), 0)
         event = str(ed.get("event", ""))
     else:  # a stdlib record (selenium, urllib3, warnings)
         ed = {**structlog.contextvars.get_contextvars(), "logger": record.name}
-        event = record.getMessage()
+        event = redact_urls(record.getMessage())
         if record.exc_info:
             ed["exception"] = logging.Formatter().formatException(record.exc_info)
         ed = _redact(ed, 0)

@@ -39,6 +39,7 @@ from popool_gui.batch.model import (
     PoStatus,
     RowProblem,
 )
+from popool_gui.redact import redact_urls
 
 JOURNAL_DIR = ".popool"
 JOURNAL_FILE = "journal.sqlite3"
@@ -230,7 +231,7 @@ class Journal:
                 json.dumps(list(result.attachment_names), ensure_ascii=False),
                 result.folder,
                 result.url,
-                result.error,
+                redact_urls(result.error),
                 result.worker,
                 result.started_at,
                 finished,
@@ -249,7 +250,9 @@ class Journal:
     def requeue(self, key: str, error: str, attempts: int) -> None:
         """Back to PENDING after a transient failure or an interruption."""
         self._update(
-            key, "status = ?, error = ?, attempts = ?, worker = NULL", (PoStatus.PENDING.value, error, attempts)
+            key,
+            "status = ?, error = ?, attempts = ?, worker = NULL",
+            (PoStatus.PENDING.value, redact_urls(error), attempts),
         )
 
     def reset(self, key: str) -> None:

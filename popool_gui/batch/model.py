@@ -68,6 +68,9 @@ RESULT_COLUMNS: tuple[str, ...] = (
     COL_FOLDER,
     COL_URL,
 )
+# Result columns whose text comes from the portal (page text, file names, server errors, addresses): hostile,
+# and made formula-safe in the results CSV.
+PORTAL_COLUMNS: frozenset[str] = frozenset({COL_SUPPLIER, COL_NAMES, COL_ERROR, COL_FOLDER, COL_URL})
 ATTACHMENT_NAME_SEPARATOR = ";"
 HIERARCHY_SEPARATOR_COLUMN = "<|>"
 UNKNOWN_LEVEL = "Unknown"

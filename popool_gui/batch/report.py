@@ -4,9 +4,11 @@ Columns: the input's columns in their order, then the result columns of DOMAIN.m
 already is a result column (a results file fed back as input, or an input with its own SUPPLIER) is written
 once, at its input position, under the exact result column name.
 
-Formulas: a cell from the input or the portal may start with `=`, `+`, `-` or `@`. The xlsx stores every text
-cell as a string, so Excel never evaluates one. The CSV keeps the text verbatim: it is data that popool and
-other tools read back, and an apostrophe prefix would corrupt it; the xlsx is the copy to open in Excel.
+Formulas: a cell from the input or the portal may start with `=`, `+`, `-` or `@`, and "Open results" opens the
+CSV in Excel. In the CSV, a cell whose text came from the portal (`PORTAL_COLUMNS`: supplier, file names, errors,
+folder, address) and starts with one of OWASP's formula triggers gets a leading `'`, which Excel shows as text;
+the input's own cells stay exactly as the user wrote them. The xlsx keeps every value as is, stored as a string
+cell, so Excel never evaluates one.
 
 Both files are written to a temporary file in the output folder and moved into place with `os.replace`, so a
 reader sees the old file or the new one, never half of one. When Excel holds the file open (Windows refuses
@@ -45,6 +47,7 @@ from popool_gui.batch.model import (
     COL_STATUS,
     COL_SUPPLIER,
     COL_URL,
+    PORTAL_COLUMNS,
     RESULT_COLUMNS,
     PoResult,
     PoStatus,
@@ -61,6 +64,7 @@ REPLACE_POLL_S = 0.1
 XLSX_MAX_CELL = 32767  # Excel refuses to open a workbook with a longer cell
 WIDTH_SAMPLE_ROWS = 500
 MIN_WIDTH, MAX_WIDTH = 8, 60
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's CSV injection list
 
 Cell = str | int
 Row = tuple[dict[str, str], PoResult]
@@ -86,12 +90,17 @@ def write_results(
     be replaced (the input file: a results file fed back as input may sit in the output folder under the
     very name popool writes); a protected or locked target gets the alternate name instead."""
     columns = _columns(input_columns)
+    rows = list(rows)
     table = [[_value(column, row, result) for column in columns] for row, result in rows]
     header = [column.header for column in columns]
     kept = [Path(p) for p in protect]
     writers: list[tuple[str, Callable[[Path], None]]] = []
     if fmt in (ResultsFormat.CSV, ResultsFormat.CSV_AND_XLSX):
-        writers.append((".csv", lambda tmp: _write_csv(tmp, header, table, delimiter)))
+        csv_table = [
+            [_formula_safe(v) if _from_portal(c, row, v) else v for c, v in zip(columns, values, strict=True)]
+            for (row, _), values in zip(rows, table, strict=True)
+        ]
+        writers.append((".csv", lambda tmp: _write_csv(tmp, header, csv_table, delimiter)))
     if fmt in (ResultsFormat.XLSX, ResultsFormat.CSV_AND_XLSX):
         writers.append((".xlsx", lambda tmp: _write_xlsx(tmp, header, table)))
     return [_publish(Path(output_dir), ext, write, kept) for ext, write in writers]
@@ -128,6 +137,17 @@ def _value(column: _Column, row: dict[str, str], result: PoResult) -> Cell:
     if column.result_name == COL_SUPPLIER:
         return result.supplier or given  # never replace a known supplier with a blank
     return _result_value(column.result_name, result)
+
+
+def _from_portal(column: _Column, row: dict[str, str], value: Cell) -> bool:
+    """A portal column's value, unless it is the very text the input has in that column (the user's own)."""
+    if column.result_name not in PORTAL_COLUMNS:
+        return False
+    return column.input_name is None or value != row.get(column.input_name, "")
+
+
+def _formula_safe(value: Cell) -> Cell:
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) else value
 
 
 def _result_value(name: str, result: PoResult) -> Cell:

@@ -1,11 +1,13 @@
 """The per-worker staging folder: knowing when a browser download is complete, and moving it out verified.
 
-A download counts only when its final file is on disk: no temp file left, size stable over two polls, and,
-when the browser reported a Content-Length, exactly that size. Chromium browsers also report download
+A download counts only when its final file is on disk: the browser reported it complete (or, without its
+reports, no file with a browser's in-progress name is left), size stable over two polls, and, when the browser
+reported a Content-Length, exactly that size. Chromium browsers also report download
 progress as DevTools events in the performance log; when those are available a failed download (for example
 a truncated response: Chromium retries, then cancels) is recognised at once instead of at the deadline.
 With the `direct_download` setting, plain attachment links are fetched over HTTP with the session's cookies
-(`fetch_direct`), verified against Content-Length; the browser click stays the fallback.
+(`fetch_direct`), verified against Content-Length; the browser click stays the fallback. Those cookies go into a
+jar that scopes them as the browser does, and never past a redirect to another origin.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import http.client
+import http.cookiejar
 import json
 import os
 import re
@@ -21,14 +24,21 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
-TEMP_SUFFIXES: tuple[str, ...] = (".crdownload", ".part", ".tmp", ".partial", ".download")
+from popool_gui.redact import redact_urls
+
+# The names browsers give a file they are still writing: Chromium and Edge `.crdownload` (and a
+# `.com.google.Chrome.*` file on Linux), Firefox `.part`. Other "temporary" endings (`.tmp`, `.partial`,
+# `.download`) are ordinary attachment names: a real `scan.TMP` is a finished file.
+TEMP_SUFFIXES: tuple[str, ...] = (".crdownload", ".part")
+
+MOVE_TEMP_PREFIX = ".popool-move-"  # a copy into a PO folder before it is complete
 
 # DevTools states of Page/Browser.downloadProgress.
 STATE_IN_PROGRESS = "inProgress"
@@ -41,6 +51,8 @@ class IncompleteDownloadError(ValueError):
 
 
 def is_temp_name(name: str) -> bool:
+    """A name a browser uses while it writes a download; a finished download may carry one too (`x.part`),
+    which only the browser's own report of the download tells."""
     lowered = name.lower()
     return lowered.endswith(TEMP_SUFFIXES) or lowered.startswith(".com.google.chrome.")
 
@@ -178,8 +190,12 @@ def _wait(
                     suggested_name=mine.suggested_name,
                     canceled=True,
                 )
-        found = _settled_file(staging, before, last_sizes)
-        browser_done = mine is None or mine.state == STATE_COMPLETED
+        # Once the browser reports this download complete, a file under the server's name is final even when
+        # that name looks like a browser's temp name (an attachment called `x.part`).
+        reported_done = mine is not None and mine.state == STATE_COMPLETED
+        final_name = mine.suggested_name if mine is not None and reported_done else ""
+        found = _settled_file(staging, before, last_sizes, final_name=final_name)
+        browser_done = mine is None or reported_done
         if found is not None and browser_done:
             if mine is None:
                 return DownloadOutcome(found)
@@ -206,10 +222,11 @@ def _wait(
         time.sleep(poll_s)
 
 
-def _settled_file(staging: Path, before: set[str], last_sizes: dict[str, int]) -> Path | None:
-    """A new final file whose size equals the previous poll's, provided no temp file is left; updates last_sizes."""
+def _settled_file(staging: Path, before: set[str], last_sizes: dict[str, int], *, final_name: str = "") -> Path | None:
+    """A new file whose size equals the previous poll's, provided no temp name other than `final_name` (a
+    finished download's own name) is left; updates last_sizes."""
     names = staged_names(staging)
-    if any(is_temp_name(n) for n in names):
+    if any(is_temp_name(n) and n.casefold() != final_name.casefold() for n in names):
         last_sizes.clear()
         return None
     sizes: dict[str, int] = {}
@@ -241,22 +258,40 @@ def clear_staging(staging: Path) -> list[str]:
 def move_verified(src: Path, dest: Path, expected_bytes: int = 0) -> int:
     """Move a finished download to `dest` (any file system) and return its size once verified on disk.
 
-    Raises IncompleteDownloadError for an empty or temporary file, or one whose size differs from the
-    `expected_bytes` the browser announced (when known); the file is then left where it was.
+    Raises IncompleteDownloadError for an empty file, or one whose size differs from the `expected_bytes` the
+    browser announced (when known); the file is then left where it was. Across file systems the bytes are copied
+    to a temporary name in `dest`'s folder and renamed only once complete, so a failed copy (a full disk, a share
+    that went away) never leaves a truncated file under the real name.
     """
-    if is_temp_name(src.name):
-        raise IncompleteDownloadError(f"{src.name}: still a temporary download file")
     size = src.stat().st_size
     if size == 0:
         raise IncompleteDownloadError(f"{src.name}: empty file")
     if expected_bytes and size != expected_bytes:
         raise IncompleteDownloadError(f"{src.name}: {size} bytes of {expected_bytes}")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(src, dest)
+    try:
+        os.rename(src, dest)  # one file system: atomic, nothing to verify
+    except OSError:
+        _copy_then_rename(src, dest, size)
+        src.unlink()
     moved = dest.stat().st_size
     if moved != size:
         raise IncompleteDownloadError(f"{dest.name}: {moved} bytes after the move, expected {size}")
     return moved
+
+
+def _copy_then_rename(src: Path, dest: Path, size: int) -> None:
+    # A short name: the real one may already use the whole 255 bytes a name can have.
+    tmp = dest.with_name(f"{MOVE_TEMP_PREFIX}{uuid.uuid4().hex}.tmp")
+    try:
+        shutil.copy2(src, tmp)
+        copied = tmp.stat().st_size
+        if copied != size:
+            raise IncompleteDownloadError(f"{dest.name}: {copied} bytes copied, expected {size}")
+        os.replace(tmp, dest)
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,21 +306,119 @@ def same_origin(url: str, other: str) -> bool:
     return (a.scheme, a.netloc) == (b.scheme, b.netloc) and a.scheme in ("http", "https")
 
 
+class InsecureRedirectError(urllib.error.URLError):
+    """A redirect from https to plain http: the session must never travel unencrypted."""
+
+
+def cookie_jar(cookies: Iterable[Mapping[str, Any]]) -> http.cookiejar.CookieJar:
+    """A jar of the browser's cookies (as WebDriver's `get_cookies()` reports them) that sends each one only
+    where the browser would: host-only or domain scope, path, `Secure` only over https, not once expired."""
+    # Without DomainStrictNonDomain a host-only cookie of example.com would also go to sub.example.com.
+    jar = http.cookiejar.CookieJar(
+        http.cookiejar.DefaultCookiePolicy(strict_ns_domain=http.cookiejar.DefaultCookiePolicy.DomainStrictNonDomain)
+    )
+    for cookie in cookies:
+        domain = str(cookie.get("domain") or "").lower()
+        if not domain or not cookie.get("name"):
+            continue
+        scoped = domain.startswith(".")  # the browser marks a cookie set with a Domain attribute by a leading dot
+        if not scoped and "." not in domain:
+            domain += ".local"  # how http.cookiejar names a dotless host (localhost) when it matches host-only cookies
+        expiry = cookie.get("expiry")
+        jar.set_cookie(
+            http.cookiejar.Cookie(
+                version=0,
+                name=str(cookie["name"]),
+                value=str(cookie.get("value", "")),
+                port=None,
+                port_specified=False,
+                domain=domain,
+                domain_specified=scoped,
+                domain_initial_dot=scoped,
+                path=str(cookie.get("path") or "/"),
+                path_specified=True,
+                secure=bool(cookie.get("secure")),
+                expires=int(expiry) if expiry is not None else None,
+                discard=expiry is None,
+                comment=None,
+                comment_url=None,
+                rest={"HttpOnly": ""} if cookie.get("httpOnly") else {},
+            )
+        )
+    return jar
+
+
+class _OriginCookies(urllib.request.HTTPCookieProcessor):
+    """The jar's cookies for requests to the fetch's own origin only: a redirect elsewhere gets none."""
+
+    def __init__(self, jar: http.cookiejar.CookieJar, origin: str) -> None:
+        super().__init__(jar)
+        self.origin = origin
+
+    def http_request(self, request: urllib.request.Request) -> urllib.request.Request:
+        if same_origin(request.full_url, self.origin):
+            return super().http_request(request)
+        return request
+
+    https_request = http_request
+
+
+class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects as the session needs them: never from https to http, and no credentials to another origin."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: Message,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if urlsplit(req.full_url).scheme == "https" and urlsplit(newurl).scheme != "https":
+            fp.close()
+            raise InsecureRedirectError(f"refused a redirect from https to {redact_urls(newurl)}")
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and not same_origin(newurl, self.origin):
+            for name in _CREDENTIAL_HEADERS:
+                new.remove_header(name)
+            if new.has_header("Referer"):
+                # What a browser sends across origins by default (strict-origin-when-cross-origin): no path.
+                new.add_header("Referer", _origin_of(self.origin) + "/")
+        return new
+
+
+_CREDENTIAL_HEADERS = ("Cookie", "Authorization", "Proxy-authorization")
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
 def fetch_direct(
-    url: str, *, cookies: dict[str, str], headers: dict[str, str], staging: Path, timeout_s: float
+    url: str,
+    *,
+    cookies: Iterable[Mapping[str, Any]],
+    headers: dict[str, str],
+    staging: Path,
+    timeout_s: float,
 ) -> DirectOutcome:
     """Fetch one attachment over HTTP with the browser's cookies; verified against Content-Length.
 
-    Runs on a helper thread: it uses no WebDriver. A web page instead of a file (a login wall, an error page)
-    counts as a failure, so the caller falls back to clicking in the browser.
+    `cookies` are the browser's own (`driver.get_cookies()`): each goes only where the browser would send it, and
+    none, nor an `Authorization` header, follows a redirect to another origin; a redirect from https to http is
+    refused. Runs on a helper thread: it uses no WebDriver. A web page instead of a file (a login wall, an error
+    page) counts as a failure, so the caller falls back to clicking in the browser.
     """
-    request_headers = dict(headers)
-    if cookies:
-        request_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    request = urllib.request.Request(url, headers=request_headers)
+    request = urllib.request.Request(url, headers=dict(headers))
     host = urlsplit(url).hostname or ""
-    # Loopback never goes through a proxy from the environment.
-    handlers = [urllib.request.ProxyHandler({})] if host in ("127.0.0.1", "localhost", "::1") else []
+    handlers: list[urllib.request.BaseHandler] = [_OriginCookies(cookie_jar(cookies), url), _GuardedRedirects(url)]
+    if host in ("127.0.0.1", "localhost", "::1"):
+        handlers.append(urllib.request.ProxyHandler({}))  # loopback never goes through a proxy from the environment
     opener = urllib.request.build_opener(*handlers)
     tmp = staging / f"direct-{uuid.uuid4().hex}.part"
     try:
@@ -305,9 +438,12 @@ def fetch_direct(
             tmp.unlink()
             return DirectOutcome(None, error="empty response")
         name = disposition_filename(disposition)
-        final = tmp.with_name(f"direct-{uuid.uuid4().hex}{Path(name).suffix if name else ''}")
+        # No extension: the server's may look like a browser's temp name (`x.part`) and stall a click's wait.
+        final = tmp.with_name(f"direct-{uuid.uuid4().hex}")
         os.replace(tmp, final)
         return DirectOutcome(final, file_name=name)
+    except InsecureRedirectError as exc:
+        return DirectOutcome(None, error=str(exc.reason))
     except urllib.error.HTTPError as exc:
         return DirectOutcome(None, error=f"HTTP {exc.code}")
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:

@@ -7,9 +7,15 @@ import http.client
 import urllib3.exceptions
 from selenium.common.exceptions import InvalidSessionIdException, WebDriverException
 
+from popool_gui.redact import redact_urls
+
 
 class BrowserError(RuntimeError):
-    """Base of the browser layer's errors."""
+    """Base of the browser layer's errors. Their messages reach dialogs, the CLI and the logs, and often quote a
+    URL (the portal's, the Grid's with its `user:password@`): its secret parts are redacted here, once."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(redact_urls(message))
 
 
 class BrowserStartError(BrowserError):

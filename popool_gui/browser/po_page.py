@@ -382,7 +382,7 @@ def _fetch_direct_all(job: PoJob, attachments: list[Attachment]) -> dict[int, Di
     if not eligible:
         return {}
     # Cookies and headers are read here, on the driver's thread; the fetch threads never touch the driver.
-    cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+    cookies = driver.get_cookies()
     headers = {"User-Agent": str(driver.execute_script("return navigator.userAgent")), "Referer": page}
     with ThreadPoolExecutor(max_workers=DIRECT_PARALLEL, thread_name_prefix="direct") as pool:
         futures = {
@@ -453,7 +453,7 @@ def _fetch_after_browser_failure(
     driver = job.driver
     fetched = fetch_direct(
         attachment.href,
-        cookies={c["name"]: c["value"] for c in driver.get_cookies()},
+        cookies=driver.get_cookies(),
         headers={"User-Agent": str(driver.execute_script("return navigator.userAgent")), "Referer": page_url},
         staging=job.staging_dir,
         timeout_s=job.settings.download_timeout_s,

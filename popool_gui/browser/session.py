@@ -180,7 +180,7 @@ def build_driver(settings: Settings, *, staging_dir: Path, user_data_dir: Path |
         options.enable_downloads = True
         try:
             return webdriver.Remote(command_executor=settings.grid_url, options=options)
-        except WebDriverException as exc:
+        except (WebDriverException, *LOST_DRIVER) as exc:  # an unreachable Grid raises urllib3's MaxRetryError
             raise BrowserStartError(
                 f"cannot start a {kind.value} session on the Selenium Grid at {settings.grid_url}: {first_line(exc)}"
             ) from exc

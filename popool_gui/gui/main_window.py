@@ -46,7 +46,7 @@ from popool_gui.batch.input import InputError
 from popool_gui.batch.journal import JOURNAL_DIR, JOURNAL_FILE, Journal, JournalMismatchError
 from popool_gui.batch.model import Batch, PoResult, PoStatus, RunState, RunSummary
 from popool_gui.browser.portal import PortalError, PortalProfile, load_portal
-from popool_gui.gui import desktop
+from popool_gui.gui import desktop, links
 from popool_gui.gui.banners import Level, MessageBar
 from popool_gui.gui.demo_mode import DEFAULT_COUNT, DemoSession
 from popool_gui.gui.drop_zone import DropOverlayHost, DropZone
@@ -614,22 +614,34 @@ class MainWindow(QMainWindow):
 
     def _open_po_folder(self, row: int) -> None:
         folder = self.po_model.folder_of(row, self._output_dir())
-        if folder is None or not folder.exists():
+        if folder is None:
+            self.statusBar().showMessage("This PO has no folder yet", 5000)
+            return
+        try:
+            folder = links.checked_folder(folder, self._output_dir())  # before exists(): that touches a UNC host
+        except links.LinkRefusedError as exc:
+            self.show_message(Level.WARNING, str(exc))
+            return
+        if not folder.exists():
             self.statusBar().showMessage("This PO has no folder yet", 5000)
             return
         desktop.open_path(folder)
 
     def _open_po_page(self, row: int) -> None:
         po = self.po_model.row(row)
-        url = po.url
-        if not url and po.po_id:
-            try:
-                url = load_portal(self.settings.portal, self.settings.base_url).po_url_for(po.po_id)
-            except (PortalError, ValueError) as exc:
-                self.show_message(Level.ERROR, f"Cannot build the PO's address: {exc}")
-                return
-        if url:
-            desktop.open_url(url)
+        try:
+            # The portal's profile gives the origin a PO address must have, and builds one a row lacks.
+            portal = load_portal(self.settings.portal, self.settings.base_url)
+            url = po.url or (portal.po_url_for(po.po_id) if po.po_id else "")
+        except (PortalError, ValueError) as exc:
+            self.show_message(Level.ERROR, f"Cannot build or check the PO's address: {exc}")
+            return
+        if not url:
+            return
+        try:
+            desktop.open_url(links.checked_page_url(url, portal.base_url))
+        except links.LinkRefusedError as exc:
+            self.show_message(Level.WARNING, str(exc))
 
     def _retry_po(self, row: int) -> None:
         key = self.po_model.row(row).key

@@ -39,6 +39,7 @@ from popool_gui.pool.protocol import (
     WorkerFailed,
     WorkerReady,
 )
+from popool_gui.redact import redact_urls
 
 log = structlog.get_logger()
 
@@ -271,6 +272,7 @@ def _process(session: BrowserSession, config: WorkerConfig, command: ProcessPo) 
             )
         result.worker = config.worker
         result.attempts = command.attempt
+        result.error = redact_urls(result.error)  # portal URLs may carry tokens; the window shows this text
         log.info(
             "po_done",
             status=str(result.status),

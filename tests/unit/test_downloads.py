@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -234,7 +238,6 @@ def test_move_verified_moves_and_returns_the_size(tmp_path):
     ("name", "data", "expected", "why"),
     [
         ("empty.pdf", b"", 0, "empty"),
-        ("a.pdf.crdownload", b"x", 0, "temporary"),
         ("short.pdf", b"abc", 10, "3 bytes of 10"),
     ],
 )
@@ -260,3 +263,85 @@ def test_move_verified_works_across_file_systems(tmp_path, monkeypatch):
     dest = tmp_path / "other" / "a.bin"
     assert move_verified(src, dest) == 4
     assert dest.read_bytes() == b"data" and not src.exists()
+
+
+# -- issue 12 point 7: temp-like attachment names ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["scan.TMP", "minutes.partial", "offer.download", "notes.tmp"])
+def test_names_that_only_look_temporary_are_final_files(tmp_path, name):
+    later(0.1, lambda: (tmp_path / name).write_bytes(b"done"))
+    assert wait_for_new_file(tmp_path, set(), time.monotonic() + 5) == tmp_path / name
+
+
+@pytest.mark.parametrize("name", ["x.part", "w.crdownload"])
+def test_a_download_the_browser_reports_complete_is_final_whatever_its_name(tmp_path, name):
+    def fetch() -> list[dict]:
+        (tmp_path / name).write_bytes(b"12345")
+        return [
+            event("Page.downloadWillBegin", guid="g7", url="u", suggestedFilename=name),
+            event("Browser.downloadProgress", guid="g7", state="completed", receivedBytes=5, totalBytes=5),
+        ]
+
+    started = time.monotonic()
+    outcome = wait_for_download(tmp_path, set(), time.monotonic() + 5, events=DownloadEvents(), fetch=fetch)
+    assert outcome.path == tmp_path / name and time.monotonic() - started < 2
+    dest = tmp_path / "out" / f"PO1_{name}"
+    assert move_verified(outcome.path, dest, outcome.expected_bytes) == 5
+
+
+def test_a_reported_completion_still_waits_for_the_browsers_rename(tmp_path):
+    """Chromium may report completion a moment before `x.pdf.crdownload` becomes `x.pdf`."""
+    (tmp_path / "x.pdf.crdownload").write_bytes(b"12345")
+    later(0.5, lambda: (tmp_path / "x.pdf.crdownload").rename(tmp_path / "x.pdf"))
+    reports = [
+        event("Page.downloadWillBegin", guid="g8", url="u", suggestedFilename="x.pdf"),
+        event("Browser.downloadProgress", guid="g8", state="completed", receivedBytes=5, totalBytes=5),
+    ]
+    outcome = wait_for_download(
+        tmp_path,
+        set(),
+        time.monotonic() + 5,
+        events=DownloadEvents(),
+        fetch=lambda: [reports.pop(0)] if reports else [],
+    )
+    assert outcome.path == tmp_path / "x.pdf"
+
+
+# -- issue 12 point 6: no partial file under a real name ------------------------------------------------------
+
+_FAILING_COPY = """
+import resource, signal, sys
+from pathlib import Path
+from popool_gui.browser.downloads import move_verified
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit then fails with EFBIG, like a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (int(sys.argv[3]), resource.RLIM_INFINITY))
+try:
+    move_verified(Path(sys.argv[1]), Path(sys.argv[2]))
+except OSError as exc:
+    print(f"failed: {exc}")
+"""
+
+
+def test_a_failed_copy_across_file_systems_leaves_no_file_under_the_real_name(tmp_path):
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on another file system than the test's folder")
+
+    with tempfile.TemporaryDirectory(dir=shm) as staging:
+        src = Path(staging) / "big.pdf"
+        src.write_bytes(b"x" * 1_000_000)
+        dest = tmp_path / "PO1_COMPLETED" / "PO1_big.pdf"
+        done = subprocess.run(
+            [sys.executable, "-c", _FAILING_COPY, str(src), str(dest), "200000"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.stdout.startswith("failed:"), done.stdout + done.stderr
+        assert not dest.exists(), "a truncated copy must not sit under the real name"
+        assert list(dest.parent.iterdir()) == [], "the temporary copy is removed"
+        assert src.stat().st_size == 1_000_000, "the download stays in staging for a retry"
+
+        done = subprocess.run([sys.executable, "-c", _FAILING_COPY, str(src), str(dest), "10000000"], timeout=60)
+        assert dest.read_bytes() == b"x" * 1_000_000 and not src.exists()
