@@ -623,8 +623,9 @@ class PoolController:
         self._pending.append(key)
         self._results_dirty = True
         self._say("info", "second_look_queued", worker=slot.worker if slot else None, po=key)
+        # The first look's clock goes with it: what an empty PO costs is the sum of its looks.
         self.listener.on_result(
-            PoResult(key=key, status=PoStatus.PENDING, attempts=flight.attempt - 1, error=SECOND_LOOK_NOTE)
+            replace(result, status=PoStatus.PENDING, attempts=flight.attempt - 1, error=SECOND_LOOK_NOTE)
         )
         return True
 
