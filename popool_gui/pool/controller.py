@@ -11,8 +11,6 @@ from __future__ import annotations
 import multiprocessing
 import pickle
 import queue
-import shutil
-import tempfile
 import threading
 import time
 from collections import deque
@@ -46,8 +44,9 @@ from popool_gui.batch.model import (
 )
 from popool_gui.browser.errors import ProfileCloneError
 from popool_gui.browser.portal import PortalProfile, load_portal
-from popool_gui.browser.profiles import clone_profile, remove_clone
+from popool_gui.browser.profiles import clone_profile
 from popool_gui.pool import protocol as msg
+from popool_gui.pool import run_folder
 from popool_gui.pool.listener import NullListener, PoolListener
 from popool_gui.pool.memory import ProcessTree, system_memory_pct
 from popool_gui.pool.worker import worker_main
@@ -253,6 +252,8 @@ class PoolController:
         self._started_mono = time.monotonic()
         self._started_epoch = time.time()
         self._set_state(RunState.STARTING)
+        for folder, owner in run_folder.sweep():
+            self._say("info", "stale_run_folder_removed", path=str(folder), owner=owner.describe())
         self._pending = deque(r.key for r in self.journal.pending())
         self._say(
             "info",
@@ -289,7 +290,7 @@ class PoolController:
         return summary
 
     def _prepare_workers(self) -> None:
-        self._run_dir = Path(tempfile.mkdtemp(prefix="popool-run-"))
+        self._run_dir = run_folder.create()
         self._slots = [_Slot(worker=i + 1) for i in range(self.settings.workers)]
         self._user_data = self._make_profiles()
         for slot in self._slots:
@@ -1047,15 +1048,10 @@ class PoolController:
         for slot in self._slots:
             if slot.live:
                 slot.state = WorkerState.STOPPED
-        for path in self._user_data.values():
-            if path is None:
-                continue
-            if self.settings.profile_dir:
-                remove_clone(path)
-            else:
-                shutil.rmtree(path, ignore_errors=True)
         if self._run_dir is not None:
-            shutil.rmtree(self._run_dir, ignore_errors=True)
+            # Clones and staging go one by one: a folder Windows still holds open must not keep the others.
+            for problem in run_folder.remove(self._run_dir):
+                self._say("error", "run_folder_not_removed", problem=problem)
         for slot in self._slots:
             self._close_events(slot)
         try:
