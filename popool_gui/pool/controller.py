@@ -49,6 +49,7 @@ from popool_gui.pool import protocol as msg
 from popool_gui.pool import run_folder
 from popool_gui.pool.listener import NullListener, PoolListener
 from popool_gui.pool.memory import ProcessTree, system_memory_pct
+from popool_gui.pool.output_lock import OutputLock
 from popool_gui.pool.worker import worker_main
 from popool_gui.settings import ResultsFormat, Settings
 
@@ -178,7 +179,14 @@ class PoolController:
         self.portal.require_base_url()
         self.output_dir = Path(settings.output_dir).expanduser().resolve()
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.journal = Journal.open(self.output_dir, batch, accept_new_input=accept_new_input)
+        # Before the journal: opening it re-queues POs in flight, which belong to the run holding the lock.
+        self._output_lock = OutputLock(self.output_dir)
+        self._output_lock.acquire()
+        try:
+            self.journal = Journal.open(self.output_dir, batch, accept_new_input=accept_new_input)
+        except BaseException:
+            self._output_lock.release()
+            raise
         # A person can sign in only in a visible browser; headless runs end instead of waiting.
         self.wait_for_sign_in = (not settings.headless) if wait_for_sign_in is None else wait_for_sign_in
         self._commands: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -287,6 +295,7 @@ class PoolController:
             summary = self._summary()
             with self._lock:
                 self.journal.close()
+            self._output_lock.release()
         return summary
 
     def _prepare_workers(self) -> None:
