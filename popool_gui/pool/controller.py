@@ -9,6 +9,7 @@ from a QThread. Other threads talk to it only through the thread-safe command me
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import queue
 import threading
@@ -213,6 +214,9 @@ class PoolController:
         self._results_last_write = 0.0
         self._results_write_cost = 0.0
         self._results_files: tuple[str, ...] = ()
+        # A results file fed back as input is never overwritten: the results go beside it (report's protect).
+        self._input = Path(batch.source)
+        self._told_beside_input = False
         self._last_recycle_mono = -1e9
         self._system_pct = 0.0
         self._last_snapshots: dict[int, WorkerSnapshot] = {}
@@ -1025,11 +1029,28 @@ class PoolController:
             fmt = ResultsFormat.CSV
         with self._lock:
             rows = self.journal.report_rows()
-            paths = report.write_results(self.output_dir, self.journal.columns, self.journal.delimiter, rows, fmt)
+            paths = report.write_results(
+                self.output_dir, self.journal.columns, self.journal.delimiter, rows, fmt, protect=(self._input,)
+            )
+        beside = [p for p in paths if self._beside_input(p)]
+        if beside and not self._told_beside_input:
+            self._told_beside_input = True
+            self._say("warning", "results_beside_input", input=str(self._input), results=str(beside[0]))
+        if beside and final:
+            note = f"the input {self._input} is a results file: it was kept, and the results went to {beside[0]}"
+            self._message = f"{self._message}; {note}" if self._message else note
         self._results_files = tuple(str(p) for p in paths) if final else self._results_files
         self._results_dirty = False
         self._results_last_write = time.monotonic()
         self._results_write_cost = self._results_last_write - started
+
+    def _beside_input(self, path: Path) -> bool:
+        """Whether `path` took the alternate name because the usual results file is this run's input."""
+        usual = report.results_path(self.output_dir, path.suffix)
+        try:
+            return path != usual and os.path.samefile(usual, self._input)
+        except OSError:
+            return False
 
     # ----------------------------------------------------------------- finish
 
