@@ -15,7 +15,7 @@ from popool_gui.gui.banners import Level
 from popool_gui.gui.main_window import PAGE_EMPTY, PAGE_LOADED, MainWindow
 from popool_gui.gui.worker_model import WorkerColumn
 from tests.gui.helpers import drop_file, write_pos
-from tests.lock_holder import LockHolder
+from tests.real_processes import LockHolder
 
 pytestmark = pytest.mark.gui
 

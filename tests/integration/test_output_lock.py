@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,32 +13,7 @@ import pytest
 from popool_gui.demo.sample import write_sample_csv
 from popool_gui.pool.output_lock import OutputInUseError, OutputLock
 from popool_gui.selftest import verify_run
-from tests.lock_holder import LockHolder
-
-
-def run_command(demo_url: str, sample: Path, out: Path, chromium_settings) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "popool_gui",
-        "run",
-        str(sample),
-        "--portal",
-        "demo",
-        "--base-url",
-        demo_url,
-        "--output",
-        str(out),
-        "--workers",
-        "2",
-        "--headless",
-        "--driver",
-        chromium_settings.driver_path,
-        "--binary",
-        chromium_settings.browser_binary,
-        "--browser",
-        "chromium",
-    ]
+from tests.real_processes import LockHolder, popool_run_command
 
 
 def cli_env(tmp_path: Path) -> dict[str, str]:
@@ -66,7 +40,7 @@ def test_a_second_cli_run_is_refused_and_a_killed_holders_lock_is_taken_over(dem
     sample = write_sample_csv(tmp_path / "pos.csv", 6)
     out = tmp_path / "out"
     out.mkdir()
-    command = run_command(demo.url, sample, out, chromium_settings)
+    command = popool_run_command(demo.url, sample, out, chromium_settings)
     holder = LockHolder(out)
     try:
         started = time.monotonic()
@@ -89,7 +63,7 @@ def test_a_second_cli_run_is_refused_and_a_killed_holders_lock_is_taken_over(dem
 def test_two_real_cli_runs_on_one_folder_the_second_is_refused(demo, chromium_settings, tmp_path):
     sample = write_sample_csv(tmp_path / "pos.csv", 30)
     out = tmp_path / "out"
-    command = run_command(demo.url, sample, out, chromium_settings)
+    command = popool_run_command(demo.url, sample, out, chromium_settings)
     first = subprocess.Popen(command, env=cli_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -20,45 +18,7 @@ import pytest
 from popool_gui.demo.sample import write_sample_csv
 from popool_gui.pool import run_folder
 from popool_gui.selftest import verify_run
-
-# A process that owns a run folder holding a clone and a staging folder, as a run's controller does, until
-# its stdin closes (then it removes the folder, as a run's cleanup does).
-HOLDER = """
-import sys
-from popool_gui.browser.profiles import CLONE_MARKER
-from popool_gui.pool import run_folder
-path = run_folder.create()
-clone = path / "profile-1"
-(clone / "Default").mkdir(parents=True)
-(clone / CLONE_MARKER).write_text("clone", encoding="utf-8")
-(clone / "Default" / "Cookies").write_text("session", encoding="utf-8")
-(path / "staging-1").mkdir()
-print(path, flush=True)
-sys.stdin.read()
-run_folder.remove(path)
-"""
-
-
-class Holder:
-    def __init__(self, temp: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", HOLDER],
-            env={**os.environ, "TMPDIR": str(temp)},
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        self.folder = Path(self.process.stdout.readline().strip())
-        assert (self.folder / run_folder.OWNER_FILE).is_file()
-
-    def kill(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def end(self) -> None:
-        if self.process.poll() is None:
-            self.process.communicate("", timeout=10)
+from tests.real_processes import RunFolderHolder, popool_run_command
 
 
 @pytest.fixture
@@ -71,8 +31,9 @@ def temp() -> Iterator[Path]:
 
 
 def test_sweep_removes_the_folder_of_a_killed_owner_and_keeps_a_live_ones(temp):
-    dead, live = Holder(temp), Holder(temp)
+    dead, live = RunFolderHolder(temp), RunFolderHolder(temp)
     try:
+        assert (dead.folder / run_folder.OWNER_FILE).is_file()
         dead.kill()
         assert dead.folder.is_dir(), "kill -9 leaves the folder behind"
         removed = run_folder.sweep(temp)
@@ -91,45 +52,19 @@ def test_a_folder_without_an_owner_record_is_left_alone(temp):
     assert older.is_dir()
 
 
-def cli_command(demo, chromium_settings, sample: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "popool_gui",
-        "run",
-        str(sample),
-        "--portal",
-        "demo",
-        "--base-url",
-        demo.url,
-        "--output",
-        str(out),
-        "--workers",
-        "2",
-        "--headless",
-        "--driver",
-        chromium_settings.driver_path,
-        "--binary",
-        chromium_settings.browser_binary,
-        "--browser",
-        "chromium",
-        *extra,
-    ]
-
-
 def cli_env(tmp_path: Path, temp: Path) -> dict[str, str]:
     return {**os.environ, "POPOOL_CONFIG_DIR": str(tmp_path / "config"), "TMPDIR": str(temp)}
 
 
 @pytest.mark.browser
 def test_a_new_run_removes_the_run_folder_of_a_killed_run_and_logs_it(demo, chromium_settings, tmp_path, temp):
-    dead, live = Holder(temp), Holder(temp)
+    dead, live = RunFolderHolder(temp), RunFolderHolder(temp)
     try:
         dead.kill()
         sample = write_sample_csv(tmp_path / "pos.csv", 4)
         out = tmp_path / "out"
         done = subprocess.run(
-            cli_command(demo, chromium_settings, sample, out, "--json"),
+            popool_run_command(demo.url, sample, out, chromium_settings, "--json"),
             env=cli_env(tmp_path, temp),
             capture_output=True,
             text=True,
@@ -154,7 +89,7 @@ def test_workers_of_a_killed_run_remove_their_profiles_and_staging(demo, chromiu
     sample = write_sample_csv(tmp_path / "pos.csv", 40)
     out = tmp_path / "out"
     cli = subprocess.Popen(
-        cli_command(demo, chromium_settings, sample, out),
+        popool_run_command(demo.url, sample, out, chromium_settings),
         env=cli_env(tmp_path, temp),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
