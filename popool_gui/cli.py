@@ -21,6 +21,7 @@ from popool_gui.batch.model import RunSummary
 from popool_gui.browser.errors import ProfileCloneError
 from popool_gui.browser.portal import PortalError
 from popool_gui.cli_render import JsonRenderer, ProgressRenderer, exit_code
+from popool_gui.pool.output_lock import OutputInUseError
 from popool_gui.run_setup import plan_run
 from popool_gui.settings import BrowserKind, Settings, SettingsError
 
@@ -148,7 +149,7 @@ def main(argv: list[str]) -> int:
         if command == "demo":
             return _cmd_demo(args, argv)
         return _cmd_self_test(args)
-    except (SettingsError, InputError, PortalError, JournalMismatchError, ProfileCloneError) as exc:
+    except (SettingsError, InputError, PortalError, JournalMismatchError, ProfileCloneError, OutputInUseError) as exc:
         print(f"popool: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import filecmp
 import os
 import re
+import stat
 from pathlib import Path
 
 from popool_gui.batch.model import UNKNOWN_LEVEL, PoRecord, PoStatus
@@ -24,6 +25,21 @@ _RESERVED_NAMES = frozenset(
     {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
     | {f"{dev}{n}" for dev in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
 )
+
+
+class OutputLinkError(ValueError):
+    """A link or junction where popool would move files: following it could pull files in from elsewhere."""
+
+    def __init__(self, link: Path) -> None:
+        try:
+            target = f" (it points to {os.readlink(link)})"
+        except OSError:
+            target = ""
+        super().__init__(
+            f"refusing to move files through {link}: it is a link or junction{target}; popool never follows links "
+            "in the output folder: remove the link, then retry the PO"
+        )
+        self.link = link
 
 
 def sanitize_component(name: str, max_len: int = DEFAULT_MAX_LEN) -> str:
@@ -105,7 +121,10 @@ def finalize(work: Path, final: Path) -> Path:
     earlier attempts left under other statuses. Files are moved, never dropped: a name clash between
     different contents keeps both (`_2`); an identical copy is kept once. The newest attempt's files keep
     their names, because the result lists them by name. `final` exists afterwards only if it holds something.
+    Links and junctions are never followed: OutputLinkError names the first one met.
     """
+    for path in (work, final):
+        _refuse_link(path)
     final.parent.mkdir(parents=True, exist_ok=True)
     if work.is_dir():
         if not any(work.iterdir()):
@@ -131,14 +150,19 @@ def _po_key_of(folder_name: str) -> str:
 def _earlier_folders(parent: Path, po_key: str, keep: str) -> list[Path]:
     names = {f"{po_key}_{status}".casefold() for status in PoStatus} | {(po_key + PO_FOLDER_WORK_SUFFIX).casefold()}
     names.discard(keep.casefold())
-    return sorted(p for p in parent.iterdir() if p.is_dir() and p.name.casefold() in names)
+    found = sorted(p for p in parent.iterdir() if p.name.casefold() in names)
+    for path in found:
+        _refuse_link(path)
+    return [p for p in found if p.is_dir()]
 
 
 def _merge(src: Path, dst: Path, *, incoming_wins: bool) -> None:
     """Move everything in `src` into `dst`, then remove `src`."""
     for entry in sorted(src.iterdir()):
         target = dst / entry.name
-        if entry.is_dir() and not entry.is_symlink():
+        _refuse_link(entry)
+        _refuse_link(target)
+        if entry.is_dir():
             target.mkdir(exist_ok=True)
             _merge(entry, target, incoming_wins=incoming_wins)
         elif not target.exists():
@@ -154,6 +178,21 @@ def _merge(src: Path, dst: Path, *, incoming_wins: bool) -> None:
         else:
             os.replace(entry, unique_path(dst, entry.name))
     src.rmdir()
+
+
+def _refuse_link(path: Path) -> None:
+    if _is_link(path):
+        raise OutputLinkError(path)
+
+
+def _is_link(path: Path) -> bool:
+    """A symlink, or on Windows a junction or other reparse point (Path.is_symlink misses junctions before 3.12)."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return False
+    reparse = getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0)
+    return stat.S_ISLNK(info.st_mode) or bool(getattr(info, "st_file_attributes", 0) & reparse)
 
 
 def attachment_file_name(po_key: str, original_name: str) -> str:

@@ -36,6 +36,11 @@ def ask(parent: QWidget | None, title: str, text: str, buttons: tuple[str, ...],
     return made.index(clicked) if clicked in made else -1
 
 
+def warn(parent: QWidget | None, title: str, text: str) -> None:
+    """A modal warning the user must acknowledge (the run they asked for cannot start)."""
+    QMessageBox.warning(parent, title, text)
+
+
 @contextmanager
 def busy() -> Iterator[None]:
     """A wait cursor for the few GUI-thread steps that take a noticeable moment (reading 10,000 rows)."""

@@ -61,6 +61,7 @@ from popool_gui.gui.window_state import WindowState
 from popool_gui.gui.worker_model import WorkerTableModel
 from popool_gui.gui.worker_view import WorkerTableView
 from popool_gui.pool.controller import PoolController
+from popool_gui.pool.output_lock import OutputInUseError
 from popool_gui.pool.worker import worker_main
 from popool_gui.run_setup import default_portal, read_run_batch, run_portal
 from popool_gui.settings import Settings
@@ -486,6 +487,9 @@ class MainWindow(QMainWindow):
                     self._delete_journal()
                 else:
                     return None
+            except OutputInUseError as exc:
+                desktop.warn(self, "Output folder in use", str(exc))
+                return None
             except PortalError as exc:
                 self.show_message(Level.ERROR, str(exc), action="Settings...", callback=self.edit_settings)
                 return None

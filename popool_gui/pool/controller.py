@@ -9,10 +9,9 @@ from a QThread. Other threads talk to it only through the thread-safe command me
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import queue
-import shutil
-import tempfile
 import threading
 import time
 from collections import deque
@@ -46,10 +45,12 @@ from popool_gui.batch.model import (
 )
 from popool_gui.browser.errors import ProfileCloneError
 from popool_gui.browser.portal import PortalProfile, load_portal
-from popool_gui.browser.profiles import clone_profile, remove_clone
+from popool_gui.browser.profiles import clone_profile
 from popool_gui.pool import protocol as msg
+from popool_gui.pool import run_folder
 from popool_gui.pool.listener import NullListener, PoolListener
 from popool_gui.pool.memory import ProcessTree, system_memory_pct
+from popool_gui.pool.output_lock import OutputLock
 from popool_gui.pool.render_timing import RenderTiming
 from popool_gui.pool.worker import worker_main
 from popool_gui.settings import ResultsFormat, Settings
@@ -181,7 +182,14 @@ class PoolController:
         self.portal.require_base_url()
         self.output_dir = Path(settings.output_dir).expanduser().resolve()
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.journal = Journal.open(self.output_dir, batch, accept_new_input=accept_new_input)
+        # Before the journal: opening it re-queues POs in flight, which belong to the run holding the lock.
+        self._output_lock = OutputLock(self.output_dir)
+        self._output_lock.acquire()
+        try:
+            self.journal = Journal.open(self.output_dir, batch, accept_new_input=accept_new_input)
+        except BaseException:
+            self._output_lock.release()
+            raise
         # A person can sign in only in a visible browser; headless runs end instead of waiting.
         self.wait_for_sign_in = (not settings.headless) if wait_for_sign_in is None else wait_for_sign_in
         self._commands: queue.Queue[tuple[str, Any]] = queue.Queue()
@@ -208,6 +216,9 @@ class PoolController:
         self._results_last_write = 0.0
         self._results_write_cost = 0.0
         self._results_files: tuple[str, ...] = ()
+        # A results file fed back as input is never overwritten: the results go beside it (report's protect).
+        self._input = Path(batch.source)
+        self._told_beside_input = False
         self._last_recycle_mono = -1e9
         self._system_pct = 0.0
         self._last_snapshots: dict[int, WorkerSnapshot] = {}
@@ -257,6 +268,8 @@ class PoolController:
         self._started_mono = time.monotonic()
         self._started_epoch = time.time()
         self._set_state(RunState.STARTING)
+        for folder, owner in run_folder.sweep():
+            self._say("info", "stale_run_folder_removed", path=str(folder), owner=owner.describe())
         self._pending = deque(r.key for r in self.journal.pending())
         self._say(
             "info",
@@ -290,10 +303,11 @@ class PoolController:
             summary = self._summary()
             with self._lock:
                 self.journal.close()
+            self._output_lock.release()
         return summary
 
     def _prepare_workers(self) -> None:
-        self._run_dir = Path(tempfile.mkdtemp(prefix="popool-run-"))
+        self._run_dir = run_folder.create()
         self._slots = [_Slot(worker=i + 1) for i in range(self.settings.workers)]
         self._user_data = self._make_profiles()
         for slot in self._slots:
@@ -1069,11 +1083,28 @@ class PoolController:
             fmt = ResultsFormat.CSV
         with self._lock:
             rows = self.journal.report_rows()
-            paths = report.write_results(self.output_dir, self.journal.columns, self.journal.delimiter, rows, fmt)
+            paths = report.write_results(
+                self.output_dir, self.journal.columns, self.journal.delimiter, rows, fmt, protect=(self._input,)
+            )
+        beside = [p for p in paths if self._beside_input(p)]
+        if beside and not self._told_beside_input:
+            self._told_beside_input = True
+            self._say("warning", "results_beside_input", input=str(self._input), results=str(beside[0]))
+        if beside and final:
+            note = f"the input {self._input} is a results file: it was kept, and the results went to {beside[0]}"
+            self._message = f"{self._message}; {note}" if self._message else note
         self._results_files = tuple(str(p) for p in paths) if final else self._results_files
         self._results_dirty = False
         self._results_last_write = time.monotonic()
         self._results_write_cost = self._results_last_write - started
+
+    def _beside_input(self, path: Path) -> bool:
+        """Whether `path` took the alternate name because the usual results file is this run's input."""
+        usual = report.results_path(self.output_dir, path.suffix)
+        try:
+            return path != usual and os.path.samefile(usual, self._input)
+        except OSError:
+            return False
 
     # ----------------------------------------------------------------- finish
 
@@ -1101,15 +1132,10 @@ class PoolController:
         for slot in self._slots:
             if slot.live:
                 slot.state = WorkerState.STOPPED
-        for path in self._user_data.values():
-            if path is None:
-                continue
-            if self.settings.profile_dir:
-                remove_clone(path)
-            else:
-                shutil.rmtree(path, ignore_errors=True)
         if self._run_dir is not None:
-            shutil.rmtree(self._run_dir, ignore_errors=True)
+            # Clones and staging go one by one: a folder Windows still holds open must not keep the others.
+            for problem in run_folder.remove(self._run_dir):
+                self._say("error", "run_folder_not_removed", problem=problem)
         for slot in self._slots:
             self._close_events(slot)
         try:

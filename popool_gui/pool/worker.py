@@ -22,6 +22,7 @@ from popool_gui import logs
 from popool_gui.batch.model import PoResult, PoStatus, TabState
 from popool_gui.browser.errors import BrowserDeadError, BrowserStartError
 from popool_gui.browser.session import BrowserSession
+from popool_gui.pool import run_folder
 from popool_gui.pool.priority import run_below_the_window
 from popool_gui.pool.protocol import (
     Command,
@@ -44,27 +45,40 @@ from popool_gui.redact import redact_urls
 log = structlog.get_logger()
 
 STOP_POLL_S = 0.05  # how often a stopping worker checks whether its PO is still loading a page
+_orphan_exit = threading.Lock()
 
 
 def _heartbeat(config: WorkerConfig, events: EventSender, stop: threading.Event) -> None:
-    parent = multiprocessing.parent_process()
     while not stop.wait(config.heartbeat_s):
-        if parent is not None and not parent.is_alive():
-            _orphaned()
+        if _controller_gone():
+            _orphaned(config)
         events.put(Heartbeat(config.worker, config.generation, time.time()))
 
 
-def _orphaned() -> None:
-    """The controller died (killed, crashed): take the driver and browser down with us, at once.
+def _controller_gone() -> bool:
+    parent = multiprocessing.parent_process()
+    return parent is not None and not parent.is_alive()
 
-    This runs on the heartbeat thread, so it must not use the WebDriver; killing processes is safe.
+
+def _orphaned(config: WorkerConfig) -> None:
+    """The controller died (killed, crashed): take the driver and browser down with us, at once, and remove
+    this worker's profile clone and staging folder, which nobody else will (they hold session cookies).
+
+    This runs on the heartbeat thread, so it must not use the WebDriver; killing processes is safe. The main
+    thread comes here too when the killed browser ends its work first: the lock keeps it waiting until the
+    clean-up is done and `os._exit` ends both.
     """
+    _orphan_exit.acquire()
     log.error("controller_gone")
     children = psutil.Process().children(recursive=True)
     for child in children:
         with contextlib.suppress(psutil.Error):
             child.kill()
     psutil.wait_procs(children, timeout=5)
+    for path in (config.user_data_dir, config.staging_dir):
+        if path is not None:
+            run_folder.remove_entry(path)
+    run_folder.remove_if_empty(config.staging_dir.parent)
     os._exit(3)
 
 
@@ -80,6 +94,8 @@ def worker_main(config: WorkerConfig, commands: Queue, events: EventSender) -> N
         _serve(config, commands, events)
     finally:
         stop.set()
+        if _controller_gone():
+            _orphaned(config)
 
 
 def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:

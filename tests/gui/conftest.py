@@ -23,6 +23,7 @@ class Desktop:
         self.urls: list[str] = []
         self.questions: list[str] = []
         self.answers: list[int] = []
+        self.warnings: list[tuple[str, str]] = []
 
     def open_path(self, path: Path) -> bool:
         self.opened.append(path)
@@ -36,6 +37,9 @@ class Desktop:
         self.questions.append(title)
         return self.answers.pop(0) if self.answers else default
 
+    def warn(self, _parent: Any, title: str, text: str) -> None:
+        self.warnings.append((title, text))
+
 
 @pytest.fixture
 def fake_desktop(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Desktop:
@@ -45,6 +49,7 @@ def fake_desktop(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Desktop:
     monkeypatch.setattr(desktop, "open_path", fake.open_path)
     monkeypatch.setattr(desktop, "open_url", fake.open_url)
     monkeypatch.setattr(desktop, "ask", fake.ask)
+    monkeypatch.setattr(desktop, "warn", fake.warn)
     return fake
 
 

@@ -15,6 +15,7 @@ from popool_gui.gui.banners import Level
 from popool_gui.gui.main_window import PAGE_EMPTY, PAGE_LOADED, MainWindow
 from popool_gui.gui.worker_model import WorkerColumn
 from tests.gui.helpers import drop_file, write_pos
+from tests.real_processes import LockHolder
 
 pytestmark = pytest.mark.gui
 
@@ -255,3 +256,21 @@ def test_a_profile_changed_after_loading_rereads_the_file_at_start(window: MainW
         assert window.po_model.rowCount() == 3
     finally:
         controller.journal.close()
+        controller._output_lock.release()
+
+
+def test_start_on_an_output_folder_another_run_holds_shows_a_dialog_naming_it(
+    window: MainWindow, fake_desktop: Any, tmp_path: Path
+) -> None:
+    holder = LockHolder(Path(window.settings.output_dir))
+    try:
+        window.load_file(write_pos(tmp_path / "pos.csv", [str(15000010 + i) for i in range(3)]))
+        window.start_run()
+        assert window.bridge is None, "no run started"
+        [(title, text)] = fake_desktop.warnings
+        assert title == "Output folder in use"
+        assert f"pid {holder.process.pid}" in text and holder.owner().describe() in text
+    finally:
+        holder.end()
+    window.start_run()  # the folder is free again
+    assert window.bridge is not None

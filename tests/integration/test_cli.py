@@ -61,3 +61,26 @@ def test_bad_setting_exits_2_naming_the_setting(tmp_path):
     assert done.returncode == 2
     assert "workers" in done.stderr.lower()
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.browser
+def test_a_results_file_fed_back_as_input_is_kept_and_the_results_go_beside_it(demo, tmp_path):
+    from popool_gui.demo.sample import write_sample_csv
+
+    out = tmp_path / "out"
+    browser = ["--portal", "demo", "--base-url", demo.url, "--output", str(out), "--workers", "2", "--headless"]
+    browser += ["--browser", "chromium", "--driver", "/usr/bin/chromedriver", "--binary", "/usr/bin/chromium"]
+    first = run_cli(["run", str(write_sample_csv(tmp_path / "pos.csv", 8)), *browser], tmp_path)
+    assert first.returncode in (0, 1), first.stderr[-3000:]
+    results = out / "popool-results.csv"
+    before, inode = results.read_bytes(), results.stat().st_ino
+
+    again = run_cli(["run", str(results), *browser, "--accept-new-input"], tmp_path)
+    assert again.returncode in (0, 1), again.stderr[-3000:]
+    assert results.read_bytes() == before and results.stat().st_ino == inode, "the input was replaced"
+    beside = out / "popool-results-2.csv"
+    assert beside.read_text(encoding="utf-8-sig").count("\n") == before.decode("utf-8-sig").count("\n")
+    warning = next(line for line in again.stderr.splitlines() if "results_beside_input" in line)
+    assert warning.startswith("WARNING") and f"input={results} results={beside}" in warning
+    assert f"it was kept, and the results went to {beside}" in again.stderr
+    assert f"Results: {beside}" in again.stderr

@@ -27,6 +27,7 @@ from popool_gui.pool.listener import NullListener
 from popool_gui.pool.priority import WORKER_NICE
 from popool_gui.selftest import read_results, verify_run
 from popool_gui.settings import Settings
+from tests.real_processes import popool_run_command
 
 pytestmark = pytest.mark.browser
 
@@ -253,28 +254,7 @@ def test_stop_abandons_slow_page_loads_including_background_tabs(demo, chromium_
 def test_kill_minus_9_of_cli_then_rerun(demo, chromium_settings, tmp_path):
     sample = write_sample_csv(tmp_path / "pos.csv", 60)
     out = tmp_path / "out"
-    cmd = [
-        sys.executable,
-        "-m",
-        "popool_gui",
-        "run",
-        str(sample),
-        "--portal",
-        "demo",
-        "--base-url",
-        demo.url,
-        "--output",
-        str(out),
-        "--workers",
-        "2",
-        "--headless",
-        "--driver",
-        chromium_settings.driver_path,
-        "--binary",
-        chromium_settings.browser_binary,
-        "--browser",
-        "chromium",
-    ]
+    cmd = popool_run_command(demo.url, sample, out, chromium_settings)
     env = {**os.environ, "POPOOL_CONFIG_DIR": str(tmp_path / "config")}
     cli = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal_path = out / ".popool" / "journal.sqlite3"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,21 @@ import pytest
 from popool_gui.browser import profiles
 from popool_gui.browser.errors import ProfileCloneError
 from popool_gui.browser.profiles import CLONE_MARKER, clone_profile, clone_root, fresh_profile_dir, remove_clone
+
+# What a clone must never carry: saved passwords, payment and autofill data, history.
+PRIVATE_FILES = (
+    "Login Data",
+    "Login Data-journal",
+    "Login Data For Account",
+    "Web Data",
+    "Account Web Data",
+    "History",
+    "Visited Links",
+    "Top Sites",
+    "Shortcuts",
+    "Favicons",
+    "Network Action Predictor",
+)
 
 
 def fake_user_data(root: Path) -> Path:
@@ -19,12 +36,16 @@ def fake_user_data(root: Path) -> Path:
     (root / "SingletonLock").write_text("host-1", encoding="utf-8")
     keep = {
         "Default/Preferences": "{}",
+        "Default/Cookies": "sqlite-linux",
         "Default/Network/Cookies": "sqlite",
+        "Default/Network/Cookies-journal": "j",
         "Default/Local Storage/leveldb/000003.log": "x",
         "Default/Local Storage/leveldb/LOCK": "",
-        "Default/Extension State/CURRENT": "y",
     }
     skip = {
+        **{f"Default/{name}": "private" for name in PRIVATE_FILES},
+        "Default/Extension State/CURRENT": "y",
+        "Default/Network/TransportSecurity": "hsts",
         "Default/Cache/Cache_Data/data_0": "c",
         "Default/Code Cache/js/index": "c",
         "Default/GPUCache/data_1": "c",
@@ -52,6 +73,7 @@ def test_clone_copies_the_profile_without_caches(tmp_path):
     assert (dest / CLONE_MARKER).is_file()
     assert (dest / "Local State").read_text(encoding="utf-8") == '{"os_crypt": {}}'
     assert (dest / "Default" / "Network" / "Cookies").read_text(encoding="utf-8") == "sqlite"
+    assert (dest / "Default" / "Cookies").read_text(encoding="utf-8") == "sqlite-linux"
     assert (dest / "Default" / "Local Storage" / "leveldb" / "LOCK").exists()
     for skipped in (
         "Cache",
@@ -68,10 +90,28 @@ def test_clone_copies_the_profile_without_caches(tmp_path):
     ):
         assert not (dest / "Default" / skipped).exists(), skipped
     assert not (dest / "SingletonLock").exists()
-    assert info.files == 6  # Local State + the five kept profile files
+    for private in (*PRIVATE_FILES, "Extension State", "Network/TransportSecurity"):
+        assert not (dest / "Default" / private).exists(), private
+    assert info.files == 7  # Local State + the six kept profile files
     assert info.bytes == sum(p.stat().st_size for p in dest.rglob("*") if p.is_file() and p.name != CLONE_MARKER)
     assert info.seconds >= 0
     assert not list((tmp_path / "clones").glob("*.tmp-*"))
+
+
+def assert_private_to_the_user(clone: Path) -> None:
+    for path in [clone, *clone.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        wanted = 0o700 if path.is_dir() else 0o600
+        assert mode == wanted, f"{path.relative_to(clone.parent)} has mode {mode:o}, not {wanted:o}"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_a_clone_is_readable_by_the_user_alone(tmp_path):
+    source = fake_user_data(tmp_path / "User Data")
+    for path in source.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    info = clone_profile(source, "Default", tmp_path / "clones" / "profile-1")
+    assert_private_to_the_user(info.path)
 
 
 def test_a_locked_file_leaves_no_half_copy(tmp_path, monkeypatch):
@@ -99,7 +139,7 @@ def test_a_short_copy_is_refused(tmp_path, monkeypatch):
         return 0 if src.name == "Preferences" else real_copy(src, dst)
 
     monkeypatch.setattr(profiles, "_copy_file", loses_preferences)
-    with pytest.raises(ProfileCloneError, match="clone incomplete: 5 files copied of 6"):
+    with pytest.raises(ProfileCloneError, match="clone incomplete: 6 files copied of 7"):
         clone_profile(source, "Default", tmp_path / "clones" / "profile-1")
     assert list((tmp_path / "clones").iterdir()) == []
 
@@ -172,6 +212,12 @@ def test_a_clone_of_a_signed_in_chromium_profile_stays_signed_in(chromium_settin
         try:
             info = clone_profile(user_data, "Default", root / "worker-1")
             assert info.files > 0
+            # The real Chromium profile has them all; the clone carries none.
+            assert (user_data / "Default" / "Login Data").exists() and (user_data / "Default" / "History").exists()
+            for private in PRIVATE_FILES:
+                assert not (info.path / "Default" / private).exists(), private
+            if os.name == "posix":
+                assert_private_to_the_user(info.path)
             sso_pages = portal.hits("/sso/login")
             worker = BrowserSession(
                 chromium_settings, profile, worker=2, staging_dir=tmp_path / "s2", user_data_dir=info.path

@@ -313,3 +313,46 @@ def test_unique_path_at_max_length_keeps_number_and_extension(tmp_path: Path) ->
 def test_unique_path_sanitises(tmp_path: Path) -> None:
     assert unique_path(tmp_path, "../evil") == tmp_path / ".._evil"
     assert os.sep not in unique_path(tmp_path, "a/b").name
+
+
+def outside_folder(tmp_path: Path) -> Path:
+    return make(tmp_path / "elsewhere", {"private.docx": b"the user's own file", "sub/notes.txt": b"n"})
+
+
+@pytest.mark.parametrize("linked", ["PO1_FAILED", f"PO1{PO_FOLDER_WORK_SUFFIX}"])
+def test_finalize_never_follows_a_linked_earlier_folder(tmp_path: Path, linked: str) -> None:
+    outside = outside_folder(tmp_path)
+    supplier = tmp_path / "out" / "Acme"
+    supplier.mkdir(parents=True)
+    link = supplier / linked
+    link.symlink_to(outside, target_is_directory=True)
+    work_name = f"PO1{PO_FOLDER_WORK_SUFFIX}"
+    work = link if linked == work_name else make(supplier / work_name, {"PO1_a.pdf": b"a"})
+    with pytest.raises(layout.OutputLinkError) as refused:
+        finalize(work, supplier / "PO1_COMPLETED")
+    assert str(link) in str(refused.value) and str(outside) in str(refused.value)
+    assert files_under(outside) == {"private.docx": b"the user's own file", "sub/notes.txt": b"n"}
+    final = supplier / "PO1_COMPLETED"
+    assert not final.exists() or "private.docx" not in files_under(final)
+
+
+def test_finalize_never_merges_into_a_linked_final_folder(tmp_path: Path) -> None:
+    outside = outside_folder(tmp_path)
+    final = tmp_path / "PO1_COMPLETED"
+    final.symlink_to(outside, target_is_directory=True)
+    work = make(tmp_path / f"PO1{PO_FOLDER_WORK_SUFFIX}", {"PO1_a.pdf": b"a"})
+    with pytest.raises(layout.OutputLinkError, match="PO1_COMPLETED"):
+        finalize(work, final)
+    assert "PO1_a.pdf" not in files_under(outside)
+    assert files_under(work) == {"PO1_a.pdf": b"a"}
+
+
+def test_finalize_never_follows_a_link_inside_a_folder_it_merges(tmp_path: Path) -> None:
+    outside = outside_folder(tmp_path)
+    final = make(tmp_path / "PO1_COMPLETED", {"PO1_old.pdf": b"o"})
+    old = make(tmp_path / "PO1_FAILED", {"PO1_b.pdf": b"b"})
+    (old / "scans").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(layout.OutputLinkError, match="scans"):
+        finalize(tmp_path / f"PO1{PO_FOLDER_WORK_SUFFIX}", final)
+    assert files_under(outside) == {"private.docx": b"the user's own file", "sub/notes.txt": b"n"}
+    assert "private.docx" not in files_under(final)
