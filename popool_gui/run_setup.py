@@ -15,6 +15,8 @@ from popool_gui.batch.model import Batch
 from popool_gui.browser.portal import PortalProfile, load_portal
 from popool_gui.settings import Settings
 
+DEMO_COUNT = 40  # POs in the demo's sample, from the command line and from the window alike
+
 
 @dataclass(frozen=True, slots=True)
 class RunPlan:
@@ -30,9 +32,6 @@ class RunPlan:
 def output_dir(settings: Settings) -> Path:
     """The output folder as every part of popool resolves it."""
     return Path(settings.output_dir).expanduser().resolve()
-
-
-DEMO_COUNT = 40  # POs in the demo's sample, from the command line and from the window alike
 
 
 def demo_overrides(portal_url: str, output: Path) -> dict[str, Any]:
