@@ -48,9 +48,9 @@ def main_gui(argv: list[str], demo: bool = False) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from popool_gui.gui.demo_mode import DEFAULT_COUNT
     from popool_gui.gui.main_window import MainWindow
     from popool_gui.gui.theme import dark_palette
+    from popool_gui.run_setup import DEMO_COUNT
 
     args = _parse(argv)
     # The controller runs on a Python thread of this process; when it is busy, the GUI thread waits for the GIL
@@ -82,7 +82,7 @@ def main_gui(argv: list[str], demo: bool = False) -> int:
     window.show()
     if problem:
         QMessageBox.warning(window, "Settings file", f"{problem}\n\nUsing the defaults until you save the settings.")
-    ready = window.try_demo(args.count or DEFAULT_COUNT) if demo else True
+    ready = window.try_demo(args.count or DEMO_COUNT) if demo else True
     if args.screenshot is not None:
         _screenshot_and_quit(window, args.screenshot, ready=ready)
     return app.exec()

@@ -20,13 +20,18 @@ from popool_gui.batch.journal import JournalMismatchError
 from popool_gui.batch.model import RunSummary
 from popool_gui.browser.errors import ProfileCloneError
 from popool_gui.browser.portal import PortalError
-from popool_gui.cli_render import JsonRenderer, ProgressRenderer, exit_code
+from popool_gui.cli_render import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_TROUBLE,
+    JsonRenderer,
+    ProgressRenderer,
+    exit_code,
+)
 from popool_gui.pool.output_lock import OutputInUseError
-from popool_gui.run_setup import plan_run
-from popool_gui.settings import BrowserKind, Settings, SettingsError
+from popool_gui.run_setup import DEMO_COUNT, demo_overrides, output_dir, plan_run
+from popool_gui.settings import MAX_WORKERS, MIN_WORKERS, BrowserKind, Settings, SettingsError
 
-EXIT_OK, EXIT_TROUBLE, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 130
-DEMO_DEFAULT_COUNT = 40
 SELF_TEST_COUNT = 12
 
 # CLI flag -> Settings field; flags left unset keep the settings file's value.
@@ -53,7 +58,7 @@ _FLAG_FIELDS = {
 
 def _add_settings_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--output", "-o", metavar="DIR", help="folder for the PO folders and the results files")
-    p.add_argument("--workers", "-w", type=int, metavar="N", help="browser workers, 1-8")
+    p.add_argument("--workers", "-w", type=int, metavar="N", help=f"browser workers, {MIN_WORKERS}-{MAX_WORKERS}")
     p.add_argument("--portal", metavar="NAME|FILE", help="portal profile: coupa, demo, or a .toml file")
     p.add_argument("--base-url", metavar="URL", help="the portal's address, e.g. https://acme.coupahost.com")
     p.add_argument("--browser", choices=[b.value for b in BrowserKind])
@@ -93,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     demo = sub.add_parser("demo", help="run against the embedded demo portal (opens the window unless --headless)")
-    demo.add_argument("--count", type=int, default=DEMO_DEFAULT_COUNT, metavar="N", help="POs in the sample")
+    demo.add_argument("--count", type=int, default=DEMO_COUNT, metavar="N", help="POs in the sample")
     demo.add_argument("--workers", "-w", type=int, default=2, metavar="N")
     demo.add_argument("--headless", action="store_true", help="no window: run in the console")
     demo.add_argument("--output", "-o", type=Path, metavar="DIR", help="where to put the demo's files")
@@ -223,15 +228,7 @@ def _cmd_demo(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _demo_settings(args: argparse.Namespace, url: str, output: Path, *, headless: bool) -> Settings:
     """The user's browser settings (driver paths...), pointed at the demo portal."""
-    overrides: dict[str, Any] = {
-        "portal": "demo",
-        "base_url": url,
-        "output_dir": str(output),
-        "workers": args.workers,
-        "headless": headless,
-        "profile_dir": "",
-        "grid_url": "",
-    }
+    overrides: dict[str, Any] = {**demo_overrides(url, output), "workers": args.workers, "headless": headless}
     for flag, field in (("browser", "browser"), ("driver", "driver_path"), ("binary", "browser_binary")):
         if getattr(args, flag, None):
             overrides[field] = getattr(args, flag)
@@ -254,7 +251,7 @@ def _cmd_self_test(args: argparse.Namespace) -> int:
         with demo_portal() as portal:
             settings = _demo_settings(args, portal.url, root / "output", headless=True)
             summary = _execute(settings, sample, json_out=False)
-            problems = verify_run(portal, Path(settings.output_dir))
+            problems = verify_run(portal, output_dir(settings))
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -16,13 +16,20 @@ from popool_gui.batch.model import (
     PoResult,
     PoStatus,
     RunSnapshot,
+    RunState,
     RunSummary,
     WorkerSnapshot,
     WorkerState,
 )
+from popool_gui.duration import format_duration
 from popool_gui.pool import render_timing
 from popool_gui.pool.listener import NullListener
 
+# Exit codes of `popool run`, `popool demo --headless` and `popool self-test`.
+EXIT_OK = 0
+EXIT_TROUBLE = 1  # some POs FAILED or need a sign-in, some never ran, or the run itself failed
+EXIT_BAD_INPUT = 2  # settings, input file, portal profile or output folder refused before the run
+EXIT_STOPPED = 130  # stopped early (Ctrl+C, SIGTERM), as a shell reports an interrupted command
 # Non-interactive consoles (CI logs, pipes) get a full line this often instead of a redrawn one.
 PLAIN_LINE_INTERVAL_S = 5.0
 _WORKER_LETTER = {
@@ -36,15 +43,6 @@ _WORKER_LETTER = {
     WorkerState.CRASHED: "!",
     WorkerState.RETIRED: "-",
 }
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "--"
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class ProgressRenderer(NullListener):
@@ -162,11 +160,12 @@ class JsonRenderer(NullListener):
 
 
 def exit_code(summary: RunSummary) -> int:
-    """0 all final; 1 some FAILED/AUTH_REQUIRED (or no worker could run); 130 stopped early."""
+    """EXIT_OK: every PO final; EXIT_TROUBLE: some FAILED/AUTH_REQUIRED or left over (or no worker could run);
+    EXIT_STOPPED: stopped early."""
     if summary.stopped_early:
-        return 130
+        return EXIT_STOPPED
     troubled = summary.counts.get(PoStatus.FAILED.value, 0) + summary.counts.get(PoStatus.AUTH_REQUIRED.value, 0)
     pending = summary.counts.get(PoStatus.PENDING.value, 0) + summary.counts.get(PoStatus.ASSIGNED.value, 0)
-    if troubled or pending or summary.state.value == "Failed":
-        return 1
-    return 0
+    if troubled or pending or summary.state is RunState.FAILED:
+        return EXIT_TROUBLE
+    return EXIT_OK

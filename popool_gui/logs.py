@@ -35,13 +35,12 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 
 from popool_gui.batch.model import LogLine
 from popool_gui.redact import REDACTED, redact_urls
-from popool_gui.settings import APP_NAME
+from popool_gui.settings import APP_NAME, LOG_LEVELS
 
 LOG_DIR_ENV = "POPOOL_LOG_DIR"
 FILE_SUFFIX = ".jsonl"
 MAX_BYTES = 5 * 1024 * 1024
 BACKUP_COUNT = 3
-LEVELS = ("debug", "info", "warning", "error", "critical")
 # Chatty third-party loggers: only their warnings and errors reach the file.
 QUIET_LOGGERS = ("selenium", "urllib3", "websocket", "trio", "asyncio")
 CONTEXT_KEYS = ("worker", "po", "attempt")
@@ -256,7 +255,6 @@ class _State:
         self.lock = threading.RLock()
         self.process_name = "popool"
         self.directory: Path | None = None
-        self.file: Path | None = None
         self.handlers: list[logging.Handler] = []
         self.subscribers = _SubscriberHandler()
 
@@ -280,8 +278,8 @@ def configure(
     stderr, `json_console` JSON lines (it wins when both are set).
     """
     level_name = level.strip().lower()
-    if level_name not in LEVELS:
-        raise ValueError(f"log level must be one of {', '.join(LEVELS)}, not {level!r}")
+    if level_name not in LOG_LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
     if not process_name or re.search(r"[\\/:*?\"<>|]", process_name):
         raise ValueError(f"process name must be a plain file name, not {process_name!r}")
     directory = Path(log_dir) if log_dir is not None else _default_log_dir()
@@ -292,7 +290,6 @@ def configure(
         _remove_handlers()
         _state.process_name = process_name
         _state.directory = directory
-        _state.file = path
 
         shared = _shared_processors()
         file_handler = logging.handlers.RotatingFileHandler(
@@ -350,13 +347,7 @@ def shutdown() -> None:
         _state.subscribers = _SubscriberHandler()
         logging.captureWarnings(False)
         _state.directory = None
-        _state.file = None
         structlog.reset_defaults()
-
-
-def log_file() -> Path | None:
-    """The file `configure()` set up in this process, if any."""
-    return _state.file
 
 
 # ---------------------------------------------------------------------------------------------- context
@@ -365,10 +356,6 @@ def log_file() -> Path | None:
 def bind_context(**values: Any) -> None:
     """Bind keys (`worker`, `po`, `attempt`...) to every later event of the current thread/context."""
     structlog.contextvars.bind_contextvars(**values)
-
-
-def unbind_context(*keys: str) -> None:
-    structlog.contextvars.unbind_contextvars(*keys)
 
 
 def clear_context() -> None:

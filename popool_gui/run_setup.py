@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from popool_gui.batch.input import InputError, read_batch
 from popool_gui.batch.model import Batch
 from popool_gui.browser.portal import PortalProfile, load_portal
 from popool_gui.settings import Settings
+
+DEMO_COUNT = 40  # POs in the demo's sample, from the command line and from the window alike
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,12 @@ class RunPlan:
 def output_dir(settings: Settings) -> Path:
     """The output folder as every part of popool resolves it."""
     return Path(settings.output_dir).expanduser().resolve()
+
+
+def demo_overrides(portal_url: str, output: Path) -> dict[str, Any]:
+    """What a demo run changes in the user's settings: everything portal-related is the demo's, the browser
+    settings (driver, binary, headless) stay the user's."""
+    return {"portal": "demo", "base_url": portal_url, "output_dir": str(output), "profile_dir": "", "grid_url": ""}
 
 
 def run_portal(settings: Settings) -> PortalProfile:

@@ -22,6 +22,7 @@ APP_NAME = "popool"
 SETTINGS_FILE_NAME = "settings.toml"
 MIN_WORKERS, MAX_WORKERS = 1, 8
 MIN_TABS, MAX_TABS = 1, 4
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 class BrowserKind(StrEnum):
@@ -48,7 +49,8 @@ def default_output_dir() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Every tunable of popool. Field metadata carries the label and help text shown in the GUI."""
+    """Every tunable of popool. Field metadata carries the label shown in the GUI and whether a change waits for
+    the next pool start; the help text lives beside the editors in gui/settings_dialog.py."""
 
     workers: int = dataclasses.field(default=2, metadata={"label": "Workers", "restart": True})
     browser: BrowserKind = dataclasses.field(
@@ -114,7 +116,6 @@ class SettingsError(ValueError):
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
 _FIELD_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(Settings)}
-_LOG_LEVELS = ("debug", "info", "warning", "error")
 _RANGES: tuple[tuple[str, float, float, str], ...] = (
     ("workers", MIN_WORKERS, MAX_WORKERS, ""),
     ("tabs_per_worker", MIN_TABS, MAX_TABS, ""),
@@ -190,9 +191,9 @@ def validate(s: Settings) -> list[SettingProblem]:
         value = getattr(s, name)
         need(lambda v=value, lo=low, hi=high: lo <= v <= hi, name, f"must be {low}-{high}{unit}, not {value}")
     need(
-        lambda: s.log_level in _LOG_LEVELS,
+        lambda: s.log_level in LOG_LEVELS,
         "log_level",
-        f"must be one of {', '.join(_LOG_LEVELS)}, not {s.log_level!r}",
+        f"must be one of {', '.join(LOG_LEVELS)}, not {s.log_level!r}",
     )
     need(lambda: bool(s.output_dir.strip()), "output_dir", "must name a folder for the downloads")
     need(

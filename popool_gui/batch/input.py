@@ -26,6 +26,7 @@ from popool_gui.batch.model import (
     COL_PO_NUMBER,
     COL_STATUS,
     COL_SUPPLIER,
+    DEFAULT_PO_ID_REGEX,
     HIERARCHY_SEPARATOR_COLUMN,
     UNKNOWN_LEVEL,
     Batch,
@@ -34,7 +35,6 @@ from popool_gui.batch.model import (
     RowProblem,
 )
 
-DEFAULT_PO_ID_REGEX = r"^(?:P[OM])?[\s-]*(\d{6,})$"
 MAX_INPUT_BYTES = 100 * 1024 * 1024  # a very wide 10,000-row export is ~50 MB; beyond this, a mistake
 MAX_ROWS = 100_000  # ten times the largest batch seen in the field; a million rows would take seconds and GBs
 PO_DATA_SHEET = "PO_Data"

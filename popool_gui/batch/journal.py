@@ -38,6 +38,7 @@ from popool_gui.batch.model import (
     PoResult,
     PoStatus,
     RowProblem,
+    merged_supplier,
 )
 from popool_gui.redact import redact_urls
 
@@ -379,10 +380,7 @@ def _seeds(batch: Batch) -> Iterator[_Seed]:
         yield _record_seed(record, PoResult(key=record.key, status=PoStatus.PENDING, supplier=record.input_supplier))
     for record in batch.already_completed:
         yield _record_seed(record, _completed_from_input(record))
-    used = {r.key for r in (*batch.records, *batch.already_completed)}
-    for problem in batch.invalid:
-        key = _invalid_key(problem, used)
-        used.add(key)
+    for problem, key in zip(batch.invalid, batch.invalid_keys(), strict=True):
         fresh = PoResult(key=key, status=PoStatus.INVALID_PO, error=problem.reason, finished_at=None)
         yield _Seed(key, problem.row_number, "", problem.row, (), "", fresh)
 
@@ -391,14 +389,6 @@ def _record_seed(record: PoRecord, fresh: PoResult) -> _Seed:
     return _Seed(
         record.key, record.row_number, record.po_id, record.row, record.hierarchy, record.input_supplier, fresh
     )
-
-
-def _invalid_key(problem: RowProblem, used: set[str]) -> str:
-    # Invalid values repeat ("TBD" on fifty rows); each row still needs its own journal row.
-    value = problem.value.strip()
-    if not value:
-        return f"row {problem.row_number}"
-    return value if value not in used else f"{value} (row {problem.row_number})"
 
 
 def _original_key(duplicate: RowProblem, keys: set[str], by_po_id: dict[str, str]) -> str | None:
@@ -419,7 +409,7 @@ def _completed_from_input(record: PoRecord) -> PoResult:
     return PoResult(
         key=record.key,
         status=PoStatus.COMPLETED,
-        supplier=cell(COL_SUPPLIER) or record.input_supplier,
+        supplier=merged_supplier(cell(COL_SUPPLIER), record.input_supplier),
         attachments_found=_int(cell(COL_FOUND)),
         attachments_downloaded=_int(cell(COL_DOWNLOADED)),
         attachment_names=[n.strip() for n in cell(COL_NAMES).split(ATTACHMENT_NAME_SEPARATOR) if n.strip()],

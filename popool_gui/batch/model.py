@@ -71,6 +71,9 @@ RESULT_COLUMNS: tuple[str, ...] = (
 # Result columns whose text comes from the portal (page text, file names, server errors, addresses): hostile,
 # and made formula-safe in the results CSV.
 PORTAL_COLUMNS: frozenset[str] = frozenset({COL_SUPPLIER, COL_NAMES, COL_ERROR, COL_FOLDER, COL_URL})
+# The house PO shape: PO or PM (optional), then 6 or more digits, the portal id. The input reader's default and
+# the PO pattern of every built-in portal profile; a profile of a portal whose numbers differ sets its own.
+DEFAULT_PO_ID_REGEX = r"^(?:P[OM])?[\s-]*(\d{6,})$"
 ATTACHMENT_NAME_SEPARATOR = ";"
 HIERARCHY_SEPARATOR_COLUMN = "<|>"
 UNKNOWN_LEVEL = "Unknown"
@@ -111,6 +114,26 @@ class Batch:
     invalid: tuple[RowProblem, ...]  # rows with an unusable PO value
     duplicates: tuple[RowProblem, ...]  # later rows repeating a PO already listed (processed once)
     already_completed: tuple[PoRecord, ...]  # rows whose STATUS column already says COMPLETED
+
+    def invalid_keys(self) -> list[str]:
+        """The journal and results key of each `invalid` row, in order: its value, unless that is blank or
+        already taken (invalid values repeat: "TBD" on fifty rows), then `row <n>` or `<value> (row <n>)`."""
+        used = {r.key for r in (*self.records, *self.already_completed)}
+        keys: list[str] = []
+        for problem in self.invalid:
+            value = problem.value.strip()
+            if not value:
+                key = f"row {problem.row_number}"
+            else:
+                key = value if value not in used else f"{value} (row {problem.row_number})"
+            used.add(key)
+            keys.append(key)
+        return keys
+
+
+def merged_supplier(found: str, known: str) -> str:
+    """A result's supplier over the one known so far, but a blank never replaces a known supplier (DOMAIN.md)."""
+    return found or known
 
 
 @dataclass(slots=True)
@@ -162,6 +185,11 @@ class WorkerState(StrEnum):
     STOPPED = "Stopped"
     CRASHED = "Crashed"
     RETIRED = "Retired"
+
+    @property
+    def is_live(self) -> bool:
+        """The worker has a process that may still run or come back; STOPPED and RETIRED ones never will."""
+        return self not in (WorkerState.STOPPED, WorkerState.RETIRED)
 
 
 class TabState(StrEnum):

@@ -35,6 +35,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from popool_gui.batch.input import PO_DATA_SHEET
 from popool_gui.batch.model import (
     ATTACHMENT_NAME_SEPARATOR,
     COL_DOWNLOADED,
@@ -51,6 +52,7 @@ from popool_gui.batch.model import (
     RESULT_COLUMNS,
     PoResult,
     PoStatus,
+    merged_supplier,
 )
 from popool_gui.settings import ResultsFormat
 
@@ -58,7 +60,6 @@ log = logging.getLogger(__name__)
 
 RESULTS_BASENAME = "popool-results"
 ALTERNATE_SUFFIX = "-2"
-SHEET_NAME = "PO_Data"  # the sheet name the input reader looks for, so the xlsx can be fed back as input
 REPLACE_TIMEOUT_S = 1.0  # antivirus scanners hold new files briefly; Excel holds them until closed
 REPLACE_POLL_S = 0.1
 XLSX_MAX_CELL = 32767  # Excel refuses to open a workbook with a longer cell
@@ -135,7 +136,7 @@ def _value(column: _Column, row: dict[str, str], result: PoResult) -> Cell:
     if column.result_name == COL_PO_NUMBER:
         return given if column.input_name is not None else result.key
     if column.result_name == COL_SUPPLIER:
-        return result.supplier or given  # never replace a known supplier with a blank
+        return merged_supplier(result.supplier, given)
     return _result_value(column.result_name, result)
 
 
@@ -182,7 +183,7 @@ def _write_csv(path: Path, header: list[str], table: list[list[Cell]], delimiter
 
 def _write_xlsx(path: Path, header: list[str], table: list[list[Cell]]) -> None:
     workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(SHEET_NAME)
+    sheet = workbook.create_sheet(PO_DATA_SHEET)  # the input reader's sheet: the xlsx can be fed back as input
     _set_widths(sheet, header, table)
     bold = Font(bold=True)
     header_cells = []

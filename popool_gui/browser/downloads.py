@@ -117,22 +117,6 @@ class DownloadOutcome:
     canceled: bool = False  # the browser itself gave up (network error, truncated body, a name it cannot store)
 
 
-def wait_for_new_file(
-    staging: Path,
-    before: set[str],
-    deadline: float,
-    poll_s: float = 0.1,
-    *,
-    stop: Callable[[], bool] | None = None,
-) -> Path | None:
-    """The first new final file in `staging`, once no temp file remains and its size held over two polls.
-
-    `deadline` is a `time.monotonic()` value; `stop` is asked each poll and ends the wait early (None).
-    """
-    outcome = _wait(staging, before, deadline, poll_s, events=None, fetch=None, known=set(), stop=stop)
-    return outcome.path
-
-
 def wait_for_download(
     staging: Path,
     before: set[str],
@@ -144,36 +128,14 @@ def wait_for_download(
     known: set[str] | None = None,
     start_deadline: float | None = None,
 ) -> DownloadOutcome:
-    """Wait for the download a click just started; `events`/`fetch` add the browser's own progress reports.
+    """Wait for the download a click just started: the first new final file in `staging`, once no temp file
+    remains and its size held over two polls. `deadline` is a `time.monotonic()` value; `events`/`fetch` add the
+    browser's own progress reports.
 
     `known` holds the download ids seen before the click, so an older download finishing late is not taken
     for this one. With events, a click that starts no download by `start_deadline` ends the wait early.
     """
-    return _wait(
-        staging,
-        before,
-        deadline,
-        poll_s,
-        events=events,
-        fetch=fetch,
-        known=known or set(),
-        stop=None,
-        start_deadline=start_deadline,
-    )
-
-
-def _wait(
-    staging: Path,
-    before: set[str],
-    deadline: float,
-    poll_s: float,
-    *,
-    events: DownloadEvents | None,
-    fetch: Callable[[], list[dict[str, Any]]] | None,
-    known: set[str],
-    stop: Callable[[], bool] | None,
-    start_deadline: float | None = None,
-) -> DownloadOutcome:
+    known = known or set()
     last_sizes: dict[str, int] = {}
     while True:
         mine: DownloadProgress | None = None
@@ -202,8 +164,6 @@ def _wait(
             return DownloadOutcome(
                 found, expected_bytes=mine.total_bytes, guid=mine.guid, suggested_name=mine.suggested_name
             )
-        if stop is not None and stop():
-            return DownloadOutcome(None, error="stopped")
         now = time.monotonic()
         watching = events is not None and fetch is not None
         idle = mine is None and not (staged_names(staging) - before)

@@ -7,7 +7,6 @@ any browser starts, with the offending key named. Page texts are matched case-in
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import string
 import tomllib
@@ -17,6 +16,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from popool_gui.batch.model import DEFAULT_PO_ID_REGEX
 
 BUILTIN_DIR = Path(__file__).parent / "portals"
 BUILTIN_PORTALS: tuple[str, ...] = ("coupa", "demo")
@@ -117,18 +118,6 @@ class PortalProfile:
         self.require_base_url()
         return self.po_url.format(base_url=self.base_url, po_id=po_id)
 
-    def parse_po_id(self, value: str) -> str | None:
-        """The portal id inside a PO value as users write it (`PO15262984` -> `15262984`), or None."""
-        match = re.match(self.po_id_regex, value.strip(), re.IGNORECASE)
-        return match.group(1) if match else None
-
-    def with_base_url(self, base_url: str) -> PortalProfile:
-        problems: list[str] = []
-        url = _check_base_url(base_url, problems)
-        if problems:
-            raise PortalError(problems, f"'{self.name}'")
-        return dataclasses.replace(self, base_url=url)
-
 
 def load_portal(name_or_path: str, base_url: str = "") -> PortalProfile:
     """A built-in profile by name (`coupa`, `demo`) or a `.toml` file; a non-empty `base_url` overrides the file's."""
@@ -157,7 +146,7 @@ _TOP: dict[str, tuple[str, Any]] = {
     "name": ("str", _REQUIRED),
     "base_url": ("str", ""),
     "po_url": ("str", _REQUIRED),
-    "po_id_regex": ("str", _REQUIRED),
+    "po_id_regex": ("str", DEFAULT_PO_ID_REGEX),
 }
 _TABLES: dict[str, tuple[bool, dict[str, tuple[str, Any]]]] = {
     "detect": (

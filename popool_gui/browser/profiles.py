@@ -19,7 +19,6 @@ import os
 import shutil
 import stat
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -201,14 +200,3 @@ def remove_tree(path: Path) -> None:
             return
         # A browser that just exited may hold handles for a moment (Windows): a short, bounded retry.
         time.sleep(_REMOVE_PAUSE_S * (attempt + 1))
-
-
-def clone_root() -> Path:
-    """A fresh folder for this run's clones (under the system temp folder)."""
-    return Path(tempfile.mkdtemp(prefix="popool-clones-"))
-
-
-def fresh_profile_dir(root: Path) -> Path:
-    """An empty user-data folder for a browser that needs no sign-in (e.g. the demo portal)."""
-    root.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="profile-", dir=root))

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from popool_gui.demo.process import DemoPortalProcess
 from popool_gui.demo.sample import write_sample_csv
+from popool_gui.run_setup import DEMO_COUNT, demo_overrides
 from popool_gui.settings import Settings
 
-DEFAULT_COUNT = 40
+DEFAULT_COUNT = DEMO_COUNT  # the name main_window.py imports until it switches to run_setup.DEMO_COUNT
 
 
 class DemoSession:
@@ -30,7 +31,7 @@ class DemoSession:
     def owns(self, path: Path) -> bool:
         return self._folder is not None and path.resolve().is_relative_to(self._folder.resolve())
 
-    def prepare(self, settings: Settings, count: int = DEFAULT_COUNT) -> tuple[Settings, Path]:
+    def prepare(self, settings: Settings, count: int = DEMO_COUNT) -> tuple[Settings, Path]:
         """Start the portal (once), write a fresh sample, and return demo settings and the sample's path."""
         if self._portal is not None and not self._portal.is_alive():
             self._portal.stop()  # ended behind our back (killed): start a new one
@@ -41,15 +42,7 @@ class DemoSession:
             self._folder = Path(tempfile.mkdtemp(prefix="popool-demo-"))
         run = Path(tempfile.mkdtemp(prefix="run-", dir=self._folder))
         sample = write_sample_csv(run / "demo-pos.csv", count)
-        # The user's browser settings (driver, binary, headless) stay; everything portal-related is the demo's.
-        demo = settings.replace(
-            portal="demo",
-            base_url=self._portal.url,
-            output_dir=str(run / "output"),
-            profile_dir="",
-            grid_url="",
-        )
-        return demo, sample
+        return settings.replace(**demo_overrides(self._portal.url, run / "output")), sample
 
     def close(self) -> None:
         if self._portal is not None:

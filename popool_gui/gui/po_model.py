@@ -13,10 +13,10 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from popool_gui.batch.model import Batch, PoResult, PoStatus
+from popool_gui.batch.model import Batch, PoResult, PoStatus, merged_supplier
+from popool_gui.duration import format_duration
 from popool_gui.gui.roles import CHIP_COLOUR_ROLE, SORT_ROLE
 from popool_gui.gui.theme import PO_STATUS_COLOURS
-from popool_gui.gui.worker_model import format_duration
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -92,11 +92,7 @@ def rows_from_batch(batch: Batch) -> list[PoRow]:
     """The table before a run: every input row accounted for, as the journal will seed it."""
     rows = [PoRow(r.key, r.po_id, PoStatus.PENDING, supplier=r.input_supplier) for r in batch.records]
     rows += [PoRow(r.key, r.po_id, PoStatus.COMPLETED, supplier=r.input_supplier) for r in batch.already_completed]
-    used = {r.key for r in rows}
-    for problem in batch.invalid:
-        value = problem.value.strip()
-        key = value if value and value not in used else f"{value or 'row'} (row {problem.row_number})".strip()
-        used.add(key)
+    for problem, key in zip(batch.invalid, batch.invalid_keys(), strict=True):
         rows.append(PoRow(key, "", PoStatus.INVALID_PO, error=problem.reason))
     return rows
 
@@ -154,8 +150,8 @@ class PoTableModel(QAbstractTableModel):
             elif r.status is PoStatus.PENDING:
                 row.error = r.error  # why it went back to the queue
             else:
-                # A final result carries everything; never blank a known supplier (DOMAIN.md).
-                row.supplier = r.supplier or row.supplier
+                # A final result carries everything.
+                row.supplier = merged_supplier(r.supplier, row.supplier)
                 row.found, row.downloaded = r.attachments_found, r.attachments_downloaded
                 row.worker = r.worker or row.worker
                 row.duration_s, row.error = r.duration_s, r.error

@@ -105,9 +105,6 @@ class RunBridge(QObject):
     def take_updates(self) -> Updates:
         return self.collector.take()
 
-    def is_running(self) -> bool:
-        return self._thread.isRunning()
-
     def wait(self, ms: int) -> bool:
         """Block until the runner thread has ended (used when the app quits)."""
         return self._thread.wait(ms)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from popool_gui.browser.portal import BUILTIN_PORTALS
 from popool_gui.gui.theme import RED
-from popool_gui.settings import BrowserKind, ResultsFormat, Settings
+from popool_gui.settings import LOG_LEVELS, MAX_WORKERS, MIN_WORKERS, BrowserKind, ResultsFormat, Settings
 
 PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Run", ("workers", "output_dir", "max_attempts", "po_timeout_s", "results_format", "log_level")),
@@ -65,7 +65,7 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 HELP: dict[str, str] = {
-    "workers": "How many browsers work in parallel (1-8). Each needs a few hundred MB of RAM",
+    "workers": f"How many browsers work in parallel ({MIN_WORKERS}-{MAX_WORKERS}). Each needs a few hundred MB of RAM",
     "output_dir": "Folder for the PO folders and the results file; reusing it resumes an interrupted run",
     "max_attempts": "Attempts per PO for transient errors (timeouts, crashes, 5xx)",
     "po_timeout_s": "A worker that spends longer on one PO is restarted and the PO retried",
@@ -96,7 +96,6 @@ HELP: dict[str, str] = {
 
 _FILE_FIELDS = ("driver_path", "browser_binary")
 _FOLDER_FIELDS = ("output_dir", "profile_dir")
-_LOG_LEVELS = ("debug", "info", "warning", "error")
 RESTART_MARK = " ⟳"
 
 
@@ -195,7 +194,7 @@ class SettingsDialog(QDialog):
                 "browser": tuple(b.value for b in BrowserKind),
                 "results_format": tuple(r.value for r in ResultsFormat),
                 "portal": BUILTIN_PORTALS,
-                "log_level": _LOG_LEVELS,
+                "log_level": LOG_LEVELS,
             }[name]
             editor.addItems(list(choices))
             # A portal can also be a .toml file of the user's own.

@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from popool_gui.batch.model import PoStatus, RunState, RunSummary
+from popool_gui.duration import format_duration
 from popool_gui.gui.theme import PO_STATUS_COLOURS, chip_style
-from popool_gui.gui.worker_model import format_duration
 from popool_gui.pool import render_timing
 
 

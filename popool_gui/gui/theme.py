@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
 
 from popool_gui.batch.model import PoStatus, RunState, WorkerState
 
@@ -65,11 +64,6 @@ def load_colour(fraction_of_threshold: float) -> QColor:
     if fraction_of_threshold >= 0.85:
         return QColor(AMBER)
     return QColor(GREEN)
-
-
-def is_dark() -> bool:
-    palette = QApplication.palette()
-    return palette.color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def dark_palette() -> QPalette:

@@ -10,6 +10,7 @@ import psutil
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 from popool_gui.batch.model import TabState, WorkerSnapshot, WorkerState
+from popool_gui.duration import format_duration
 from popool_gui.gui.roles import CHIP_COLOUR_ROLE, GAUGE_FRACTION_ROLE, GAUGE_LOAD_ROLE
 from popool_gui.gui.theme import WORKER_STATE_COLOURS
 
@@ -58,13 +59,6 @@ HEADER_TIPS: dict[WorkerColumn, str] = {
 
 # Worker states in which Pause/Resume and Restart mean something.
 COMMANDABLE = frozenset({WorkerState.STARTING, WorkerState.IDLE, WorkerState.BUSY, WorkerState.PAUSED})
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def tab_text(snapshot: WorkerSnapshot) -> str:
@@ -187,7 +181,7 @@ class WorkerTableModel(QAbstractTableModel):
             case WorkerColumn.RESTARTS:
                 return str(snap.restarts)
             case WorkerColumn.UPTIME:
-                live = snap.started_at is not None and snap.state not in (WorkerState.STOPPED, WorkerState.RETIRED)
+                live = snap.started_at is not None and snap.state.is_live
                 return format_duration(self._now() - snap.started_at) if live and snap.started_at else ""
         return ""
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from popool_gui.batch.input import read_batch
+from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import PoResult, PoStatus
-from popool_gui.gui.po_model import ATTENTION, PoFilterProxy, PoRow, PoTableModel, _runs
+from popool_gui.gui.po_model import ATTENTION, PoFilterProxy, PoRow, PoTableModel, _runs, rows_from_batch
 from popool_gui.gui.po_panel import PoPanel
 
 pytestmark = pytest.mark.gui
@@ -104,3 +107,14 @@ def test_status_filter_follows_live_updates(qtbot: Any) -> None:
 def test_changed_rows_are_grouped_into_runs() -> None:
     assert _runs([1, 2, 3, 7, 8, 10]) == [(1, 3), (7, 8), (10, 10)]
     assert _runs([]) == []
+
+
+def test_the_table_before_a_run_has_the_journals_keys(tmp_path: Path) -> None:
+    """Blank and repeated invalid values get the keys the journal seeds, so results find their rows."""
+    path = tmp_path / "in.csv"
+    path.write_text("PO_NUMBER;SUPPLIER\nPO100001;Acme\nTBD;Beta\n;Gamma\nTBD;Delta\nabc;Eps\n", encoding="utf-8")
+    batch = read_batch(path)
+    keys = [row.key for row in rows_from_batch(batch)]
+    assert keys == ["PO100001", "TBD", "row 3", "TBD (row 4)", "abc"]
+    with Journal.open(tmp_path / "out", batch) as journal:
+        assert sorted(r.key for r in journal.all_results()) == sorted(keys)

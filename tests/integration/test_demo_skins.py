@@ -12,6 +12,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from popool_gui.batch.input import normalise_po
 from popool_gui.browser.portal import load_portal
 from popool_gui.browser.session import BrowserSession
 from popool_gui.demo.list_script import LOADING_ID
@@ -55,7 +56,7 @@ def test_a_fetched_list_appears_after_its_delay_with_the_profiles_selectors(
         driver = session.driver
         assert driver is not None
         started = time.monotonic()
-        driver.get(profile.po_url_for(profile.parse_po_id("PR-0100007") or ""))
+        driver.get(profile.po_url_for(normalise_po("PR-0100007", profile.po_id_regex)[0] or ""))
         while driver.execute_script("return document.readyState") != "complete":
             assert time.monotonic() - started < 10, "the page did not load"
             time.sleep(0.02)

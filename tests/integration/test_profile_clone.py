@@ -11,7 +11,7 @@ import pytest
 
 from popool_gui.browser import profiles
 from popool_gui.browser.errors import ProfileCloneError
-from popool_gui.browser.profiles import CLONE_MARKER, clone_profile, clone_root, fresh_profile_dir, remove_clone
+from popool_gui.browser.profiles import CLONE_MARKER, clone_profile, remove_clone
 
 # What a clone must never carry: saved passwords, payment and autofill data, history.
 PRIVATE_FILES = (
@@ -171,16 +171,6 @@ def test_remove_clone_deletes_only_marked_folders(tmp_path):
     remove_clone(info.path)  # already gone: nothing to do
 
 
-def test_clone_root_and_fresh_profiles(tmp_path):
-    root = clone_root()
-    try:
-        assert root.is_dir() and "popool-clones-" in root.name
-        first, second = fresh_profile_dir(root), fresh_profile_dir(root)
-        assert first != second and first.parent == root and not any(first.iterdir())
-    finally:
-        shutil.rmtree(root)
-
-
 @pytest.mark.browser
 def test_a_clone_of_a_signed_in_chromium_profile_stays_signed_in(chromium_settings, tmp_path):
     """Sign in once through the demo's SSO page, clone that real profile, and start a worker on the clone."""
@@ -208,7 +198,7 @@ def test_a_clone_of_a_signed_in_chromium_profile_stays_signed_in(chromium_settin
         assert portal.sign_ins == 1
         assert (user_data / "Default").is_dir()
 
-        root = clone_root()
+        root = tmp_path / "clones"
         try:
             info = clone_profile(user_data, "Default", root / "worker-1")
             assert info.files > 0

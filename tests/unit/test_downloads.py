@@ -22,7 +22,6 @@ from popool_gui.browser.downloads import (
     move_verified,
     staged_names,
     wait_for_download,
-    wait_for_new_file,
 )
 
 
@@ -48,7 +47,7 @@ def test_returns_a_new_final_file(tmp_path):
     (tmp_path / "old.pdf").write_bytes(b"old")
     before = staged_names(tmp_path)
     later(0.2, lambda: (tmp_path / "new.pdf").write_bytes(b"new"))
-    found = wait_for_new_file(tmp_path, before, time.monotonic() + 5)
+    found = wait_for_download(tmp_path, before, time.monotonic() + 5).path
     assert found == tmp_path / "new.pdf"
 
 
@@ -57,7 +56,7 @@ def test_waits_while_a_temp_file_remains(tmp_path):
     (tmp_path / "a.pdf.crdownload").write_bytes(b"partial")
     started = time.monotonic()
     later(0.5, lambda: (tmp_path / "a.pdf.crdownload").unlink())
-    found = wait_for_new_file(tmp_path, set(), time.monotonic() + 5)
+    found = wait_for_download(tmp_path, set(), time.monotonic() + 5).path
     assert found == tmp_path / "a.pdf"
     assert time.monotonic() - started >= 0.5
 
@@ -75,7 +74,7 @@ def test_waits_until_the_size_is_stable(tmp_path):
 
     writer = threading.Thread(target=grow)
     writer.start()
-    found = wait_for_new_file(tmp_path, set(), time.monotonic() + 5, poll_s=0.2)
+    found = wait_for_download(tmp_path, set(), time.monotonic() + 5, poll_s=0.2).path
     writer.join()
     assert found == target
     assert target.stat().st_size == 800
@@ -84,12 +83,8 @@ def test_waits_until_the_size_is_stable(tmp_path):
 def test_deadline_returns_none(tmp_path):
     (tmp_path / "x.pdf.part").write_bytes(b"never finishes")
     started = time.monotonic()
-    assert wait_for_new_file(tmp_path, set(), time.monotonic() + 0.3) is None
+    assert wait_for_download(tmp_path, set(), time.monotonic() + 0.3).path is None
     assert 0.3 <= time.monotonic() - started < 2
-
-
-def test_stop_ends_the_wait(tmp_path):
-    assert wait_for_new_file(tmp_path, set(), time.monotonic() + 30, stop=lambda: True) is None
 
 
 def test_missing_staging_folder_is_empty(tmp_path):
@@ -271,7 +266,7 @@ def test_move_verified_works_across_file_systems(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", ["scan.TMP", "minutes.partial", "offer.download", "notes.tmp"])
 def test_names_that_only_look_temporary_are_final_files(tmp_path, name):
     later(0.1, lambda: (tmp_path / name).write_bytes(b"done"))
-    assert wait_for_new_file(tmp_path, set(), time.monotonic() + 5) == tmp_path / name
+    assert wait_for_download(tmp_path, set(), time.monotonic() + 5).path == tmp_path / name
 
 
 @pytest.mark.parametrize("name", ["x.part", "w.crdownload"])

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from popool_gui.batch.input import normalise_po
+from popool_gui.batch.model import DEFAULT_PO_ID_REGEX
 from popool_gui.browser.portal import (
     BUILTIN_PORTALS,
     DEFAULT_SERVER_ERROR_TEXT,
@@ -70,7 +72,18 @@ def test_coupa_builtin_matches_the_domain():
         ("PO 123", None),
         ("XX1234567", None),
     ]:
-        assert portal.parse_po_id(value) == expected
+        assert normalise_po(value, portal.po_id_regex)[0] == expected
+
+
+@pytest.mark.parametrize("name", BUILTIN_PORTALS)
+def test_builtins_read_po_numbers_in_the_house_shape(name):
+    assert load_portal(name).po_id_regex == DEFAULT_PO_ID_REGEX
+
+
+def test_a_profile_without_a_po_pattern_gets_the_house_shape(tmp_path):
+    text = VALID.replace("po_id_regex = '^(?:P[OM])?[\\s-]*(\\d{6,})$'\n", "")
+    assert "po_id_regex" not in text
+    assert load_portal(str(write(tmp_path, text))).po_id_regex == DEFAULT_PO_ID_REGEX
 
 
 def test_profiles_cross_process_boundaries():
@@ -91,9 +104,9 @@ def test_user_file_with_defaults(tmp_path):
 def test_base_url_argument_overrides_the_file(tmp_path):
     portal = load_portal(str(write(tmp_path, VALID)), "http://127.0.0.1:9999")
     assert portal.po_url_for("123456") == "http://127.0.0.1:9999/order_headers/123456"
-    assert portal.with_base_url("https://b.example.com/").base_url == "https://b.example.com"
+    assert load_portal(str(write(tmp_path, VALID)), "https://b.example.com/").base_url == "https://b.example.com"
     with pytest.raises(PortalError, match="base_url"):
-        portal.with_base_url("ftp://x")
+        load_portal(str(write(tmp_path, VALID)), "ftp://x")
 
 
 def test_unknown_name_or_missing_file():

@@ -20,10 +20,10 @@ def pr_profile(tmp_path: Path) -> Path:
     """A tenant whose requests are numbered PR-0012345: Coupa's profile with another PO pattern and URL."""
     text = (BUILTIN_DIR / "coupa.toml").read_text(encoding="utf-8")
     text = text.replace('name = "coupa"', 'name = "acme-pr"')
-    text = text.replace("{base_url}/order_headers/{po_id}", "{base_url}/requests/PR-{po_id}")
-    lines = [f"po_id_regex = '{PR_PATTERN}'" if line.startswith("po_id_regex") else line for line in text.splitlines()]
+    own = 'po_url = "{base_url}/requests/PR-{po_id}"\npo_id_regex = \'' + PR_PATTERN + "'"
+    text = text.replace('po_url = "{base_url}/order_headers/{po_id}"', own)
     path = tmp_path / "acme-pr.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     return path
 
 
