@@ -277,3 +277,30 @@ def test_start_on_an_output_folder_another_run_holds_shows_a_dialog_naming_it(
         holder.end()
     assert start(qtbot, window)  # the folder is free again
     assert window.bridge is not None
+
+
+def test_start_over_on_another_runs_folder_processes_every_po_again(
+    window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
+) -> None:
+    load(qtbot, window, write_pos(tmp_path / "first.csv", [str(15000010 + i) for i in range(4)]))
+    start(qtbot, window)
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    window.summary_dialog.close()
+    window.summary_dialog = None
+
+    load(qtbot, window, write_pos(tmp_path / "second.csv", [str(15000010 + i) for i in range(6)]))
+    fake_desktop.answers = [1]  # "Start over": the first run's journal goes, once
+    assert start(qtbot, window)
+    assert fake_desktop.questions == ["This output folder holds another run"]
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    assert window.last_summary is not None and window.last_summary.processed_this_run == 6
+
+
+def test_the_stop_countdown_follows_the_runs_own_timeout(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    load(qtbot, window, write_pos(tmp_path / "slow.csv", [f"15{i:04d}05" for i in range(40)]))
+    start(qtbot, window)
+    qtbot.waitUntil(lambda: WorkerState.BUSY in states_of(window), timeout=20_000)
+    window._set_settings(window.settings.replace(shutdown_timeout_s=900.0))  # edited during the run
+    qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    seconds = int(window.stop_button.text().split()[1])
+    assert seconds <= 10  # the run's 10 s, not the 900 s set since
