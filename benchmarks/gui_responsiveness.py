@@ -97,7 +97,13 @@ def measure(arrangement: str, pos: int, workers: int) -> Measured:
         window = MainWindow(settings, persist_settings=False, window_state=WindowState(root / "window.ini"))
         window.resize(1280, 800)
         window.show()
-        if not window.load_file(root / "pos.csv"):
+        loaded: list[bool] = []
+        reading = QEventLoop()
+        window.load_finished.connect(lambda ok: (loaded.append(ok), reading.quit()))
+        window.load_file(root / "pos.csv")  # read off the GUI thread; load_finished tells the outcome
+        if not loaded:
+            reading.exec()
+        if not loaded[0]:
             raise SystemExit("could not load the benchmark's CSV")
         started = time.monotonic()
         window.start_run()

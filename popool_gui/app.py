@@ -83,7 +83,9 @@ def main_gui(argv: list[str], demo: bool = False) -> int:
     if problem:
         QMessageBox.warning(window, "Settings file", f"{problem}\n\nUsing the defaults until you save the settings.")
     ready = window.try_demo(args.count or DEMO_COUNT) if demo else True
-    if args.screenshot is not None:
+    if args.screenshot is not None and demo and ready:  # the sample is read off the GUI thread: shoot once loaded
+        window.load_finished.connect(lambda loaded: _screenshot_and_quit(window, args.screenshot, ready=loaded))
+    elif args.screenshot is not None:
         _screenshot_and_quit(window, args.screenshot, ready=ready)
     return app.exec()
 

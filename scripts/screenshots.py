@@ -100,9 +100,11 @@ def main() -> int:
     save(window.grab(), "empty")
 
     window.try_demo(args.count)
+    pump(30, lambda: window.batch is not None and not window.busy)  # the sample is read off the GUI thread
     pump(0.3)
     window.messages.hide()
     window.start_run()
+    pump(30, lambda: window.running)
     total = window.batch.records.__len__() if window.batch else 1
     pump(120, lambda: window.status.progress.value() >= total * 0.4)
     pump(0.3)

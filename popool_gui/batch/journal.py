@@ -131,7 +131,7 @@ class Journal:
     def open(cls, output_dir: Path, batch: Batch, *, accept_new_input: bool = False) -> Journal:
         """Create the journal or resume it. Raise JournalMismatchError when it holds another input's run,
         unless `accept_new_input`: then results of POs still in the input are kept and the rest dropped."""
-        path = Path(output_dir) / JOURNAL_DIR / JOURNAL_FILE
+        path = _path(output_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
         try:
@@ -149,6 +149,31 @@ class Journal:
             conn.close()
             raise
         return cls(conn, path, meta)
+
+    @staticmethod
+    def check(output_dir: Path, batch: Batch) -> None:
+        """Raise the JournalMismatchError `open` would raise for `batch`, without creating or changing anything.
+
+        The window asks what to do about another input's journal before it builds the run."""
+        path = _path(output_dir)
+        if not path.is_file():
+            return
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+        except sqlite3.OperationalError:  # no meta table: an empty file that `open` fills
+            return
+        finally:
+            conn.close()
+        if meta:
+            _check_meta(meta, batch, accept_new_input=False)
+
+    @staticmethod
+    def delete(output_dir: Path) -> None:
+        """Forget the output folder's run ("start over"): the journal and SQLite's WAL files beside it."""
+        path = _path(output_dir)
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
 
     # ----------------------------------------------------------------- reads
 
@@ -317,6 +342,10 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(po)")}
     if "empty_looks" not in columns:  # a journal written before second looks existed
         conn.execute("ALTER TABLE po ADD COLUMN empty_looks INTEGER NOT NULL DEFAULT 0")
+
+
+def _path(output_dir: Path) -> Path:
+    return Path(output_dir) / JOURNAL_DIR / JOURNAL_FILE
 
 
 def _check_meta(meta: dict[str, str], batch: Batch, accept_new_input: bool) -> None:

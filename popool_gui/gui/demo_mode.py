@@ -11,8 +11,6 @@ from popool_gui.demo.sample import write_sample_csv
 from popool_gui.run_setup import DEMO_COUNT, demo_overrides
 from popool_gui.settings import Settings
 
-DEFAULT_COUNT = DEMO_COUNT  # the name main_window.py imports until it switches to run_setup.DEMO_COUNT
-
 
 class DemoSession:
     """One demo portal for the window's lifetime, and a scratch folder deleted when the window closes.

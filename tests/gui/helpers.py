@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
+
+from popool_gui.gui.main_window import MainWindow
 
 
 def write_pos(path: Path, po_ids: list[str]) -> Path:
@@ -34,3 +37,17 @@ def drop_file(target: QWidget, path: Path) -> tuple[bool, bool]:
     drop = QDropEvent(where, actions, mime, buttons, modifiers)
     QApplication.sendEvent(target, drop)
     return enter.isAccepted(), drop.isAccepted()
+
+
+def load(qtbot: Any, window: MainWindow, path: Path) -> bool:
+    """`window.load_file(path)` until the file is read off the GUI thread; whether it loaded."""
+    with qtbot.waitSignal(window.load_finished, timeout=30_000) as blocker:
+        window.load_file(path)
+    return bool(blocker.args[0])
+
+
+def start(qtbot: Any, window: MainWindow) -> bool:
+    """`window.start_run()` until the run is built off the GUI thread and going, or refused; whether it started."""
+    with qtbot.waitSignal(window.start_finished, timeout=30_000) as blocker:
+        window.start_run()
+    return bool(blocker.args[0])

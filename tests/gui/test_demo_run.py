@@ -15,6 +15,7 @@ from popool_gui.demo.sample import write_sample_csv
 from popool_gui.selftest import verify_run
 from popool_gui.settings import Settings
 from tests.gui.conftest import make_window, shut_down
+from tests.gui.helpers import load
 
 pytestmark = [pytest.mark.gui, pytest.mark.browser]
 COUNT = 12
@@ -33,8 +34,9 @@ def test_two_workers_from_start_to_summary(
             seen.extend(model.snapshot(row) for row in range(model.rowCount()))
 
         model.dataChanged.connect(record)
-        assert window.load_file(write_sample_csv(tmp_path / "pos.csv", COUNT))
-        qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+        assert load(qtbot, window, write_sample_csv(tmp_path / "pos.csv", COUNT))
+        with qtbot.waitSignal(window.start_finished):
+            qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
 
         # Restart worker 2 once it has a browser: it must come back with a new one.
         qtbot.waitUntil(lambda: model.rowCount() == 2 and model.snapshot(1).browser_pid is not None, timeout=60_000)
@@ -70,8 +72,9 @@ def test_pause_resume_and_stop_with_real_browsers(
     window = make_window(qtbot, settings, tmp_path)
     try:
         model = window.worker_model
-        assert window.load_file(write_sample_csv(tmp_path / "pos.csv", 60))
-        qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+        assert load(qtbot, window, write_sample_csv(tmp_path / "pos.csv", 60))
+        with qtbot.waitSignal(window.start_finished):
+            qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: model.rowCount() == 2 and model.snapshot(0).state is WorkerState.BUSY, timeout=60_000)
 
         qtbot.mouseClick(window.worker_view.actions_for(1).pause, Qt.MouseButton.LeftButton)

@@ -14,7 +14,7 @@ from popool_gui.app import GIL_SWITCH_INTERVAL_S
 from popool_gui.batch.model import WorkerState
 from popool_gui.gui.main_window import MainWindow
 from popool_gui.gui.stall_probe import StallProbe
-from tests.gui.helpers import write_pos
+from tests.gui.helpers import load, start, write_pos
 
 pytestmark = pytest.mark.gui
 # The target is 50 ms on a quiet machine (the benchmark's job). Tests share a loaded CI box with browser
@@ -35,9 +35,9 @@ def gui_switch_interval() -> Iterator[None]:
 @pytest.mark.usefixtures("gui_switch_interval")
 def test_gui_thread_never_stalls_during_a_four_worker_run(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     window.settings = window.settings.replace(workers=4)
-    window.load_file(write_pos(tmp_path / "many.csv", [str(16_000_000 + i * 10) for i in range(POS)]))
+    load(qtbot, window, write_pos(tmp_path / "many.csv", [str(16_000_000 + i * 10) for i in range(POS)]))
     started = time.perf_counter()
-    window.start_run()
+    start(qtbot, window)
     start_cost = time.perf_counter() - started
     # Spawning worker interpreters competes for the CPU with everything else; measure the steady run.
     model = window.worker_model

@@ -39,7 +39,9 @@ def test_try_the_demo_serves_the_portal_from_its_own_process_and_runs_to_the_sum
     window = make_window(qtbot, chromium_settings.replace(workers=2, shutdown_timeout_s=30.0), tmp_path)
     portal_process: psutil.Process | None = None
     try:
-        assert window.try_demo(COUNT)
+        with qtbot.waitSignal(window.load_finished, timeout=30_000) as loaded:
+            assert window.try_demo(COUNT)
+        assert loaded.args == [True]
         url = window.settings.base_url
         assert urlsplit(url).hostname == "127.0.0.1" and window.settings.portal == "demo"
         with urllib.request.urlopen(url, timeout=10) as answer:

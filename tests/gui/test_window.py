@@ -14,7 +14,7 @@ from popool_gui.batch.model import PoStatus, RunState, WorkerState
 from popool_gui.gui.banners import Level
 from popool_gui.gui.main_window import PAGE_EMPTY, PAGE_LOADED, MainWindow
 from popool_gui.gui.worker_model import WorkerColumn
-from tests.gui.helpers import drop_file, write_pos
+from tests.gui.helpers import drop_file, load, start, write_pos
 from tests.real_processes import LockHolder
 
 pytestmark = pytest.mark.gui
@@ -25,12 +25,13 @@ def states_of(window: MainWindow) -> list[WorkerState]:
     return [model.snapshot(row).state for row in range(model.rowCount())]
 
 
-def test_drop_csv_loads_it(window: MainWindow, tmp_path: Path) -> None:
+def test_drop_csv_loads_it(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     assert window.stack.currentIndex() == PAGE_EMPTY
     assert not window.start_button.isEnabled()
     path = write_pos(tmp_path / "pos.csv", [str(15000010 + i) for i in range(5)])
-    entered, dropped = drop_file(window, path)
-    assert entered and dropped
+    with qtbot.waitSignal(window.load_finished) as loaded:
+        entered, dropped = drop_file(window, path)
+    assert entered and dropped and loaded.args == [True]
     assert window.stack.currentIndex() == PAGE_LOADED
     assert window.batch is not None and len(window.batch.records) == 5
     assert window.po_model.rowCount() == 5
@@ -39,22 +40,24 @@ def test_drop_csv_loads_it(window: MainWindow, tmp_path: Path) -> None:
     assert str(path) in window._state.recent_files()
 
 
-def test_dropped_png_is_refused_and_changes_nothing(window: MainWindow, tmp_path: Path) -> None:
+def test_dropped_png_is_refused_and_changes_nothing(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     good = write_pos(tmp_path / "pos.csv", ["15000010", "15000011"])
-    drop_file(window, good)
+    with qtbot.waitSignal(window.load_finished):
+        drop_file(window, good)
     picture = tmp_path / "photo.png"
     picture.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
-    drop_file(window, picture)
+    with qtbot.waitSignal(window.load_finished):
+        drop_file(window, picture)
     assert window.messages.isVisible() and window.messages.level is Level.ERROR
     assert "photo.png" in window.messages.text() and "CSV" in window.messages.text()
     assert window.batch is not None and Path(window.batch.source) == good
     assert window.po_model.rowCount() == 2
 
 
-def test_bad_csv_shows_the_reason(window: MainWindow, tmp_path: Path) -> None:
+def test_bad_csv_shows_the_reason(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     bad = tmp_path / "no-po-column.csv"
     bad.write_text("ORDER;SUPPLIER\n123456;ACME\n", encoding="utf-8")
-    assert not window.load_file(bad)
+    assert not load(qtbot, window, bad)
     assert window.messages.isVisible() and window.messages.level is Level.ERROR
     assert window.stack.currentIndex() == PAGE_EMPTY
     assert window.batch is None
@@ -65,11 +68,12 @@ def test_fake_run_fills_the_tables_and_ends_with_the_summary(
 ) -> None:
     ids = [str(15000010 + i) for i in range(30)] + ["15000101"]  # ...01: a transient failure every time
     path = write_pos(tmp_path / "pos.csv", [*ids, "PO12"])
-    window.load_file(path)
+    load(qtbot, window, path)
     assert "1 invalid row" in window.summary_label.text()
     seen: set[WorkerState] = set()
     window.worker_model.dataChanged.connect(lambda *_: seen.update(states_of(window)))
-    qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(window.start_finished):
+        qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
     assert window.running and not window.start_button.isEnabled() and window.stop_button.isEnabled()
     qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=60_000)
 
@@ -103,8 +107,8 @@ def test_fake_run_fills_the_tables_and_ends_with_the_summary(
 
 def test_pause_and_resume_buttons_command_the_worker(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     ids = [f"15{i:04d}05" for i in range(40)]  # ...05: each PO takes the fake worker one second
-    window.load_file(write_pos(tmp_path / "slow.csv", ids))
-    window.start_run()
+    load(qtbot, window, write_pos(tmp_path / "slow.csv", ids))
+    start(qtbot, window)
     qtbot.waitUntil(lambda: states_of(window)[:1] == [WorkerState.BUSY], timeout=20_000)
     actions = window.worker_view.actions_for(1)
     assert actions.pause.text() == "Pause" and actions.pause.isEnabled()
@@ -122,8 +126,8 @@ def test_pause_and_resume_buttons_command_the_worker(window: MainWindow, qtbot: 
 
 def test_stop_counts_down_then_forces(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     ids = [f"15{i:04d}05" for i in range(40)]
-    window.load_file(write_pos(tmp_path / "slow.csv", ids))
-    window.start_run()
+    load(qtbot, window, write_pos(tmp_path / "slow.csv", ids))
+    start(qtbot, window)
     qtbot.waitUntil(lambda: WorkerState.BUSY in states_of(window), timeout=20_000)
     started = time.monotonic()
     qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
@@ -140,8 +144,8 @@ def test_stop_counts_down_then_forces(window: MainWindow, qtbot: Any, tmp_path: 
 def test_closing_during_a_run_asks_then_stops(
     window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
 ) -> None:
-    window.load_file(write_pos(tmp_path / "slow.csv", [f"15{i:04d}05" for i in range(40)]))
-    window.start_run()
+    load(qtbot, window, write_pos(tmp_path / "slow.csv", [f"15{i:04d}05" for i in range(40)]))
+    start(qtbot, window)
     qtbot.waitUntil(lambda: WorkerState.BUSY in states_of(window), timeout=20_000)
     fake_desktop.answers = [1]  # "Keep running"
     window.close()
@@ -164,8 +168,8 @@ def test_retry_between_runs_and_a_changed_input(
     window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
 ) -> None:
     first = write_pos(tmp_path / "first.csv", [str(15000010 + i) for i in range(4)])
-    window.load_file(first)
-    window.start_run()
+    load(qtbot, window, first)
+    start(qtbot, window)
     qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
     window.summary_dialog.close()
 
@@ -173,19 +177,19 @@ def test_retry_between_runs_and_a_changed_input(
     row = window.po_model.row_for_key("PO15000011")
     assert row is not None
     window.po_panel.retry.emit(row)
-    assert window.po_model.row(row).status is PoStatus.PENDING
+    qtbot.waitUntil(lambda: window.po_model.row(row).status is PoStatus.PENDING)
     window.summary_dialog = None
-    window.start_run()
+    start(qtbot, window)
     qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
     assert window.last_summary is not None and window.last_summary.processed_this_run == 1
     window.summary_dialog.close()
 
     # Another input on the same output folder: the window asks, "Keep finished POs" goes on.
     second = write_pos(tmp_path / "second.csv", [str(15000010 + i) for i in range(6)])
-    window.load_file(second)
+    load(qtbot, window, second)
     fake_desktop.answers = [0]
     window.summary_dialog = None
-    window.start_run()
+    start(qtbot, window)
     assert fake_desktop.questions == ["This output folder holds another run"]
     qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
     assert window.last_summary is not None and window.last_summary.processed_this_run == 2
@@ -193,11 +197,11 @@ def test_retry_between_runs_and_a_changed_input(
 
 def test_sign_in_banner_names_the_worker_and_resume_clears_it(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
     window.settings = window.settings.replace(headless=False)  # a person could sign in: the worker waits
-    window.load_file(write_pos(tmp_path / "auth.csv", ["15000104", *(f"15{i:04d}05" for i in range(10))]))
-    window.start_run()
+    load(qtbot, window, write_pos(tmp_path / "auth.csv", ["15000104", *(f"15{i:04d}05" for i in range(10))]))
+    start(qtbot, window)
     qtbot.waitUntil(window.sign_in.isVisible, timeout=20_000)
     text = window.sign_in.text()
-    worker = window._sign_in_worker
+    worker = window.sign_in.worker
     assert worker is not None and f"worker {worker}" in text and "PO15000104" in text and "Resume" in text
     assert window.sign_in.action.text() == f"Resume worker {worker}"
     qtbot.mouseClick(window.sign_in.action, Qt.MouseButton.LeftButton)
@@ -213,8 +217,9 @@ def test_finish_notifies_from_the_tray_only_when_the_window_is_not_in_front(
     monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: True))
     monkeypatch.setattr(window.tray, "showMessage", lambda title, text, *_: shown.append((title, text)))
     monkeypatch.setattr(window, "isActiveWindow", lambda: in_front)
-    window.load_file(write_pos(tmp_path / "pos.csv", [str(15000010 + i) for i in range(4)]))
-    qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+    load(qtbot, window, write_pos(tmp_path / "pos.csv", [str(15000010 + i) for i in range(4)]))
+    with qtbot.waitSignal(window.start_finished):
+        qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
     if in_front:
         assert shown == [] and not window.tray.isVisible()
@@ -233,7 +238,7 @@ def test_the_window_reads_a_file_as_the_cli_does_with_the_profiles_po_pattern(
     window = make_window(qtbot, settings, tmp_path)
     try:
         path = pr_input(tmp_path)
-        assert window.load_file(path)
+        assert load(qtbot, window, path)
         cli = plan_run(settings, path).batch
         assert window.batch is not None
         assert window.batch.records == cli.records and window.batch.invalid == cli.invalid
@@ -242,35 +247,60 @@ def test_the_window_reads_a_file_as_the_cli_does_with_the_profiles_po_pattern(
         window.close()
 
 
-def test_a_profile_changed_after_loading_rereads_the_file_at_start(window: MainWindow, tmp_path: Path) -> None:
+def test_a_profile_changed_after_loading_rereads_the_file_at_start(
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
     from tests.unit.test_run_setup import pr_input, pr_profile
 
-    assert window.load_file(pr_input(tmp_path))
+    assert load(qtbot, window, pr_input(tmp_path))
     assert window.batch is not None and len(window.batch.records) == 1  # the demo profile knows only PO15262984
     window._set_settings(window.settings.replace(portal=str(pr_profile(tmp_path))))
-    controller = window._make_controller()
-    assert controller is not None
-    try:
-        assert [r.po_id for r in window.batch.records] == ["0012345", "0012346"]
-        assert [r.po_id for r in controller.batch.records] == ["0012345", "0012346"]
-        assert window.po_model.rowCount() == 3
-    finally:
-        controller.journal.close()
-        controller._output_lock.release()
+    assert start(qtbot, window)
+    assert window.session is not None
+    assert [r.po_id for r in window.batch.records] == ["0012345", "0012346"]
+    assert [r.po_id for r in window.session.controller.batch.records] == ["0012345", "0012346"]
+    assert window.po_model.rowCount() == 3
 
 
 def test_start_on_an_output_folder_another_run_holds_shows_a_dialog_naming_it(
-    window: MainWindow, fake_desktop: Any, tmp_path: Path
+    window: MainWindow, qtbot: Any, fake_desktop: Any, tmp_path: Path
 ) -> None:
     holder = LockHolder(Path(window.settings.output_dir))
     try:
-        window.load_file(write_pos(tmp_path / "pos.csv", [str(15000010 + i) for i in range(3)]))
-        window.start_run()
+        load(qtbot, window, write_pos(tmp_path / "pos.csv", [str(15000010 + i) for i in range(3)]))
+        assert not start(qtbot, window)
         assert window.bridge is None, "no run started"
         [(title, text)] = fake_desktop.warnings
         assert title == "Output folder in use"
         assert f"pid {holder.process.pid}" in text and holder.owner().describe() in text
     finally:
         holder.end()
-    window.start_run()  # the folder is free again
+    assert start(qtbot, window)  # the folder is free again
     assert window.bridge is not None
+
+
+def test_start_over_on_another_runs_folder_processes_every_po_again(
+    window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
+) -> None:
+    load(qtbot, window, write_pos(tmp_path / "first.csv", [str(15000010 + i) for i in range(4)]))
+    start(qtbot, window)
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    window.summary_dialog.close()
+    window.summary_dialog = None
+
+    load(qtbot, window, write_pos(tmp_path / "second.csv", [str(15000010 + i) for i in range(6)]))
+    fake_desktop.answers = [1]  # "Start over": the first run's journal goes, once
+    assert start(qtbot, window)
+    assert fake_desktop.questions == ["This output folder holds another run"]
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    assert window.last_summary is not None and window.last_summary.processed_this_run == 6
+
+
+def test_the_stop_countdown_follows_the_runs_own_timeout(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    load(qtbot, window, write_pos(tmp_path / "slow.csv", [f"15{i:04d}05" for i in range(40)]))
+    start(qtbot, window)
+    qtbot.waitUntil(lambda: WorkerState.BUSY in states_of(window), timeout=20_000)
+    window._set_settings(window.settings.replace(shutdown_timeout_s=900.0))  # edited during the run
+    qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
+    seconds = int(window.stop_button.text().split()[1])
+    assert seconds <= 10  # the run's 10 s, not the 900 s set since
