@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from popool_gui.batch.journal import Journal
@@ -25,23 +26,23 @@ OUTCOMES = (
 )
 
 
+def batch_of(source: Path, ids: list[str], supplier_of: Callable[[int], str], source_hash: str) -> Batch:
+    """A batch of POs `PO<id>` as the input reader makes it, each with the supplier its input row names."""
+    records = tuple(
+        PoRecord(key=f"PO{i}", po_id=i, row_number=n + 1, row={"PO_NUMBER": f"PO{i}"}, input_supplier=supplier_of(n))
+        for n, i in enumerate(ids)
+    )
+    return Batch(str(source), source_hash, ("PO_NUMBER",), ",", "PO_NUMBER", records, (), (), ())
+
+
 def realistic_run(out: Path, count: int = 240, seed: int = 7) -> tuple[RunFacts, list[PoResult]]:
     """A journal in `out` of a 3-worker run of `count` POs over about 40 minutes, as the controller writes it."""
     rng = random.Random(seed)
     source = out.parent / "purchase-orders-2026-Q2.xlsx"
     source.write_bytes(b"made up")
     ids = [str(15260000 + i * 7) for i in range(count)]
-    records = tuple(
-        PoRecord(
-            key=f"PO{i}",
-            po_id=i,
-            row_number=n + 1,
-            row={"PO_NUMBER": f"PO{i}"},
-            input_supplier=HOSTILE_SUPPLIER if n == 5 else rng.choice(SUPPLIERS),
-        )
-        for n, i in enumerate(ids)
-    )
-    batch = Batch(str(source), f"seed-{seed}", ("PO_NUMBER",), ",", "PO_NUMBER", records, (), (), ())
+    batch = batch_of(source, ids, lambda n: HOSTILE_SUPPLIER if n == 5 else rng.choice(SUPPLIERS), f"seed-{seed}")
+    records = batch.records
     start = time.time() - 45 * 60
     clocks = [start + w * 4 for w in range(3)]
     with Journal.open(out, batch) as journal:

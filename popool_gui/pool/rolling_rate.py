@@ -2,8 +2,8 @@
 
 A run is "stalled" when nothing has finished for a good while: longer than STALL_FLOOR_S and longer than
 STALL_GAPS times the usual gap between finishes (a run of slow POs is not stalled between two of them). While
-stalled, or before MIN_FINISHES in the window, the ETA is None, which the window and the CLI show as "?": an
-honest unknown rather than a number that is wrong.
+stalled, or before MIN_FINISHES in the window, the ETA is None, which the window and the CLI show as
+UNKNOWN_ETA ("?"): an honest unknown rather than a number that is wrong.
 
 A slow run (fewer than MIN_FINISHES finishes in the window) is averaged over its last MIN_FINISHES finishes.
 
@@ -20,6 +20,7 @@ WINDOW_S = 30.0
 STALL_FLOOR_S = 30.0
 STALL_GAPS = 3.0
 MIN_FINISHES = 3
+UNKNOWN_ETA = "?"  # what the status bar and the CLI show for an ETA of None
 
 
 class RollingRate:
@@ -70,13 +71,3 @@ class RollingRate:
     def _trim(self, now: float) -> None:
         while len(self._finishes) > MIN_FINISHES and now - self._finishes[0] >= self._window_s:
             self._finishes.popleft()
-
-
-def eta_text(eta_s: float | None) -> str:
-    """ "?" while unknown, else h:mm:ss or m:ss."""
-    if eta_s is None:
-        return "?"
-    seconds = round(eta_s)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from popool_gui.batch.journal import Journal
-from popool_gui.batch.model import Batch, PoRecord, PoResult, PoStatus, RunState, RunSummary
+from popool_gui.batch.model import Batch, PoResult, PoStatus, RunState, RunSummary
 from popool_gui.batch.run_report import (
     REPORT_FILE,
     RunFacts,
@@ -25,7 +25,7 @@ from popool_gui.batch.run_report import (
     write_report_from_journal,
 )
 from popool_gui.pool.controller import PoolController
-from tests.report_pages import HOSTILE_SUPPLIER, realistic_run, screenshot
+from tests.report_pages import HOSTILE_SUPPLIER, batch_of, realistic_run, screenshot
 from tests.unit.fake_worker import fake_worker_main
 from tests.unit.test_controller import settings_for
 
@@ -36,17 +36,7 @@ IDS = ["100001", "100009", *[str(100100 + i * 10) for i in range(10)]]
 def hostile_batch(tmp_path: Path) -> Batch:
     source = tmp_path / "input.csv"
     source.write_text("PO_NUMBER\n" + "\n".join(IDS) + "\n", encoding="utf-8")
-    records = tuple(
-        PoRecord(
-            key=f"PO{i}",
-            po_id=i,
-            row_number=n + 1,
-            row={"PO_NUMBER": f"PO{i}"},
-            input_supplier=HOSTILE_SUPPLIER if n % 2 else "Acme GmbH",
-        )
-        for n, i in enumerate(IDS)
-    )
-    return Batch(str(source), "hostile", ("PO_NUMBER",), ";", "PO_NUMBER", records, (), (), ())
+    return batch_of(source, IDS, lambda n: HOSTILE_SUPPLIER if n % 2 else "Acme GmbH", "hostile")
 
 
 @pytest.fixture(scope="module")
