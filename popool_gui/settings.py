@@ -87,6 +87,8 @@ class Settings:
         default=False, metadata={"label": "Block images and fonts", "restart": True}
     )
     log_level: str = dataclasses.field(default="info", metadata={"label": "Log level"})
+    # A long run on a laptop stops when the machine sleeps; popool holds it awake while a run works.
+    keep_awake: bool = dataclasses.field(default=True, metadata={"label": "Keep the computer awake during a run"})
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` applied and coerced; call `validate()` on the result."""

@@ -97,6 +97,8 @@ class LogModel(QAbstractTableModel):
 
 
 class LogPane(QWidget):
+    HEADER_KEY = "log_table"  # WindowState.save_header/restore_header name
+
     def __init__(self, open_log_folder: Callable[[], None]) -> None:
         super().__init__()
         self.model = LogModel()
@@ -136,6 +138,9 @@ class LogPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.view)
+
+    def header(self) -> QHeaderView:
+        return self.view.horizontalHeader()
 
     def append(self, lines: list[LogLine]) -> None:
         bar = self.view.verticalScrollBar()

@@ -33,6 +33,7 @@ SEARCH_DELAY_MS = 150
 
 
 class PoPanel(QWidget):
+    HEADER_KEY = "po_table"  # WindowState.save_header/restore_header name
     open_folder = Signal(int)  # source row
     open_page = Signal(int)
     retry = Signal(int)
@@ -116,6 +117,9 @@ class PoPanel(QWidget):
         statuses = FILTERS[self.status_filter.currentIndex()][1]
         self.proxy.set_filter(statuses, self.search.text())
         self._count()
+
+    def header(self) -> QHeaderView:
+        return self.view.horizontalHeader()
 
     def source_row(self, index: QModelIndex) -> int:
         return self.proxy.mapToSource(index).row()

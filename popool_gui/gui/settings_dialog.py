@@ -31,7 +31,7 @@ from popool_gui.gui.theme import RED
 from popool_gui.settings import LOG_LEVELS, MAX_WORKERS, MIN_WORKERS, BrowserKind, ResultsFormat, Settings
 
 PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Run", ("workers", "output_dir", "max_attempts", "po_timeout_s", "results_format", "log_level")),
+    ("Run", ("workers", "output_dir", "max_attempts", "po_timeout_s", "results_format", "keep_awake", "log_level")),
     ("Portal", ("portal", "base_url")),
     (
         "Browser",
@@ -71,6 +71,7 @@ HELP: dict[str, str] = {
     "po_timeout_s": "A worker that spends longer on one PO is restarted and the PO retried",
     "results_format": "Results file next to the downloads: CSV (UTF-8 with BOM), Excel, or both",
     "log_level": "How much goes to the log files and the log pane",
+    "keep_awake": "Stop the computer from going to sleep while a run works; released when the run ends",
     "portal": "Portal profile: coupa, demo, or the path of a .toml profile for a tenant whose pages differ",
     "base_url": "Your portal's address, e.g. https://yourcompany.coupahost.com",
     "browser": "Which browser the workers drive",

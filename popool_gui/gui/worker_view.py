@@ -48,6 +48,7 @@ class RowActions(QWidget):
 
 
 class WorkerTableView(QTableView):
+    HEADER_KEY = "worker_table"  # WindowState.save_header/restore_header name
     pause_requested = Signal(int)
     resume_requested = Signal(int)
     restart_requested = Signal(int)
@@ -85,6 +86,9 @@ class WorkerTableView(QTableView):
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 16)
         model.modelReset.connect(self._rebuild_actions)
         model.dataChanged.connect(self._refresh_actions)
+
+    def header(self) -> QHeaderView:
+        return self.horizontalHeader()
 
     def actions_for(self, worker: int) -> RowActions:
         return self._actions[worker]
