@@ -33,7 +33,7 @@ from popool_gui.batch import report_charts
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import REPORTED_STATUSES, PoResult, PoStatus, RunState, RunSummary
 from popool_gui.batch.report_charts import Series, nice_step
-from popool_gui.gui.theme import PO_STATUS_COLOURS
+from popool_gui.status_colours import PO_STATUS_COLOURS
 
 log = logging.getLogger(__name__)
 

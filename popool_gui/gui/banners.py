@@ -7,7 +7,7 @@ from enum import StrEnum
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
 
-from popool_gui.gui.theme import AMBER, BLUE, RED
+from popool_gui.status_colours import AMBER, BLUE, RED
 
 
 class Level(StrEnum):

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QPushButton, QTa
 
 from popool_gui.batch.model import LogLine
 from popool_gui.gui.column_widths import size_from_samples
-from popool_gui.gui.theme import LOG_LEVEL_COLOURS
+from popool_gui.status_colours import LOG_LEVEL_COLOURS
 
 _Index = QModelIndex | QPersistentModelIndex
 # Enough to scroll back over a few minutes of a busy run; the log file keeps everything.

@@ -16,7 +16,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from popool_gui.batch.model import Batch, PoResult, PoStatus, merged_supplier
 from popool_gui.duration import format_duration
 from popool_gui.gui.roles import CHIP_COLOUR_ROLE, SORT_ROLE
-from popool_gui.gui.theme import PO_STATUS_COLOURS
+from popool_gui.status_colours import PO_STATUS_COLOURS
 
 _Index = QModelIndex | QPersistentModelIndex
 

@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from popool_gui.browser.portal import BUILTIN_PORTALS
-from popool_gui.gui.theme import RED
 from popool_gui.settings import LOG_LEVELS, MAX_WORKERS, MIN_WORKERS, BrowserKind, ResultsFormat, Settings
+from popool_gui.status_colours import RED
 
 PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Run", ("workers", "output_dir", "max_attempts", "po_timeout_s", "results_format", "keep_awake", "log_level")),

@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from popool_gui.batch.model import RunSnapshot, RunState
 from popool_gui.duration import format_duration
-from popool_gui.gui.theme import RUN_STATE_COLOURS, chip_style, load_colour
+from popool_gui.gui.theme import chip_style, load_colour
+from popool_gui.status_colours import RUN_STATE_COLOURS
 
 
 class RamGauge(QWidget):

@@ -9,8 +9,9 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QP
 
 from popool_gui.batch.model import PoStatus, RunState, RunSummary
 from popool_gui.duration import format_duration
-from popool_gui.gui.theme import PO_STATUS_COLOURS, chip_style
+from popool_gui.gui.theme import chip_style
 from popool_gui.pool import render_timing
+from popool_gui.status_colours import PO_STATUS_COLOURS
 
 
 def headline(summary: RunSummary) -> str:

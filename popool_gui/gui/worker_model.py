@@ -12,7 +12,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from popool_gui.batch.model import TabState, WorkerSnapshot, WorkerState
 from popool_gui.duration import format_duration
 from popool_gui.gui.roles import CHIP_COLOUR_ROLE, GAUGE_FRACTION_ROLE, GAUGE_LOAD_ROLE
-from popool_gui.gui.theme import WORKER_STATE_COLOURS
+from popool_gui.status_colours import WORKER_STATE_COLOURS
 
 _Index = QModelIndex | QPersistentModelIndex
 
