@@ -109,14 +109,22 @@ def install_cookies(driver: WebDriver, cookies: tuple[PortalCookie, ...], base_u
     log.info("portal_cookies_set", count=len(mine), via="webdriver")
 
 
-def _cdp_param(cookie: PortalCookie, base_url: str) -> dict[str, Any]:
-    param: dict[str, Any] = {
+def _common_fields(cookie: PortalCookie) -> dict[str, Any]:
+    """The fields DevTools and WebDriver spell alike; `sameSite` only when the portal set one."""
+    fields: dict[str, Any] = {
         "name": cookie.name,
         "value": cookie.value,
         "path": cookie.path,
         "secure": cookie.secure,
         "httpOnly": cookie.http_only,
     }
+    if cookie.same_site:
+        fields["sameSite"] = cookie.same_site
+    return fields
+
+
+def _cdp_param(cookie: PortalCookie, base_url: str) -> dict[str, Any]:
+    param = _common_fields(cookie)
     if cookie.host_only:
         # With a domain the browser would make it a domain cookie, sent to subdomains too; a URL keeps it host-only.
         scheme = "https" if cookie.secure else urlsplit(base_url).scheme
@@ -126,23 +134,13 @@ def _cdp_param(cookie: PortalCookie, base_url: str) -> dict[str, Any]:
         param["domain"] = cookie.domain
     if cookie.expiry is not None:
         param["expires"] = cookie.expiry
-    if cookie.same_site:
-        param["sameSite"] = cookie.same_site
     return param
 
 
 def _webdriver_cookie(cookie: PortalCookie) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "name": cookie.name,
-        "value": cookie.value,
-        "path": cookie.path,
-        "secure": cookie.secure,
-        "httpOnly": cookie.http_only,
-    }
+    entry = _common_fields(cookie)
     if not cookie.host_only:
         entry["domain"] = cookie.domain
     if cookie.expiry is not None:
         entry["expiry"] = cookie.expiry
-    if cookie.same_site:
-        entry["sameSite"] = cookie.same_site
     return entry

@@ -118,7 +118,9 @@ def read_status(grid_url: str, timeout_s: float = STATUS_TIMEOUT_S) -> GridStatu
 
 
 def parse_status(payload: Any) -> GridStatus:
-    value = payload.get("value", {}) if isinstance(payload, dict) else {}
+    value = payload.get("value") if isinstance(payload, dict) else None
+    if not isinstance(value, dict):
+        value = {}
     nodes = []
     for node in value.get("nodes", ()) or ():
         slots = []
