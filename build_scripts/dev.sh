@@ -6,7 +6,9 @@
 #   ./build_scripts/dev.sh demo [ARGS]    setup, then `popool demo --headless ARGS` against the embedded portal
 #   ./build_scripts/dev.sh build [ARGS]   setup, PyInstaller, then build_scripts/build.py ARGS
 #
-# Every step is skipped when already done: a second `setup` runs no apt-get and no pip.
+# Every step is skipped when already done: a second `setup` runs no apt-get, no pip and no npm.
+# setup also puts the Selenium Grid server jar (for tests/integration/test_grid.py) in .cache/selenium-server/:
+# `npm pack` of @nightwatch/selenium-server fetches its tarball without running its install script.
 # Environment: PYTHON (interpreter for a new .venv; default: the first python3.x >= 3.11 on PATH),
 #              DEV_SKIP_APT=1 (never touch system packages).
 set -euo pipefail
@@ -187,10 +189,48 @@ setup_python() {
     printf '%s\n' "$want" >"$STAMP"
 }
 
+GRID_VERSION=4.20.0
+GRID_JAR="$ROOT/.cache/selenium-server/selenium-server-$GRID_VERSION.jar"
+
+# Java and npm for the Grid tests, installed as root like the browser packages.
+setup_grid_tools() {
+    local want=()
+    command -v java >/dev/null 2>&1 || want+=(default-jre-headless)
+    command -v npm >/dev/null 2>&1 || want+=(npm)
+    [ "${#want[@]}" -gt 0 ] || return 0
+    if [ "${DEV_SKIP_APT:-0}" = "1" ] || ! is_root || ! command -v apt-get >/dev/null 2>&1; then
+        say "missing for the Grid tests: ${want[*]} (sudo apt-get install -y --no-install-recommends ${want[*]})"
+        return 0
+    fi
+    apt_update_once
+    apt_install "${want[@]}" || true
+}
+
+setup_grid_jar() {
+    [ -f "$GRID_JAR" ] && return 0
+    setup_grid_tools
+    if ! command -v npm >/dev/null 2>&1; then
+        say "warning: npm not found; the Grid tests will be skipped (or fail in CI) until $GRID_JAR exists"
+        return 0
+    fi
+    local tmp
+    tmp="$(mktemp -d)"
+    say "npm pack @nightwatch/selenium-server@$GRID_VERSION (the Selenium Grid jar)"
+    if (cd "$tmp" && npm pack -q "@nightwatch/selenium-server@$GRID_VERSION" >&2) &&
+        tar -xzf "$tmp"/nightwatch-selenium-server-*.tgz -C "$tmp" "package/lib/selenium-server-$GRID_VERSION.jar"; then
+        mkdir -p "$(dirname "$GRID_JAR")"
+        mv "$tmp/package/lib/selenium-server-$GRID_VERSION.jar" "$GRID_JAR"
+    else
+        say "warning: could not fetch the Selenium Grid jar; the Grid tests need $GRID_JAR"
+    fi
+    rm -rf "$tmp"
+}
+
 cmd_setup() {
     setup_system
     setup_venv
     setup_python
+    setup_grid_jar
 }
 
 cmd_test() {

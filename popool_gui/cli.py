@@ -19,6 +19,7 @@ from popool_gui.batch.input import InputError
 from popool_gui.batch.journal import JournalMismatchError
 from popool_gui.batch.model import RunSummary
 from popool_gui.browser.errors import ProfileCloneError
+from popool_gui.browser.grid import GridPreflightError
 from popool_gui.browser.portal import PortalError
 from popool_gui.cli_render import (
     EXIT_BAD_INPUT,
@@ -154,7 +155,15 @@ def main(argv: list[str]) -> int:
         if command == "demo":
             return _cmd_demo(args, argv)
         return _cmd_self_test(args)
-    except (SettingsError, InputError, PortalError, JournalMismatchError, ProfileCloneError, OutputInUseError) as exc:
+    except (
+        SettingsError,
+        InputError,
+        PortalError,
+        JournalMismatchError,
+        ProfileCloneError,
+        OutputInUseError,
+        GridPreflightError,
+    ) as exc:
         print(f"popool: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -137,21 +137,11 @@ def wait_for_download(
     """
     known = known or set()
     last_sizes: dict[str, int] = {}
+    watching = events is not None and fetch is not None
     while True:
-        mine: DownloadProgress | None = None
-        if events is not None and fetch is not None:
-            events.feed(fetch())
-            started = events.started_since(known)
-            mine = started[0] if started else None
-            if mine is not None and mine.state == STATE_CANCELED:
-                return DownloadOutcome(
-                    None,
-                    error="download failed in the browser (network error or truncated response)",
-                    expected_bytes=mine.total_bytes,
-                    guid=mine.guid,
-                    suggested_name=mine.suggested_name,
-                    canceled=True,
-                )
+        mine = this_download(events, fetch, known)
+        if mine is not None and mine.state == STATE_CANCELED:
+            return canceled_outcome(mine)
         # Once the browser reports this download complete, a file under the server's name is final even when
         # that name looks like a browser's temp name (an attachment called `x.part`).
         reported_done = mine is not None and mine.state == STATE_COMPLETED
@@ -164,22 +154,56 @@ def wait_for_download(
             return DownloadOutcome(
                 found, expected_bytes=mine.total_bytes, guid=mine.guid, suggested_name=mine.suggested_name
             )
-        now = time.monotonic()
-        watching = events is not None and fetch is not None
         idle = mine is None and not (staged_names(staging) - before)
-        if watching and idle and start_deadline is not None and now >= start_deadline:
-            return DownloadOutcome(None, error="the click started no download")
-        if now >= deadline:
-            if mine is None and watching:
-                return DownloadOutcome(None, error="the click started no download")
-            return DownloadOutcome(
-                None,
-                error="download did not finish in time",
-                expected_bytes=mine.total_bytes if mine else 0,
-                guid=mine.guid if mine else "",
-                in_progress=mine is not None,
-            )
+        expired = expiry_outcome(mine, watching=watching, idle=idle, deadline=deadline, start_deadline=start_deadline)
+        if expired is not None:
+            return expired
         time.sleep(poll_s)
+
+
+def this_download(
+    events: DownloadEvents | None, fetch: Callable[[], list[dict[str, Any]]] | None, known: set[str]
+) -> DownloadProgress | None:
+    """The download the click started, after feeding the browser's latest reports; None without reports."""
+    if events is None or fetch is None:
+        return None
+    events.feed(fetch())
+    started = events.started_since(known)
+    return started[0] if started else None
+
+
+def canceled_outcome(mine: DownloadProgress) -> DownloadOutcome:
+    return DownloadOutcome(
+        None,
+        error="download failed in the browser (network error or truncated response)",
+        expected_bytes=mine.total_bytes,
+        guid=mine.guid,
+        suggested_name=mine.suggested_name,
+        canceled=True,
+    )
+
+
+def expiry_outcome(
+    mine: DownloadProgress | None, *, watching: bool, idle: bool, deadline: float, start_deadline: float | None
+) -> DownloadOutcome | None:
+    """The outcome of a wait whose time is up, or None while it may go on.
+
+    `idle`: no report and no new file yet. With the browser's reports, a click that started nothing by
+    `start_deadline` ends the wait early."""
+    now = time.monotonic()
+    if watching and idle and start_deadline is not None and now >= start_deadline:
+        return DownloadOutcome(None, error="the click started no download")
+    if now < deadline:
+        return None
+    if mine is None and watching:
+        return DownloadOutcome(None, error="the click started no download")
+    return DownloadOutcome(
+        None,
+        error="download did not finish in time",
+        expected_bytes=mine.total_bytes if mine else 0,
+        guid=mine.guid if mine else "",
+        in_progress=mine is not None,
+    )
 
 
 def _settled_file(staging: Path, before: set[str], last_sizes: dict[str, int], *, final_name: str = "") -> Path | None:

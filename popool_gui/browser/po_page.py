@@ -30,6 +30,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from popool_gui.batch import layout
 from popool_gui.batch.model import PoRecord, PoResult, PoStatus, TabState
+from popool_gui.browser.cdp import execute_cdp, performance_log
 from popool_gui.browser.downloads import (
     DirectOutcome,
     DownloadEvents,
@@ -42,6 +43,7 @@ from popool_gui.browser.downloads import (
     wait_for_download,
 )
 from popool_gui.browser.errors import first_line, is_dead_browser_error
+from popool_gui.browser.grid_downloads import clear_node_files, node_files, wait_for_managed_download
 from popool_gui.browser.page_activity import install_early
 from popool_gui.browser.page_wait import PageEvidence, Verdict, wait_for_page
 from popool_gui.browser.portal import PortalProfile, RequisitionWhen
@@ -148,6 +150,8 @@ class PoJob:
     # The floor before an empty list is believed: the run's learned figure, longer for a second look; None is
     # the profile's `empty_wait_ms`.
     empty_wait_ms: int | None = None
+    # The browser runs on a Grid node: its downloads come through the Grid's managed downloads API.
+    managed_downloads: bool = False
 
     @property
     def empty_floor_ms(self) -> int:
@@ -224,6 +228,8 @@ def _fail(result: PoResult, error: str) -> None:
 def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally: _Tally, logger: Any) -> None:
     driver, portal = job.driver, job.portal
     clear_staging(job.staging_dir)
+    if job.managed_downloads:
+        clear_node_files(driver)
     _drain_events(job)
     job.on_tab(TabState.OPENING, "")
     deadline = time.monotonic() + job.settings.page_timeout_s
@@ -405,7 +411,7 @@ def _download_one(
     driver, staging = job.driver, job.staging_dir
     _drain_events(job)
     known = set(job.events.downloads) if job.events is not None else set()
-    before = staged_names(staging)
+    before = node_files(driver) if job.managed_downloads else staged_names(staging)
     page_url = driver.current_url
     try:
         _click(driver, attachment.target)
@@ -415,16 +421,18 @@ def _download_one(
             return None, "the attachment disappeared from the page"
         _click(driver, fresh[attachment.index].target)
     now = time.monotonic()
-    outcome = wait_for_download(
-        staging,
-        before,
-        now + job.settings.download_timeout_s,
-        poll_s=POLL_S,
-        events=job.events,
-        fetch=(lambda: driver.get_log("performance")) if job.events is not None else None,  # type: ignore[attr-defined]
-        known=known,
-        start_deadline=now + min(job.settings.page_timeout_s, job.settings.download_timeout_s),
-    )
+    deadline = now + job.settings.download_timeout_s
+    reports: dict[str, Any] = {
+        "poll_s": POLL_S,
+        "events": job.events,
+        "fetch": (lambda: performance_log(driver)) if job.events is not None else None,
+        "known": known,
+        "start_deadline": now + min(job.settings.page_timeout_s, job.settings.download_timeout_s),
+    }
+    if job.managed_downloads:
+        outcome = wait_for_managed_download(driver, staging, before, deadline, **reports)
+    else:
+        outcome = wait_for_download(staging, before, deadline, **reports)
     _close_extra_tabs(job, po_handle)
     if outcome.path is None:
         if outcome.in_progress and outcome.guid:
@@ -498,19 +506,19 @@ def _click(driver: WebDriver, element: WebElement) -> None:
 
 def _drain_events(job: PoJob) -> None:
     if job.events is not None:
-        job.events.feed(job.driver.get_log("performance"))  # type: ignore[attr-defined]
+        job.events.feed(performance_log(job.driver))
 
 
 def _cancel_download(driver: WebDriver, guid: str) -> None:
     # A late download must not land in the staging folder while the next PO is waiting for its own files.
-    with contextlib.suppress(WebDriverException, AttributeError):
-        driver.execute_cdp_cmd("Browser.cancelDownload", {"guid": guid})  # type: ignore[attr-defined]
+    with contextlib.suppress(WebDriverException, KeyError):
+        execute_cdp(driver, "Browser.cancelDownload", {"guid": guid})
 
 
 def _block_fonts(driver: WebDriver) -> None:
-    with contextlib.suppress(WebDriverException, AttributeError):
-        driver.execute_cdp_cmd("Network.enable", {})  # type: ignore[attr-defined]
-        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": list(BLOCKED_URL_PATTERNS)})  # type: ignore[attr-defined]
+    with contextlib.suppress(WebDriverException, KeyError):
+        execute_cdp(driver, "Network.enable")
+        execute_cdp(driver, "Network.setBlockedURLs", {"urls": list(BLOCKED_URL_PATTERNS)})
 
 
 def _close_extra_tabs(job: PoJob, keep: str) -> None:

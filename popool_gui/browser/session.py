@@ -32,7 +32,9 @@ from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from popool_gui.batch.model import PoRecord, PoResult, TabState
-from popool_gui.browser import page_wait, po_page
+from popool_gui.browser import grid, grid_downloads, page_wait, po_page
+from popool_gui.browser.cdp import execute_cdp, performance_log
+from popool_gui.browser.cookie_transfer import PortalCookie, install_cookies
 from popool_gui.browser.downloads import DownloadEvents, clear_staging
 from popool_gui.browser.errors import BrowserDeadError, BrowserStartError, first_line, is_dead_browser_error
 from popool_gui.browser.page_activity import install_early
@@ -91,9 +93,10 @@ def find_binary(settings: Settings) -> str | None:
     return next((p for p in DEFAULT_BINARIES.get(settings.browser, ()) if Path(p).is_file()), None)
 
 
-def download_prefs(staging_dir: Path, *, block_images: bool) -> dict[str, Any]:
+def download_prefs(staging_dir: Path | None, *, block_images: bool) -> dict[str, Any]:
+    """Chromium preferences for silent downloads; `staging_dir` None leaves the folder to a Grid node, whose
+    managed downloads need their own."""
     prefs: dict[str, Any] = {
-        "download.default_directory": str(staging_dir),
         "download.prompt_for_download": False,
         "download.directory_upgrade": True,
         "profile.default_content_setting_values.automatic_downloads": 1,
@@ -105,12 +108,16 @@ def download_prefs(staging_dir: Path, *, block_images: bool) -> dict[str, Any]:
         "credentials_enable_service": False,
         "profile.password_manager_enabled": False,
     }
+    if staging_dir is not None:
+        prefs["download.default_directory"] = str(staging_dir)
     if block_images:
         prefs["profile.managed_default_content_settings.images"] = 2
     return prefs
 
 
-def _chromium_options(settings: Settings, staging_dir: Path, user_data_dir: Path | None) -> ArgOptions:
+def _chromium_options(settings: Settings, staging_dir: Path | None, user_data_dir: Path | None) -> ArgOptions:
+    """Options of a local browser, or with `staging_dir` None of a Grid session: then nothing that names a path
+    of this machine (binary, profile, download folder, sandbox as root) goes to the node."""
     options: webdriver.ChromeOptions | webdriver.EdgeOptions
     if settings.browser is BrowserKind.EDGE:
         options = webdriver.EdgeOptions()
@@ -118,13 +125,14 @@ def _chromium_options(settings: Settings, staging_dir: Path, user_data_dir: Path
     else:
         options = webdriver.ChromeOptions()
         logging_key = "goog:loggingPrefs"
-    binary = find_binary(settings)
+    local = staging_dir is not None
+    binary = find_binary(settings) if local else None
     if binary:
         options.binary_location = binary
     if settings.headless:
         options.add_argument("--headless=new")
         options.add_argument("--disable-gpu")
-    if sys.platform.startswith("linux"):
+    if local and sys.platform.startswith("linux"):
         if os.geteuid() == 0:
             options.add_argument("--no-sandbox")  # Chromium refuses to start as root with its sandbox
         # A fixed cookie key instead of the desktop keyring, which a worker cannot reach; clones made by
@@ -142,16 +150,17 @@ def _chromium_options(settings: Settings, staging_dir: Path, user_data_dir: Path
     return options
 
 
-def _firefox_options(settings: Settings, staging_dir: Path) -> webdriver.FirefoxOptions:
+def _firefox_options(settings: Settings, staging_dir: Path | None) -> webdriver.FirefoxOptions:
     options = webdriver.FirefoxOptions()
-    binary = find_binary(settings)
+    binary = find_binary(settings) if staging_dir is not None else None
     if binary:
         options.binary_location = binary
     if settings.headless:
         options.add_argument("-headless")
+    if staging_dir is not None:
+        options.set_preference("browser.download.folderList", 2)
+        options.set_preference("browser.download.dir", str(staging_dir))
     for key, value in {
-        "browser.download.folderList": 2,
-        "browser.download.dir": str(staging_dir),
         "browser.download.useDownloadDir": True,
         "browser.download.always_ask_before_handling_new_types": False,
         "browser.download.alwaysOpenPanel": False,
@@ -166,8 +175,13 @@ def _firefox_options(settings: Settings, staging_dir: Path) -> webdriver.Firefox
 
 
 def build_driver(settings: Settings, *, staging_dir: Path, user_data_dir: Path | None) -> WebDriver:
-    """Start the browser of `settings` with downloads going to `staging_dir`; raise BrowserStartError."""
+    """Start the browser of `settings` with downloads going to `staging_dir`; raise BrowserStartError.
+
+    With a `grid_url` the browser starts on a Grid node with managed downloads; `staging_dir` and
+    `user_data_dir` are this machine's and stay out of its options."""
     kind = settings.browser
+    if settings.grid_url:
+        return _build_remote(settings)
     options: ArgOptions
     if kind in CHROMIUM_KINDS:
         options = _chromium_options(settings, staging_dir, user_data_dir)
@@ -176,14 +190,6 @@ def build_driver(settings: Settings, *, staging_dir: Path, user_data_dir: Path |
         if user_data_dir is not None:
             options.add_argument("-profile")
             options.add_argument(str(user_data_dir))
-    if settings.grid_url:
-        options.enable_downloads = True
-        try:
-            return webdriver.Remote(command_executor=settings.grid_url, options=options)
-        except (WebDriverException, *LOST_DRIVER) as exc:  # an unreachable Grid raises urllib3's MaxRetryError
-            raise BrowserStartError(
-                f"cannot start a {kind.value} session on the Selenium Grid at {settings.grid_url}: {first_line(exc)}"
-            ) from exc
     driver_path = find_driver(settings)
     try:
         if kind is BrowserKind.EDGE:
@@ -198,6 +204,18 @@ def build_driver(settings: Settings, *, staging_dir: Path, user_data_dir: Path |
         ) from exc
     except (WebDriverException, OSError) as exc:
         raise BrowserStartError(_start_hint(settings, driver_path, exc)) from exc
+
+
+def _build_remote(settings: Settings) -> WebDriver:
+    kind = settings.browser
+    options = _chromium_options(settings, None, None) if kind in CHROMIUM_KINDS else _firefox_options(settings, None)
+    options.enable_downloads = True
+    try:
+        return webdriver.Remote(command_executor=settings.grid_url, options=options)
+    except (WebDriverException, *LOST_DRIVER) as exc:  # an unreachable Grid raises urllib3's MaxRetryError
+        raise BrowserStartError(
+            f"cannot start a {kind.value} session on the Selenium Grid at {settings.grid_url}: {first_line(exc)}"
+        ) from exc
 
 
 def _start_hint(settings: Settings, driver_path: str | None, exc: BaseException) -> str:
@@ -231,6 +249,7 @@ class BrowserSession:
         staging_dir: Path,
         user_data_dir: Path | None = None,
         on_tab: Callable[[TabState, str, int], None] | None = None,
+        cookies: tuple[PortalCookie, ...] = (),
     ) -> None:
         self.settings = settings
         self.portal = portal
@@ -238,12 +257,16 @@ class BrowserSession:
         self.staging_dir = staging_dir
         self.user_data_dir = user_data_dir
         self.on_tab = on_tab
+        # The portal session read from a signed-in local browser: a Grid session starts with it (cookie_transfer).
+        self.cookies = cookies
         self.driver: WebDriver | None = None
         self.home_handle: str | None = None
         self.events: DownloadEvents | None = None  # None when the browser gives no download events
         self._owned_profile: Path | None = None
         self._driver_pid: int | None = None
         self._browser_pid: int | None = None
+        self._session_id = ""  # the Grid's id of this session; "" for a local browser
+        self._node = ""  # the Grid node it runs on
         self._log = log.bind(worker=worker)
         # Tab pipelining: PO key -> window handle of its page loading in a background tab.
         self._preloaded: dict[str, str] = {}
@@ -265,10 +288,14 @@ class BrowserSession:
         self._remember_pids()
         driver = self.driver
         try:
+            if self.remote:
+                self._remember_grid_session()
             driver.set_page_load_timeout(self.settings.page_timeout_s)
             driver.set_script_timeout(self.settings.page_timeout_s)
             self._enable_download_events()
             self.home_handle = driver.current_window_handle
+            if self.cookies:
+                install_cookies(driver, self.cookies, self.portal.base_url)
             driver.get(self.portal.base_url)
         except WebDriverException as exc:
             raise BrowserStartError(
@@ -279,25 +306,54 @@ class BrowserSession:
             browser=self.settings.browser.value,
             browser_pid=self._browser_pid,
             driver_pid=self._driver_pid,
+            grid_node=self._node,
             download_events=self.events is not None,
             seconds=round(time.monotonic() - started, 2),
         )
 
     def _enable_download_events(self) -> None:
         assert self.driver is not None
-        if self.settings.browser not in CHROMIUM_KINDS or self.settings.grid_url:
+        if self.settings.browser not in CHROMIUM_KINDS:
             return
-        # New tabs do not always inherit the download folder preference; the browser-wide behaviour does.
-        self.driver.execute_cdp_cmd(  # type: ignore[attr-defined]
-            "Browser.setDownloadBehavior",
-            {"behavior": "allow", "downloadPath": str(self.staging_dir), "eventsEnabled": True},
-        )
+        if self.remote:
+            # The node keeps its own download folder for the Grid's managed downloads: it stays as the node set it.
+            grid_downloads.clear_node_files(self.driver)
+        else:
+            # New tabs do not always inherit the download folder preference; the browser-wide behaviour does.
+            execute_cdp(
+                self.driver,
+                "Browser.setDownloadBehavior",
+                {"behavior": "allow", "downloadPath": str(self.staging_dir), "eventsEnabled": True},
+            )
         try:
-            self.driver.get_log("performance")  # type: ignore[attr-defined]
-        except WebDriverException:
+            performance_log(self.driver)
+        except (WebDriverException, KeyError):
             self._log.info("download_events_unavailable")
             return
         self.events = DownloadEvents()
+
+    def _remember_grid_session(self) -> None:
+        assert self.driver is not None
+        self._session_id = str(self.driver.session_id or "")
+        try:
+            self._node = grid.read_status(self.settings.grid_url).node_of(self._session_id)
+        except grid.GridPreflightError as exc:  # the node is shown for information only
+            self._log.info("grid_node_unknown", error=str(exc))
+
+    @property
+    def remote(self) -> bool:
+        """The browser runs on a Selenium Grid node."""
+        return bool(self.settings.grid_url)
+
+    @property
+    def session_id(self) -> str:
+        """The Grid's id of this session ("" for a local browser): what deletes it when the worker is killed."""
+        return self._session_id
+
+    @property
+    def node(self) -> str:
+        """The address of the Grid node the browser runs on ("" for a local browser or when the Grid did not say)."""
+        return self._node
 
     def _remember_pids(self) -> None:
         assert self.driver is not None
@@ -344,17 +400,22 @@ class BrowserSession:
         """Close the browser: `driver.quit()` within QUIT_TIMEOUT_S, then kill what is left of this session's tree."""
         driver, self.driver = self.driver, None
         tree = self._process_tree()
+        quit_ok = threading.Event()
         if driver is not None:
             done = threading.Event()
 
             def close() -> None:
                 with contextlib.suppress(Exception):  # a dead browser cannot be closed politely
                     driver.quit()
+                    quit_ok.set()
                 done.set()
 
             threading.Thread(target=close, name=f"quit-browser-{self.worker}", daemon=True).start()
             if not done.wait(QUIT_TIMEOUT_S):
                 self._log.warning("browser_quit_timeout", seconds=QUIT_TIMEOUT_S)
+        if self._session_id and not quit_ok.is_set():
+            # A session that would not quit, or one already killed, must not keep its Grid slot.
+            grid.delete_session(self.settings.grid_url, self._session_id)
         _, alive = psutil.wait_procs(tree, timeout=KILL_WAIT_S if driver is not None else 0)
         for process in alive:
             with contextlib.suppress(psutil.Error):
@@ -370,8 +431,12 @@ class BrowserSession:
     def kill(self) -> None:
         """Kill this session's driver and browser processes now. Safe from any thread: it makes no WebDriver call.
 
-        The thread using the driver then sees its call fail and must still call `quit()` to clean up.
+        The thread using the driver then sees its call fail and must still call `quit()` to clean up. A Grid
+        session is deleted through the Grid's HTTP API instead.
         """
+        if self._session_id:
+            grid.delete_session(self.settings.grid_url, self._session_id)
+            return
         tree = self._process_tree()
         for process in tree:
             with contextlib.suppress(psutil.Error):
@@ -425,6 +490,7 @@ class BrowserSession:
             preloaded_tab=preloaded,
             background_tabs=frozenset(self._preloaded.values()),
             empty_wait_ms=empty_wait_ms,
+            managed_downloads=self.remote,
         )
         try:
             return po_page.process_po(job, record, output_dir, attempt)

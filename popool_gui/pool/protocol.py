@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from popool_gui.batch.model import PoRecord, PoResult, TabState
+from popool_gui.browser.cookie_transfer import PortalCookie
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.settings import Settings
 
@@ -31,6 +32,8 @@ class WorkerConfig:
     staging_dir: Path
     user_data_dir: Path | None
     heartbeat_s: float = 1.0
+    # A Grid run: the portal session read from a signed-in local browser (pool/grid_sessions.sign_in_locally).
+    cookies: tuple[PortalCookie, ...] = ()
 
 
 # Commands: controller -> worker
@@ -77,6 +80,8 @@ class WorkerReady(WorkerEvent):
     driver_pid: int | None
     browser_pid: int | None
     start_seconds: float
+    session_id: str = ""  # the Grid's id of the session; "" for a local browser
+    node: str = ""  # the Grid node it runs on
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,7 @@ def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
         staging_dir=config.staging_dir,
         user_data_dir=config.user_data_dir,
         on_tab=on_tab,
+        cookies=config.cookies,
     )
     started = time.monotonic()
     try:
@@ -131,6 +132,8 @@ def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
             driver_pid=session.driver_pid,
             browser_pid=session.browser_pid,
             start_seconds=time.monotonic() - started,
+            session_id=session.session_id,
+            node=session.node,
         )
     )
     log.info("worker_ready", browser_pid=session.browser_pid, seconds=round(time.monotonic() - started, 2))
