@@ -472,7 +472,7 @@ class MainWindow(QMainWindow):
                         accept_new_input=accept_new,
                         portal=portal,
                         worker_target=self._worker_target,
-                    )
+                    ).open()
             except JournalMismatchError as exc:
                 choice = desktop.ask(
                     self,

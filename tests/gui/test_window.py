@@ -255,8 +255,7 @@ def test_a_profile_changed_after_loading_rereads_the_file_at_start(window: MainW
         assert [r.po_id for r in controller.batch.records] == ["0012345", "0012346"]
         assert window.po_model.rowCount() == 3
     finally:
-        controller.journal.close()
-        controller._output_lock.release()
+        controller.close()
 
 
 def test_start_on_an_output_folder_another_run_holds_shows_a_dialog_naming_it(
