@@ -5,9 +5,10 @@ journal as it arrives, enforces timeouts, restarts, the memory policy and the sh
 reports everything to a `PoolListener`. Plain Python: the CLI calls `run()` directly, the GUI calls it
 from a QThread. Other threads talk to it only through the thread-safe command methods.
 
-The parts it orchestrates: `workspace` (folders, lock, journal), `processes` and `health` (the workers' lives),
-`dispatch` and `pending` (who gets which PO), `outcomes` and `second_look` (what a report does), `stop` (the stop
-sequence), `memory_policy`, `reporting` and `results_file`.
+The parts it orchestrates, each a module of popool_gui/pool: `workspace` (folders, lock, journal), `processes` and
+`health` (the workers' lives), `events` (what a worker reports), `dispatch` and `pending` (who gets which PO),
+`outcomes` and `second_look` (what a report does to its PO), `commands` and `worker_commands` (the user's),
+`stop` (the stop sequence), `memory_guard` over `memory_policy`, `reporting` and `results_file`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import structlog
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import (
     Batch,
-    MemoryDecision,
     PoResult,
     RunSnapshot,
     RunState,
@@ -31,14 +31,14 @@ from popool_gui.batch.model import (
 )
 from popool_gui.browser.errors import ProfileCloneError
 from popool_gui.browser.portal import PortalProfile, load_portal
-from popool_gui.pool import protocol as msg
 from popool_gui.pool.commands import PauseWorker, RestartWorker, ResumeWorker, RetryPo, StopRun, UserCommand
 from popool_gui.pool.dispatch import Dispatcher
 from popool_gui.pool.events import WorkerEvents
 from popool_gui.pool.health import Supervisor
 from popool_gui.pool.listener import NullListener, PoolListener
 from popool_gui.pool.memory import system_memory_pct
-from popool_gui.pool.memory_policy import MemoryAction, MemoryPolicy, MemoryVerdict, WorkerLoad
+from popool_gui.pool.memory_guard import MemoryGuard
+from popool_gui.pool.memory_policy import MemoryPolicy
 from popool_gui.pool.outcomes import Outcomes
 from popool_gui.pool.pending import PendingQueue
 from popool_gui.pool.processes import Spawner, ready_handles
@@ -48,6 +48,7 @@ from popool_gui.pool.second_look import EmptyLists
 from popool_gui.pool.slot import Hold, Slot
 from popool_gui.pool.stop import StopSequence
 from popool_gui.pool.worker import worker_main
+from popool_gui.pool.worker_commands import worker_command
 from popool_gui.pool.workspace import Workspace, sweep_stale
 from popool_gui.settings import Settings
 
@@ -55,8 +56,6 @@ log = structlog.get_logger()
 
 TICK_S = 0.1
 MEMORY_INTERVAL_S = 2.0
-# Worker states the memory policy may act on.
-_ACTIVE = (WorkerState.IDLE, WorkerState.BUSY, WorkerState.PAUSED)
 
 
 class PoolController:
@@ -93,9 +92,6 @@ class PoolController:
         self._slots: list[Slot] = []
         self._pending = PendingQueue()
         self._clock = RunClock()
-        self._memory = MemoryPolicy(
-            settings.memory_threshold_pct, settings.memory_margin_pct, settings.memory_cooldown_s
-        )
         self._system_pct = 0.0
         self._last_memory = 0.0
         self._message = ""
@@ -129,6 +125,13 @@ class PoolController:
             self._stop,
             drain=self._drain_slot,
             show=lambda: self._emit_changes(time.monotonic()),
+        )
+        self._memory = MemoryGuard(
+            MemoryPolicy(
+                self.settings.memory_threshold_pct, self.settings.memory_margin_pct, self.settings.memory_cooldown_s
+            ),
+            self._supervisor,
+            self._reporter,
         )
         self._events = WorkerEvents(self._slots, self._supervisor, self._outcomes, self._reporter)
         return self
@@ -291,37 +294,8 @@ class PoolController:
                 held = {f.key for s in self._slots for f in (s.current, *s.queued) if f is not None}
                 self._outcomes.retry(key, held)
             case PauseWorker() | ResumeWorker() | RestartWorker():
-                slot = self._slot(command.worker)
-                if slot is not None and slot.live:
-                    self._worker_command(slot, command)
-
-    def _slot(self, worker: int) -> Slot | None:
-        return self._slots[worker - 1] if 1 <= worker <= len(self._slots) else None
-
-    def _worker_command(self, slot: Slot, command: PauseWorker | ResumeWorker | RestartWorker) -> None:
-        match command:
-            case PauseWorker():
-                slot.holds |= Hold.PAUSED
-                if slot.state is WorkerState.IDLE:
-                    slot.state = WorkerState.PAUSED
-                self._reporter.say("info", "worker_paused", worker=slot.worker)
-            case ResumeWorker():
-                slot.holds &= ~Hold.PAUSED
-                if Hold.SIGN_IN in slot.holds:
-                    slot.holds &= ~Hold.SIGN_IN
-                    slot.message = ""
-                    if slot.handle is not None:
-                        slot.handle.send(msg.SignInAgain())
-                if slot.state is WorkerState.PAUSED:
-                    slot.state = WorkerState.IDLE
-                self._reporter.say("info", "worker_resumed", worker=slot.worker)
-            case RestartWorker() if not self._stop.stopping:
-                if slot.exit.restarting or slot.state is WorkerState.STARTING:
-                    # A second request, or a browser still starting: the user wants it now, hung or not.
-                    self._supervisor.crash(slot, "restart forced by user", event="worker_restart_forced", counts=False)
-                    return
-                self._reporter.say("info", "worker_restart_requested", worker=slot.worker)
-                self._supervisor.restart_when_free(slot)
+                if 1 <= command.worker <= len(self._slots):
+                    worker_command(self._slots[command.worker - 1], command, self._supervisor, self._reporter)
 
     # ----------------------------------------------------------------- end and stop
 
@@ -401,50 +375,7 @@ class PoolController:
 
     def _apply_memory_policy(self, now: float) -> None:
         self._system_pct = system_memory_pct()
-        for slot in self._slots:
-            slot.memory_mb = slot.handle.tree.footprint_mb() if slot.live and slot.handle else 0.0
-        if self._stop.stopping:
-            return
-        loads = [
-            WorkerLoad(
-                worker=s.worker,
-                memory_mb=s.memory_mb,
-                active=s.live and s.state in _ACTIVE,
-                held=Hold.MEMORY in s.holds,
-                restarting=s.exit.restarting,
-            )
-            for s in self._slots
-        ]
-        for verdict in self._memory.decide(self._system_pct, loads, now):
-            slot = self._slots[verdict.worker - 1]
-            if verdict.action is MemoryAction.RELEASE:
-                slot.holds &= ~Hold.MEMORY
-            elif verdict.action is MemoryAction.HOLD:
-                slot.holds |= Hold.MEMORY
-            self._report_memory(verdict, slot)
-            if verdict.action is MemoryAction.RECYCLE:
-                self._supervisor.restart_when_free(slot)
-
-    def _report_memory(self, verdict: MemoryVerdict, slot: Slot) -> None:
-        worker_mb = round(slot.memory_mb, 1)
-        self._reporter.say(
-            "info" if verdict.action is MemoryAction.RELEASE else "warning",
-            f"memory_{verdict.action}",
-            worker=slot.worker,
-            system_pct=self._system_pct,
-            worker_mb=worker_mb,
-            reason=verdict.reason,
-        )
-        self.listener.on_memory(
-            MemoryDecision(
-                at=time.time(),
-                action=str(verdict.action),
-                worker=slot.worker,
-                system_pct=self._system_pct,
-                worker_mb=worker_mb,
-                reason=verdict.reason,
-            )
-        )
+        self._memory.sample_and_apply(self._slots, self._system_pct, now, stopping=self._stop.stopping)
 
     # ----------------------------------------------------------------- reporting
 

@@ -42,6 +42,10 @@ class Supervisor:
         self._drain = drain  # handle what a worker sent before it ended
         self._show = show  # report the workers' rows now
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.stopping
+
     def spawn(self, slot: Slot) -> None:
         slot.generation += 1
         config = msg.WorkerConfig(
