@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import tempfile
 import threading
@@ -48,7 +47,7 @@ def per_po_worker_main(config: WorkerConfig, commands: Queue, events: EventSende
     def on_tab(state: TabState, detail: str, open_tabs: int) -> None:
         events.put(TabUpdate(*ident, state=state, detail=detail, open_tabs=open_tabs))
 
-    events.put(WorkerReady(*ident, pid=os.getpid(), driver_pid=None, browser_pid=None, start_seconds=0.0))
+    events.put(WorkerReady(*ident, driver_pid=None, browser_pid=None, start_seconds=0.0))
     try:
         while True:
             try:

@@ -203,7 +203,7 @@ def _execute(settings: Settings, input_path: Path, *, json_out: bool, accept_new
         )
         for problem in batch.invalid:
             print(f"  row {problem.row_number}: {problem.value!r}: {problem.reason}", file=sys.stderr)
-    controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input, portal=plan.portal)
+    controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input, portal=plan.portal).open()
     with _stop_on_signals(controller):
         summary = controller.run()
     renderer.finish(summary)

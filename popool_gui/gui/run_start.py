@@ -125,7 +125,7 @@ def _build(
             Journal.delete(output_dir(settings))
     controller = PoolController(
         settings, checked.batch, accept_new_input=accept_new, portal=checked.portal, worker_target=worker_target
-    )
+    ).open()
     return controller, controller.po_results()
 
 

@@ -1,6 +1,7 @@
 """The callbacks a screen (GUI or CLI) receives from `PoolController`.
 
-They are called on the controller's own thread; a GUI re-emits them as queued Qt signals.
+They are called on the controller's own thread, often and fast: a GUI collects them under a lock and applies
+them from a timer (gui/run_bridge.py), with real signals only for the rare ones that need attention at once.
 """
 
 from __future__ import annotations

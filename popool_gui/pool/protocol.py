@@ -1,8 +1,8 @@
 """Messages between the controller and its worker processes.
 
-Every message is a small picklable dataclass. Commands travel on one queue per worker; events from all
-workers share one queue. Each worker process carries a generation number so that messages from a
-process the controller already killed are recognised and dropped.
+Every message is a small picklable dataclass. Each worker process has its own command queue and its own
+event pipe back (see `EventSender`). Each carries a generation number so that messages from a process
+the controller already killed are recognised and dropped.
 """
 
 from __future__ import annotations
@@ -71,12 +71,11 @@ class WorkerEvent:
 
 @dataclass(frozen=True, slots=True)
 class Heartbeat(WorkerEvent):
-    at: float
+    """Sent from its own thread: the process answers even while a driver call hangs."""
 
 
 @dataclass(frozen=True, slots=True)
 class WorkerReady(WorkerEvent):
-    pid: int
     driver_pid: int | None
     browser_pid: int | None
     start_seconds: float

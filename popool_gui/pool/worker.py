@@ -1,6 +1,6 @@
 """The worker process: one browser session for its whole life, one PO at a time in a new tab.
 
-The main thread owns the WebDriver; a heartbeat thread only puts timestamps on the event queue, so a
+The main thread owns the WebDriver; a heartbeat thread only sends heartbeats on the event pipe, so a
 hung driver call shows up at the controller as a PO timeout while the process itself still answers.
 """
 
@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from multiprocessing.queues import Queue
 
 import psutil
@@ -36,6 +37,7 @@ from popool_gui.pool.protocol import (
     SignInAgain,
     TabUpdate,
     WorkerConfig,
+    WorkerEvent,
     WorkerExited,
     WorkerFailed,
     WorkerReady,
@@ -52,7 +54,7 @@ def _heartbeat(config: WorkerConfig, events: EventSender, stop: threading.Event)
     while not stop.wait(config.heartbeat_s):
         if _controller_gone():
             _orphaned(config)
-        events.put(Heartbeat(config.worker, config.generation, time.time()))
+        events.put(Heartbeat(config.worker, config.generation))
 
 
 def _controller_gone() -> bool:
@@ -100,21 +102,14 @@ def worker_main(config: WorkerConfig, commands: Queue, events: EventSender) -> N
 
 def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
     ident = (config.worker, config.generation)
-
-    watch: _StopWatch | None = None
-
-    def on_tab(state: TabState, detail: str, open_tabs: int) -> None:
-        if watch is not None:
-            watch.on_tab(state)
-        events.put(TabUpdate(*ident, state=state, detail=detail, open_tabs=open_tabs))
-
+    tabs = _Tabs(events, ident)
     session = BrowserSession(
         config.settings,
         config.portal,
         worker=config.worker,
         staging_dir=config.staging_dir,
         user_data_dir=config.user_data_dir,
-        on_tab=on_tab,
+        on_tab=tabs.on_tab,
         cookies=config.cookies,
     )
     started = time.monotonic()
@@ -122,52 +117,53 @@ def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
         session.start()
     except BrowserStartError as exc:
         log.error("browser_start_failed", error=str(exc))
-        session.quit()
-        events.put(WorkerFailed(*ident, error=str(exc), during_start=True))
+        _leave(session, events, WorkerFailed(*ident, error=str(exc), during_start=True))
         return
+    seconds = time.monotonic() - started
     events.put(
         WorkerReady(
             *ident,
-            pid=os.getpid(),
             driver_pid=session.driver_pid,
             browser_pid=session.browser_pid,
-            start_seconds=time.monotonic() - started,
+            start_seconds=seconds,
             session_id=session.session_id,
             node=session.node,
         )
     )
-    log.info("worker_ready", browser_pid=session.browser_pid, seconds=round(time.monotonic() - started, 2))
-    watch = _StopWatch(commands, session)
+    log.info("worker_ready", browser_pid=session.browser_pid, seconds=round(seconds, 2))
+    watch = _StopWatch(commands, session, tabs.loading)
+    try:
+        farewell = _work(session, config, events, watch, tabs)
+    finally:
+        watch.close()
+    _leave(session, events, *farewell)
+
+
+def _leave(session: BrowserSession, events: EventSender, *farewell: WorkerEvent) -> None:
+    """Quit the browser, then tell the controller why this process ends: it reaps the process on that word."""
+    session.quit()
+    for event in farewell:
+        events.put(event)
+
+
+def _work(
+    session: BrowserSession, config: WorkerConfig, events: EventSender, watch: _StopWatch, tabs: _Tabs
+) -> list[WorkerEvent]:
+    """Handle commands until a Shutdown, a Stop after a PO, or the browser's death; returns the farewell events."""
+    ident = (config.worker, config.generation)
     # Commands already received but not yet handled: with tab pipelining the controller may queue several POs
     # for this worker; those behind the current one load in background tabs while it is processed.
     backlog: deque[Command] = deque()
     command: Command | None = None
     try:
-        while True:
-            if backlog:
-                command = backlog.popleft()
-            else:
-                try:
-                    command = watch.local.get(timeout=config.settings.heartbeat_timeout_s)
-                except queue.Empty:
-                    continue
+        for command in _commands(watch, backlog, config.settings.heartbeat_timeout_s):
             if isinstance(command, Shutdown):
                 break
             if isinstance(command, SignInAgain):
                 ok, message = session.sign_in_again()
                 events.put(SignedIn(*ident, ok=ok, message=message))
             elif isinstance(command, ProcessPo):
-                watch.busy.set()
-                try:
-                    if config.settings.tabs_per_worker > 1:
-                        _absorb(watch.local, backlog)
-                        # Opening a background tab returns only once its page started to load (20 s on a slow
-                        # portal): a Stop abandons that wait like any page load, nothing is downloaded yet.
-                        watch.on_tab(TabState.OPENING)
-                        _preload(session, backlog)
-                    result = _process(session, config, command)
-                finally:
-                    watch.busy.clear()
+                result = _run_po(session, config, command, watch, tabs, backlog)
                 events.put(PoDone(*ident, result=result))
                 if watch.stopping.is_set():
                     # Stop or restart: POs queued behind this one (tab pipelining) are not started; the
@@ -177,23 +173,65 @@ def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
         if watch.aborted.is_set() and isinstance(command, ProcessPo):
             # Our own Stop killed the browser during a page load: the PO goes back, the worker ends normally.
             log.info("page_load_abandoned_for_stop", po=command.record.key)
-            session.quit()
-            events.put(
-                PoReturned(
-                    *ident, key=command.record.key, reason="its worker stopped or restarted while its page was loading"
-                )
-            )
-            events.put(WorkerExited(*ident))
-            return
+            reason = "its worker stopped or restarted while its page was loading"
+            return [PoReturned(*ident, key=command.record.key, reason=reason), WorkerExited(*ident)]
         log.error("browser_died", error=str(exc))
-        session.quit()
-        events.put(WorkerFailed(*ident, error=str(exc), during_start=False))
-        return
-    finally:
-        watch.close()
-    session.quit()
-    events.put(WorkerExited(*ident))
+        return [WorkerFailed(*ident, error=str(exc), during_start=False)]
     log.info("worker_exited")
+    return [WorkerExited(*ident)]
+
+
+def _commands(watch: _StopWatch, backlog: deque[Command], timeout: float) -> Iterator[Command]:
+    """The backlog first, then what the stop watch passes on."""
+    while True:
+        if backlog:
+            yield backlog.popleft()
+            continue
+        try:
+            yield watch.local.get(timeout=timeout)
+        except queue.Empty:
+            continue
+
+
+def _run_po(
+    session: BrowserSession,
+    config: WorkerConfig,
+    command: ProcessPo,
+    watch: _StopWatch,
+    tabs: _Tabs,
+    backlog: deque[Command],
+) -> PoResult:
+    watch.busy.set()
+    try:
+        if config.settings.tabs_per_worker > 1:
+            _absorb(watch.local, backlog)
+            # Opening a background tab returns only once its page started to load (20 s on a slow portal): a Stop
+            # abandons that wait like any page load, nothing is downloaded yet.
+            tabs.mark(TabState.OPENING)
+            _preload(session, backlog)
+        return _process(session, config, command)
+    finally:
+        watch.busy.clear()
+
+
+class _Tabs:
+    """The session's tab changes: passed on to the controller, and whether a page is opening or loading now
+    (what a Stop may cut short)."""
+
+    def __init__(self, events: EventSender, ident: tuple[int, int]) -> None:
+        self.loading = threading.Event()
+        self._events = events
+        self._ident = ident
+
+    def on_tab(self, state: TabState, detail: str, open_tabs: int) -> None:
+        self.mark(state)
+        self._events.put(TabUpdate(*self._ident, state=state, detail=detail, open_tabs=open_tabs))
+
+    def mark(self, state: TabState) -> None:
+        if state in (TabState.OPENING, TabState.LOADING):
+            self.loading.set()
+        else:
+            self.loading.clear()
 
 
 class _StopWatch:
@@ -205,22 +243,16 @@ class _StopWatch:
     `page_timeout_s` to load, so without this a Stop waits that long; downloads in progress are always finished.
     """
 
-    def __init__(self, commands: Queue, session: BrowserSession) -> None:
+    def __init__(self, commands: Queue, session: BrowserSession, loading: threading.Event) -> None:
         self.local: queue.Queue[Command] = queue.Queue()
         self.busy = threading.Event()  # the main thread is processing a PO
-        self.loading = threading.Event()  # ... and its page (or a preloaded one) is opening or loading
+        self.loading = loading  # ... and its page (or a preloaded one) is opening or loading
         self.aborted = threading.Event()
         self.stopping = threading.Event()  # a Shutdown has arrived
         self._done = threading.Event()
         self._commands = commands
         self._session = session
         threading.Thread(target=self._run, name="commands", daemon=True).start()
-
-    def on_tab(self, state: TabState) -> None:
-        if state in (TabState.OPENING, TabState.LOADING):
-            self.loading.set()
-        else:
-            self.loading.clear()
 
     def close(self) -> None:
         self._done.set()

@@ -20,7 +20,7 @@ from popool_gui.pool import protocol as msg
 
 def _beat(config: msg.WorkerConfig, events, stop: threading.Event) -> None:
     while not stop.wait(config.heartbeat_s):
-        events.put(msg.Heartbeat(config.worker, config.generation, time.time()))
+        events.put(msg.Heartbeat(config.worker, config.generation))
 
 
 def _wait_for_shutdown(commands) -> None:
@@ -33,7 +33,7 @@ def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
     ident = (config.worker, config.generation)
     stop = threading.Event()
     threading.Thread(target=_beat, args=(config, events, stop), daemon=True).start()
-    events.put(msg.WorkerReady(*ident, pid=os.getpid(), driver_pid=None, browser_pid=os.getpid(), start_seconds=0.0))
+    events.put(msg.WorkerReady(*ident, driver_pid=None, browser_pid=os.getpid(), start_seconds=0.0))
     while True:
         command = commands.get()
         if isinstance(command, msg.Shutdown):

@@ -1,0 +1,68 @@
+"""Handing pending POs to workers: one to each idle worker first, then, with tab pipelining, more to busy ones."""
+
+from __future__ import annotations
+
+import time
+
+from popool_gui.batch.journal import Journal
+from popool_gui.batch.model import PoResult, PoStatus, TabState, WorkerState
+from popool_gui.pool import protocol as msg
+from popool_gui.pool.listener import PoolListener
+from popool_gui.pool.pending import PendingQueue
+from popool_gui.pool.second_look import EmptyLists
+from popool_gui.pool.slot import InFlight, Slot
+
+
+class Dispatcher:
+    def __init__(self, journal: Journal, pending: PendingQueue, looks: EmptyLists, tabs_per_worker: int) -> None:
+        self._journal = journal
+        self._pending = pending
+        self._looks = looks
+        self._tabs = tabs_per_worker
+
+    def dispatch(self, slots: list[Slot], listener: PoolListener) -> None:
+        for slot in slots:
+            if not self._pending:
+                return
+            if slot.can_take_po:
+                flight = self._assign(slot, slots, listener)
+                if flight is not None:
+                    slot.current = flight
+                    slot.state = WorkerState.BUSY
+                    slot.tab_state, slot.tab_detail = TabState.OPENING, ""
+        if self._tabs <= 1:
+            return
+        # Second pass, after every idle worker got a PO: fill the busy workers' background tabs.
+        for slot in slots:
+            while self._pending and slot.can_queue_po(self._tabs):
+                flight = self._assign(slot, slots, listener)
+                if flight is None:
+                    break
+                slot.queued.append(flight)
+
+    def _assign(self, slot: Slot, slots: list[Slot], listener: PoolListener) -> InFlight | None:
+        """Take a pending PO for `slot`, mark it assigned and send it; None when there is none for it."""
+        others_live = any(s.worker != slot.worker and s.live for s in slots)
+        while True:
+            key = self._pending.take_for(slot.worker, others_live=others_live, now=time.monotonic())
+            if key is None:
+                return None
+            current = self._journal.result(key)
+            if current.status.is_final:
+                continue
+            attempt = current.attempts + 1
+            self._journal.mark_assigned(key, slot.worker, attempt, time.time())
+            record = self._journal.record_for(key)
+            second_look = current.empty_looks > 0
+            flight = InFlight(record=record, attempt=attempt, assigned_mono=time.monotonic())
+            assert slot.handle is not None
+            slot.handle.send(
+                msg.ProcessPo(
+                    record=record,
+                    attempt=attempt,
+                    empty_wait_ms=self._looks.floor_ms(second_look=second_look),
+                    second_look=second_look,
+                )
+            )
+            listener.on_result(PoResult(key=key, status=PoStatus.ASSIGNED, worker=slot.worker, attempts=attempt))
+            return flight

@@ -1,0 +1,154 @@
+"""What one attempt's report does to its PO: final (journal, counts), retried, requeued without using an attempt,
+waiting for a sign-in, or sent back for a second look at an empty list."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from popool_gui.batch.journal import Journal
+from popool_gui.batch.model import PoResult, PoStatus
+from popool_gui.pool.pending import PendingQueue
+from popool_gui.pool.reporting import Reporter, RunClock
+from popool_gui.pool.results_file import ResultsFile
+from popool_gui.pool.second_look import SECOND_LOOK_NOTE, EmptyLists
+from popool_gui.pool.slot import Hold, InFlight, Slot
+from popool_gui.settings import Settings
+
+
+class Outcomes:
+    def __init__(
+        self,
+        settings: Settings,
+        journal: Journal,
+        pending: PendingQueue,
+        looks: EmptyLists,
+        results: ResultsFile,
+        clock: RunClock,
+        reporter: Reporter,
+    ) -> None:
+        self._settings = settings
+        self._journal = journal
+        self._pending = pending
+        self._looks = looks
+        self._results = results
+        self._clock = clock
+        self._reporter = reporter
+        # POs that met a login wall and are not final yet: a headless run ends them as AUTH_REQUIRED.
+        self.auth_keys: set[str] = set()
+
+    def settle(self, result: PoResult, flight: InFlight, slot: Slot | None) -> None:
+        """Apply one attempt's outcome: final, requeued, or waiting for a sign-in."""
+        key = flight.key
+        current = self._journal.result(key)
+        if current.status.is_final:
+            # A late report for a PO that already has a final result: never process anything twice.
+            return
+        result.attempts = flight.attempt
+        result.empty_looks = current.empty_looks
+        self._looks.learn(result)
+        self._pending.tried(key, slot.worker if slot else 0, time.monotonic())
+        if result.status is PoStatus.AUTH_REQUIRED:
+            self._wait_for_sign_in(result, flight, slot)
+            return
+        if result.transient and flight.attempt < self._settings.max_attempts:
+            self._reporter.say(
+                "warning",
+                "po_retry",
+                worker=slot.worker if slot else None,
+                po=key,
+                attempt=flight.attempt,
+                error=result.error,
+            )
+            self.requeue(key, result.error, flight.attempt)
+            return
+        if result.transient:
+            result.status = PoStatus.FAILED
+            result.error = f"gave up after {flight.attempt} attempts: {result.error}"
+        result.transient = False
+        if self._looks.look_again(result):
+            self._queue_second_look(result, flight, slot)
+            return
+        self._final(result, slot)
+
+    def requeue(self, key: str, error: str, attempts: int, *, front: bool = False) -> None:
+        self._journal.requeue(key, error, attempts)
+        self._pending.push(key, front=front)
+        self._results.changed()
+        self._reporter.listener.on_result(PoResult(key=key, status=PoStatus.PENDING, attempts=attempts, error=error))
+
+    def give_back(self, flight: InFlight, reason: str) -> None:
+        """Put a PO its worker never really worked on back at the front of the queue; its attempt does not count."""
+        self.requeue(flight.key, reason, flight.attempt - 1, front=True)
+
+    def take_back(self, slot: Slot, reason: str) -> None:
+        """Requeue the POs sent ahead to a worker that will not process them (no attempt is used)."""
+        while slot.queued:
+            self.give_back(slot.queued.pop(), reason)
+
+    def retry(self, key: str, held: set[str]) -> None:
+        """The user's retry: a clean slate, and queued unless it is already waiting or with a worker."""
+        self._journal.reset(key)
+        if key not in self._pending and key not in held:
+            self._pending.push(key)
+        self._results.changed()
+        self._reporter.listener.on_result(PoResult(key=key, status=PoStatus.PENDING))
+        self._reporter.say("info", "po_requeued_by_user", po=key)
+
+    def end_sign_in_waits(self) -> None:
+        """Nobody can sign in (headless): the POs that met a login wall end as AUTH_REQUIRED."""
+        for key in sorted(self.auth_keys):
+            result = replace(
+                self._journal.result(key),
+                status=PoStatus.AUTH_REQUIRED,
+                error="sign-in required",
+                finished_at=time.time(),
+                transient=False,
+            )
+            self._journal.record(result)
+            self._results.changed()
+            self._reporter.listener.on_result(result)
+
+    def _wait_for_sign_in(self, result: PoResult, flight: InFlight, slot: Slot | None) -> None:
+        key = flight.key
+        self.requeue(key, result.error or "sign-in required", flight.attempt - 1, front=True)
+        self.auth_keys.add(key)
+        if slot is None:
+            return
+        headless = self._settings.headless
+        slot.holds |= Hold.SIGN_IN
+        slot.message = "sign-in required"
+        self._reporter.say("warning", "sign_in_required", worker=slot.worker, po=key, headless=headless)
+        self._reporter.listener.on_auth_required(slot.worker, key, headless)
+
+    def _queue_second_look(self, result: PoResult, flight: InFlight, slot: Slot | None) -> None:
+        key = result.key
+        self._journal.requeue_for_second_look(key, flight.attempt - 1, SECOND_LOOK_NOTE)
+        self._pending.push(key)
+        self._results.changed()
+        self._reporter.say("info", "second_look_queued", worker=slot.worker if slot else None, po=key)
+        # The first look's clock goes with it: what an empty PO costs is the sum of its looks.
+        self._reporter.listener.on_result(
+            replace(result, status=PoStatus.PENDING, attempts=flight.attempt - 1, error=SECOND_LOOK_NOTE)
+        )
+
+    def _final(self, result: PoResult, slot: Slot | None) -> None:
+        self.auth_keys.discard(result.key)
+        self._journal.record(result)
+        self._results.changed()
+        self._clock.finished_one()
+        failed = result.status in (PoStatus.FAILED, PoStatus.PARTIAL)
+        if slot is not None:
+            slot.done += 1
+            slot.failed += failed
+        self._reporter.say(
+            "warning" if failed else "info",
+            "po_finished",
+            worker=result.worker,
+            po=result.key,
+            status=str(result.status),
+            downloaded=result.attachments_downloaded,
+            found=result.attachments_found,
+            error=result.error,
+        )
+        self._reporter.listener.on_result(result)

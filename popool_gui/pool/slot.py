@@ -1,0 +1,131 @@
+"""The controller's view of one worker (`Slot`) across the processes it goes through, and the POs it holds."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum, Flag, auto
+
+from popool_gui.batch.model import PoRecord, TabState, WorkerSnapshot, WorkerState
+from popool_gui.pool.processes import WorkerHandle
+
+
+class Exit(Enum):
+    """Whether, and why, the worker's current process is on its way out."""
+
+    NONE = auto()
+    RESTART_AFTER_PO = auto()  # wanted; the Shutdown goes out once the current PO is reported
+    RESTART = auto()  # Shutdown sent; a new process follows
+    STOP = auto()  # Shutdown sent; no process follows
+
+    @property
+    def sent(self) -> bool:
+        return self in (Exit.RESTART, Exit.STOP)
+
+    @property
+    def restarting(self) -> bool:
+        return self in (Exit.RESTART_AFTER_PO, Exit.RESTART)
+
+
+class Hold(Flag):
+    """Why a live worker gets no new PO; each reason is lifted on its own."""
+
+    NONE = 0
+    PAUSED = auto()  # by the user
+    SIGN_IN = auto()  # it met a login wall: a person signs in, then resumes it
+    MEMORY = auto()  # by the memory policy, until memory is back below the threshold minus the margin
+
+
+@dataclass(slots=True)
+class InFlight:
+    record: PoRecord
+    attempt: int
+    assigned_mono: float
+
+    @property
+    def key(self) -> str:
+        return self.record.key
+
+
+@dataclass(slots=True)
+class Slot:
+    worker: int
+    state: WorkerState = WorkerState.STARTING
+    generation: int = 0
+    handle: WorkerHandle | None = None
+    current: InFlight | None = None
+    # Tab pipelining: POs sent ahead of `current` (the worker preloads them in background tabs), oldest first.
+    queued: deque[InFlight] = field(default_factory=deque)
+    last_beat_mono: float = 0.0
+    exit_sent_mono: float = 0.0
+    started_at: float | None = None
+    holds: Hold = Hold.NONE
+    exit: Exit = Exit.NONE
+    restarts: int = 0
+    done: int = 0
+    failed: int = 0
+    tab_state: TabState = TabState.NONE
+    tab_detail: str = ""
+    open_tabs: int = 0
+    memory_mb: float = 0.0
+    message: str = ""
+    last_error: str = ""
+
+    @property
+    def live(self) -> bool:
+        return self.state.is_live
+
+    @property
+    def busy(self) -> bool:
+        return self.current is not None or bool(self.queued)
+
+    @property
+    def can_take_po(self) -> bool:
+        return self.state is WorkerState.IDLE and self.current is None and not self.holds and self.exit is Exit.NONE
+
+    def can_queue_po(self, tabs: int) -> bool:
+        """With tabs_per_worker > 1, a busy worker holds up to `tabs` POs beyond its current one.
+
+        It preloads tabs - 1 of them; the extra one is there because the worker starts its next PO the moment
+        it reports the last, before the PO sent in answer to that report can reach it.
+        """
+        return (
+            self.state is WorkerState.BUSY
+            and self.current is not None
+            and self.exit is Exit.NONE
+            and len(self.queued) < tabs
+            and not self.holds
+        )
+
+    def idle_state(self) -> WorkerState:
+        """What a worker without a PO shows: paused while anything but the memory policy holds it."""
+        return WorkerState.PAUSED if self.holds & (Hold.PAUSED | Hold.SIGN_IN) else WorkerState.IDLE
+
+    def pop_queued(self, key: str) -> InFlight | None:
+        """Remove and return the PO sent ahead under `key`; None when it is not among them."""
+        flight = next((f for f in self.queued if f.key == key), None)
+        if flight is not None:
+            self.queued.remove(flight)
+        return flight
+
+    def clear_tab(self) -> None:
+        self.tab_state, self.tab_detail = TabState.NONE, ""
+
+    def snapshot(self) -> WorkerSnapshot:
+        handle = self.handle
+        return WorkerSnapshot(
+            worker=self.worker,
+            state=self.state,
+            pid=handle.pid if handle else None,
+            browser_pid=handle.browser_pid if handle else None,
+            current_po=self.current.key if self.current else "",
+            tab_state=self.tab_state,
+            tab_detail=self.tab_detail,
+            open_tabs=self.open_tabs,
+            memory_mb=round(self.memory_mb, 1),
+            done=self.done,
+            failed=self.failed,
+            restarts=self.restarts,
+            started_at=self.started_at,
+            message=self.message,
+        )
