@@ -124,7 +124,9 @@ class Outcomes:
     def _queue_second_look(self, result: PoResult, flight: InFlight, slot: Slot | None) -> None:
         key = result.key
         self._journal.requeue_for_second_look(key, flight.attempt - 1, SECOND_LOOK_NOTE)
-        self._pending.push(key)
+        # At the front: the second look is a fresh page load with a longer wait, so it needs no delay, and queued
+        # last it would be a tail of long waits at the end of every run. It goes to another worker where it can.
+        self._pending.push(key, front=True)
         self._results.changed()
         self._reporter.say("info", "second_look_queued", worker=slot.worker if slot else None, po=key)
         # The first look's clock goes with it: what an empty PO costs is the sum of its looks.

@@ -2,8 +2,9 @@
 
 A script timer that starts the list's fetch later defeats every in-page signal, so the run measures, on POs that
 do have attachments, how long after load the first one appeared. An empty list is then believed only after the
-largest of: the profile's `settle_ms`, twice the p95 of that measure (once enough samples exist), and the
-profile's `empty_wait_ms` floor. A second look, later in the run, waits longer still.
+larger of the profile's `settle_ms` and twice the p95 of that measure; until enough samples exist, the profile's
+`empty_wait_ms` stands in for the learned figure. A second look, later in the run, waits longer still, and never
+less than SECOND_LOOK_MIN_MS: it is what catches a portal slower than it has been so far.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import deque
 from popool_gui.batch.model import RenderFigures
 from popool_gui.browser.portal import AttachmentRules
 
-MIN_SAMPLES = 5  # fewer than this and the p95 says more about chance than about the portal
+MIN_SAMPLES = 10  # fewer than this and the p95 says more about chance than about the portal
 WINDOW = 500  # the latest samples only: a portal's timing drifts over a long run
 FLOOR_FACTOR = 2
 SECOND_LOOK_FACTOR = 3
@@ -42,8 +43,8 @@ class RenderTiming:
 
     def empty_wait_ms(self) -> int:
         p95 = self.p95_ms()
-        learned = FLOOR_FACTOR * p95 if p95 is not None else 0
-        return max(self._rules.settle_ms, self._rules.empty_wait_ms, learned)
+        learned = FLOOR_FACTOR * p95 if p95 is not None else self._rules.empty_wait_ms
+        return max(self._rules.settle_ms, learned)
 
     def second_look_ms(self) -> int:
         p95 = self.p95_ms()
