@@ -80,8 +80,9 @@ class NiceSampler:
 
 
 @pytest.mark.parametrize("workers", [2, 4])
-def test_pool_processes_100_pos_with_persistent_sessions(workers, demo, chromium_settings, tmp_path):
-    sample = write_sample_csv(tmp_path / "pos.csv", 100)
+def test_pool_processes_a_batch_with_persistent_sessions(workers, demo, chromium_settings, tmp_path):
+    # 45 POs: every special of the demo and as many random ones, a dozen or more per browser.
+    sample = write_sample_csv(tmp_path / "pos.csv", 48)
     out = tmp_path / "out"
     rec = Recorder()
     ctl = PoolController(pool_settings(chromium_settings, demo.url, out, workers=workers), read_batch(sample), rec)
@@ -172,7 +173,8 @@ def test_memory_policy_recycles_heaviest_after_its_po(demo, chromium_settings, t
 
 
 def test_stop_mid_run_then_rerun_completes_without_repeats(demo, chromium_settings, tmp_path):
-    sample = write_sample_csv(tmp_path / "pos.csv", 200)
+    # The stop comes after 8 of 37 POs: the rerun has most of the batch left to do.
+    sample = write_sample_csv(tmp_path / "pos.csv", 40)
     out = tmp_path / "out"
     rec = Recorder()
     settings = pool_settings(chromium_settings, demo.url, out, workers=2, shutdown_timeout_s=30.0)
@@ -222,7 +224,8 @@ def test_stop_abandons_slow_page_loads_including_background_tabs(demo, chromium_
 
 
 def test_kill_minus_9_of_cli_then_rerun(demo, chromium_settings, tmp_path):
-    sample = write_sample_csv(tmp_path / "pos.csv", 60)
+    # Killed after 10 of 27 POs: the rerun finishes the rest.
+    sample = write_sample_csv(tmp_path / "pos.csv", 30)
     out = tmp_path / "out"
     cmd = popool_run_command(demo.url, sample, out, chromium_settings)
     env = {**os.environ, "POPOOL_CONFIG_DIR": str(tmp_path / "config")}
