@@ -2,7 +2,7 @@
 # Developer entry point for a Debian/Ubuntu machine that starts with only python3.
 #
 #   ./build_scripts/dev.sh setup          system packages (as root), .venv, pip install -e '.[test]'
-#   ./build_scripts/dev.sh test [ARGS]    setup, ruff check/format --check, pytest (offscreen Qt) with ARGS passed on
+#   ./build_scripts/dev.sh test [ARGS]    setup, ruff check/format --check, pytest (offscreen Qt, 2 workers) with ARGS
 #   ./build_scripts/dev.sh demo [ARGS]    setup, then `popool demo --headless ARGS` against the embedded portal
 #   ./build_scripts/dev.sh build [ARGS]   setup, PyInstaller, then build_scripts/build.py ARGS
 #
@@ -240,7 +240,10 @@ cmd_test() {
     "$VENV/bin/ruff" format --check . || die "ruff format would change files: run .venv/bin/ruff format ."
     say "pytest $*"
     local rc=0
-    QT_QPA_PLATFORM=offscreen "$VPY" -m pytest -q -ra -p no:cacheprovider "$@" || rc=$?
+    # Two pytest workers: most tests wait on browsers, pages and timers, not on the CPU, so even on 2 cores two
+    # at a time nearly halve the suite. loadgroup keeps a module's shared browser on one worker (xdist_group).
+    # A later -n in ARGS wins (-n 0 for one process).
+    QT_QPA_PLATFORM=offscreen "$VPY" -m pytest -q -ra -p no:cacheprovider -n 2 --dist loadgroup "$@" || rc=$?
     case "$rc" in
         0) ;;
         5) die "pytest collected no tests" ;;

@@ -35,6 +35,9 @@ LEAK_GRACE_S = 5.0
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Browser tests first (a stable sort keeps each module's order): they are the long ones, so pytest-xdist's
+    # workers end on short tests together instead of one of them on a long browser test while the other idles.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is None)
     if CHROMIUM.is_file() and CHROMEDRIVER.is_file():
         return
     skip = pytest.mark.skip(reason=f"needs {CHROMIUM} and {CHROMEDRIVER} (apt-get install chromium chromium-driver)")

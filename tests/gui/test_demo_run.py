@@ -80,8 +80,11 @@ def test_pause_resume_and_stop_with_real_browsers(
         qtbot.mouseClick(window.worker_view.actions_for(1).pause, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: model.snapshot(0).state is WorkerState.PAUSED, timeout=60_000)
         done_paused = model.snapshot(0).done
-        qtbot.wait(3000)
+        other_done = model.snapshot(1).done
+        # While the other worker finishes two more POs (others still waiting), the paused one takes none.
+        qtbot.waitUntil(lambda: model.snapshot(1).done >= other_done + 2, timeout=60_000)
         assert model.snapshot(0).done == done_paused, "a paused worker takes no new PO"
+        assert model.snapshot(0).state is WorkerState.PAUSED
         assert model.snapshot(0).browser_pid is not None, "and keeps its browser"
         qtbot.mouseClick(window.worker_view.actions_for(1).pause, Qt.MouseButton.LeftButton)  # now "Resume"
         qtbot.waitUntil(lambda: model.snapshot(0).done > done_paused, timeout=60_000)

@@ -116,9 +116,11 @@ def test_pause_and_resume_buttons_command_the_worker(window: MainWindow, qtbot: 
     qtbot.waitUntil(lambda: states_of(window)[0] is WorkerState.PAUSED, timeout=10_000)
     assert actions.pause.text() == "Resume"
     done_when_paused = window.worker_model.snapshot(0).done
-    qtbot.wait(2500)
-    assert window.worker_model.snapshot(0).done == done_when_paused  # no new PO while paused
-    assert states_of(window)[1] is WorkerState.BUSY  # the other worker goes on
+    other_done = window.worker_model.snapshot(1).done
+    # The other worker goes on: two more POs done while worker 1, with POs waiting, takes none.
+    qtbot.waitUntil(lambda: window.worker_model.snapshot(1).done >= other_done + 2, timeout=20_000)
+    assert window.worker_model.snapshot(0).done == done_when_paused
+    assert states_of(window)[0] is WorkerState.PAUSED
     qtbot.mouseClick(actions.pause, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.worker_model.snapshot(0).done > done_when_paused, timeout=10_000)
     assert actions.pause.text() == "Pause"

@@ -23,54 +23,17 @@ from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import PoStatus, RunState, TabState, WorkerState
 from popool_gui.demo.sample import write_sample_csv
 from popool_gui.pool.controller import PoolController
-from popool_gui.pool.listener import NullListener
 from popool_gui.pool.priority import WORKER_NICE
 from popool_gui.selftest import read_results, verify_run
 from popool_gui.settings import Settings
+from tests.helpers import Recorder, RunThread, wait_for
 from tests.real_processes import popool_run_command
 
 pytestmark = pytest.mark.browser
 
 
-class Recorder(NullListener):
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.workers: list = []
-        self.results: list = []
-        self.memory: list = []
-
-    def on_worker(self, snapshot) -> None:
-        with self.lock:
-            self.workers.append(snapshot)
-
-    def on_result(self, result) -> None:
-        with self.lock:
-            self.results.append(result)
-
-    def on_memory(self, decision) -> None:
-        self.memory.append(decision)
-
-    def finished(self) -> list:
-        with self.lock:
-            return [r for r in self.results if r.status.is_final]
-
-
 def pool_settings(chromium_settings: Settings, url: str, out: Path, **kw) -> Settings:
     return chromium_settings.replace(portal="demo", base_url=url, output_dir=str(out), **kw)
-
-
-def start_in_thread(ctl: PoolController) -> tuple[threading.Thread, dict]:
-    box: dict = {}
-    thread = threading.Thread(target=lambda: box.setdefault("summary", ctl.run()), name="controller")
-    thread.start()
-    return thread, box
-
-
-def wait_for(condition, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
 
 
 def browser_pids_by_worker(rec: Recorder) -> dict[int, set[int]]:
@@ -79,6 +42,13 @@ def browser_pids_by_worker(rec: Recorder) -> dict[int, set[int]]:
         if snap.browser_pid:
             pids[snap.worker].add(snap.browser_pid)
     return pids
+
+
+def waiting_for_a_page(rec: Recorder, since: int) -> set[int]:
+    """The workers whose latest snapshot from the `since`-th on shows a tab opening or loading a page."""
+    with rec.lock:
+        latest = {s.worker: s for s in rec.workers[since:]}
+    return {w for w, s in latest.items() if s.tab_state in (TabState.OPENING, TabState.LOADING)}
 
 
 class NiceSampler:
@@ -110,8 +80,9 @@ class NiceSampler:
 
 
 @pytest.mark.parametrize("workers", [2, 4])
-def test_pool_processes_100_pos_with_persistent_sessions(workers, demo, chromium_settings, tmp_path):
-    sample = write_sample_csv(tmp_path / "pos.csv", 100)
+def test_pool_processes_a_batch_with_persistent_sessions(workers, demo, chromium_settings, tmp_path):
+    # 45 POs: every special of the demo and as many random ones, a dozen or more per browser.
+    sample = write_sample_csv(tmp_path / "pos.csv", 48)
     out = tmp_path / "out"
     rec = Recorder()
     ctl = PoolController(pool_settings(chromium_settings, demo.url, out, workers=workers), read_batch(sample), rec)
@@ -153,7 +124,7 @@ def test_faults_browser_killed_worker_killed_hang_500_truncation(demo, chromium_
         max_attempts=3,
     )
     ctl = PoolController(settings, read_batch(sample), rec)
-    thread, box = start_in_thread(ctl)
+    run = RunThread(ctl)
     wait_for(lambda: any(s.state is WorkerState.BUSY and s.browser_pid for s in rec.workers))
     busy = next(s for s in reversed(rec.workers) if s.state is WorkerState.BUSY and s.browser_pid)
     psutil.Process(busy.browser_pid).kill()
@@ -164,8 +135,7 @@ def test_faults_browser_killed_worker_killed_hang_500_truncation(demo, chromium_
     demo.set_knobs(hang_share=1.0)
     wait_for(lambda: any(s.state is WorkerState.CRASHED and "longer than" in s.message for s in rec.workers), 60)
     demo.set_knobs(hang_share=0.0)
-    thread.join(600)
-    summary = box["summary"]
+    summary = run.join(600)
     restarts = {s.worker: s.restarts for s in rec.workers}
     assert sum(restarts.values()) >= 3
     assert all(n <= settings.max_restarts + 1 for n in restarts.values())
@@ -203,18 +173,18 @@ def test_memory_policy_recycles_heaviest_after_its_po(demo, chromium_settings, t
 
 
 def test_stop_mid_run_then_rerun_completes_without_repeats(demo, chromium_settings, tmp_path):
-    sample = write_sample_csv(tmp_path / "pos.csv", 200)
+    # The stop comes after 8 of 37 POs: the rerun has most of the batch left to do.
+    sample = write_sample_csv(tmp_path / "pos.csv", 40)
     out = tmp_path / "out"
     rec = Recorder()
     settings = pool_settings(chromium_settings, demo.url, out, workers=2, shutdown_timeout_s=30.0)
     ctl = PoolController(settings, read_batch(sample), rec)
-    thread, box = start_in_thread(ctl)
+    run = RunThread(ctl)
     wait_for(lambda: len(rec.finished()) >= 8)
     stop_at = time.monotonic()
     ctl.stop()
-    thread.join(60)
+    first = run.join(60)
     assert time.monotonic() - stop_at < settings.shutdown_timeout_s
-    first = box["summary"]
     assert first.stopped_early
     first_done = {r.key for r in rec.finished()}
     with Journal.open(out, read_batch(sample)) as journal:
@@ -233,17 +203,19 @@ def test_stop_abandons_slow_page_loads_including_background_tabs(demo, chromium_
     rec = Recorder()
     settings = pool_settings(chromium_settings, demo.url, out, workers=2, tabs_per_worker=2)
     ctl = PoolController(settings, read_batch(sample), rec)
-    thread, box = start_in_thread(ctl)
+    run = RunThread(ctl)
     # Both workers up and past their first PO: a browser still starting would open the slow home page.
     wait_for(lambda: len(rec.finished()) >= 4 and {r.worker for r in rec.finished()} == {1, 2})
+    _, knobs_at = rec.marks()
     demo.set_knobs(page_latency_ms=20_000)
-    time.sleep(2.0)  # every worker now waits for a page: its PO's, or a background tab's being opened
+    # Every worker now waits for a page: its PO's, or a background tab's being opened.
+    wait_for(lambda: waiting_for_a_page(rec, knobs_at) == {1, 2}, 60, "both workers waiting for a slow page")
     stop_at = time.monotonic()
     ctl.stop()
-    thread.join(30)
+    summary = run.join(30)
     took = time.monotonic() - stop_at
-    assert not thread.is_alive() and took < 5.0, f"Stop took {took:.1f} s with 20 s page loads in flight"
-    assert box["summary"].stopped_early
+    assert took < 5.0, f"Stop took {took:.1f} s with 20 s page loads in flight"
+    assert summary.stopped_early
     # Abandoned on purpose: the workers exit normally (no crash, no restart), their POs go back to pending.
     assert not [s for s in rec.workers if s.state is WorkerState.CRASHED]
     with Journal.open(out, read_batch(sample)) as journal:
@@ -252,7 +224,8 @@ def test_stop_abandons_slow_page_loads_including_background_tabs(demo, chromium_
 
 
 def test_kill_minus_9_of_cli_then_rerun(demo, chromium_settings, tmp_path):
-    sample = write_sample_csv(tmp_path / "pos.csv", 60)
+    # Killed after 10 of 27 POs: the rerun finishes the rest.
+    sample = write_sample_csv(tmp_path / "pos.csv", 30)
     out = tmp_path / "out"
     cmd = popool_run_command(demo.url, sample, out, chromium_settings)
     env = {**os.environ, "POPOOL_CONFIG_DIR": str(tmp_path / "config")}
@@ -287,27 +260,26 @@ def test_pause_resume_restart_from_another_thread(demo, chromium_settings, tmp_p
     out = tmp_path / "out"
     rec = Recorder()
     ctl = PoolController(pool_settings(chromium_settings, demo.url, out, workers=2), read_batch(sample), rec)
-    thread, box = start_in_thread(ctl)
+    run = RunThread(ctl)
     wait_for(lambda: any(s.worker == 1 and s.state is WorkerState.BUSY for s in rec.workers))
     ctl.pause(1)
     wait_for(lambda: any(s.worker == 1 and s.state is WorkerState.PAUSED for s in rec.workers))
-    with rec.lock:
-        assigned_while_paused = sum(1 for r in rec.results if r.status is PoStatus.ASSIGNED and r.worker == 1)
+    assigned_while_paused = rec.assigned(1)
     browser_before = next(s.browser_pid for s in reversed(rec.workers) if s.worker == 1 and s.browser_pid)
     wait_for(lambda: len(rec.finished()) >= 8)
-    with rec.lock:
-        assert sum(1 for r in rec.results if r.status is PoStatus.ASSIGNED and r.worker == 1) == assigned_while_paused
+    assert rec.assigned(1) == assigned_while_paused
     assert psutil.pid_exists(browser_before), "a paused worker keeps its browser open"
+    _, resumed_at = rec.marks()
     ctl.resume(1)
+    # Resumed: worker 1 is busy again, on a PO dispatched to it after the resume.
+    wait_for(lambda: rec.assigned(1) > assigned_while_paused, what="a PO for worker 1 after the resume")
     wait_for(
-        lambda: (
-            rec.workers[-1].worker == 1 or any(s.worker == 1 and s.state is WorkerState.BUSY for s in rec.workers[-6:])
-        )
+        lambda: any(s.worker == 1 and s.state is WorkerState.BUSY for s in rec.workers[resumed_at:]),
+        what="worker 1 busy after the resume",
     )
     ctl.restart(2)
     wait_for(lambda: len(browser_pids_by_worker(rec)[2]) == 2)
-    thread.join(300)
-    summary = box["summary"]
+    summary = run.join(300)
     assert summary.state is RunState.FINISHED and summary.counts.get("PENDING", 0) == 0
     assert all(s.restarts == 0 for s in rec.workers), "a requested restart is not counted as a crash"
     assert verify_run(demo, out) == []

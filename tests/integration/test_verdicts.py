@@ -21,7 +21,7 @@ from popool_gui.demo.skins import Skin
 from popool_gui.pool.controller import PoolController
 from popool_gui.run_setup import plan_run
 from popool_gui.settings import Settings
-from tests.integration.test_pool import Recorder
+from tests.helpers import Recorder
 
 pytestmark = pytest.mark.browser
 

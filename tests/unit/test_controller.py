@@ -3,7 +3,6 @@ cap, pause/resume/restart commands, sign-in walls, memory recycling, stop and re
 
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 
@@ -13,8 +12,8 @@ import pytest
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import Batch, PoRecord, PoStatus, RunState, WorkerState
 from popool_gui.pool.controller import PoolController
-from popool_gui.pool.listener import NullListener
 from popool_gui.settings import Settings
+from tests.helpers import Recorder, RunThread, wait_for
 from tests.unit.fake_worker import fake_worker_main
 
 
@@ -35,30 +34,6 @@ def make_batch(ids: list[str], tmp_path: Path) -> Batch:
         duplicates=(),
         already_completed=(),
     )
-
-
-class Recorder(NullListener):
-    def __init__(self) -> None:
-        self.workers: list = []
-        self.results: list = []
-        self.memory: list = []
-        self.auth: list = []
-        self.runs: list = []
-
-    def on_worker(self, snapshot) -> None:
-        self.workers.append(snapshot)
-
-    def on_result(self, result) -> None:
-        self.results.append(result)
-
-    def on_memory(self, decision) -> None:
-        self.memory.append(decision)
-
-    def on_auth_required(self, worker, po, headless) -> None:
-        self.auth.append((worker, po))
-
-    def on_run(self, snapshot) -> None:
-        self.runs.append(snapshot)
 
 
 def settings_for(tmp_path: Path, **kw) -> Settings:
@@ -150,8 +125,25 @@ def test_restarts_are_capped_then_worker_retired_and_run_fails(tmp_path):
 
 def test_hung_po_times_out_and_worker_is_killed(tmp_path):
     ids = ["100002", "100110", "100120"]
-    summary = controller(tmp_path, ids, po_timeout_s=2.0, max_attempts=1).run()
+    rec = Recorder()
+    started = time.monotonic()
+    summary = controller(tmp_path, ids, rec, po_timeout_s=2.0, max_attempts=1).run()
+    took = time.monotonic() - started
     assert summary.counts == {"FAILED": 1, "COMPLETED": 2}
+    (hung,) = [r for r in rec.results if r.key == "PO100002" and r.status.is_final]
+    assert hung.status is PoStatus.FAILED and "took longer than 2 s" in hung.error, hung.error
+    assert took >= 2.0, "the PO had its full timeout"
+    # Its worker was killed for it and came back as a new process, counted as a restart.
+    (worker,) = {r.worker for r in rec.results if r.key == "PO100002" and r.status is PoStatus.ASSIGNED}
+    mine = [s for s in rec.workers if s.worker == worker]
+    crash = next(i for i, s in enumerate(mine) if s.state is WorkerState.CRASHED)
+    assert "took longer than 2 s" in mine[crash].message
+    old_pids = {s.pid for s in mine[:crash] if s.pid}
+    new_pids = {s.pid for s in mine[crash + 1 :] if s.pid} - old_pids
+    assert len(old_pids) == 1 and new_pids, f"no new process after the kill: {old_pids} then {new_pids}"
+    assert not any(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE for pid in old_pids)
+    assert mine[-1].restarts == 1
+    assert {r.key for r in rec.results if r.status is PoStatus.COMPLETED} == {"PO100110", "PO100120"}
 
 
 def test_sign_in_wall_pauses_worker_and_headless_run_reports_auth_required(tmp_path):
@@ -167,28 +159,29 @@ def test_pause_resume_from_another_thread(tmp_path):
     ids = [str(100105 + i * 100) for i in range(8)]  # slow POs: 1 s each
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec)
-    runner, result = run_in_thread(ctl)
+    run = RunThread(ctl)
     wait_for(lambda: any(s.state is WorkerState.BUSY and s.worker == 1 for s in rec.workers))
     ctl.pause(1)
-    wait_for(lambda: rec.workers and any(s.worker == 1 and s.state is WorkerState.PAUSED for s in rec.workers))
-    paused_at = len([r for r in rec.results if r.status is PoStatus.ASSIGNED and r.worker == 1])
-    time.sleep(2.5)
-    assert len([r for r in rec.results if r.status is PoStatus.ASSIGNED and r.worker == 1]) == paused_at
+    wait_for(lambda: any(s.worker == 1 and s.state is WorkerState.PAUSED for s in rec.workers))
+    paused_at = rec.assigned(1)
+    since, _ = rec.marks()
+    # While worker 2 finishes two more POs, POs are waiting and worker 1 takes none of them.
+    wait_for(lambda: rec.completed(2, since) >= 2, 30, "worker 2 going on")
+    assert rec.assigned(1) == paused_at
     ctl.resume(1)
-    runner.join(60)
-    assert result["s"].counts == {"COMPLETED": 8}
+    wait_for(lambda: rec.assigned(1) > paused_at, 30, "worker 1 taking a PO after the resume")
+    assert run.join(60).counts == {"COMPLETED": 8}
 
 
 def test_restart_gives_new_process_after_current_po(tmp_path):
     ids = [str(100105 + i * 100) for i in range(6)]
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec, workers=1)
-    runner, result = run_in_thread(ctl)
+    run = RunThread(ctl)
     wait_for(lambda: any(s.state is WorkerState.BUSY for s in rec.workers))
     first_pid = next(s.pid for s in rec.workers if s.pid)
     ctl.restart(1)
-    runner.join(60)
-    assert result["s"].counts == {"COMPLETED": 6}
+    assert run.join(60).counts == {"COMPLETED": 6}
     pids = {s.pid for s in rec.workers if s.pid}
     assert len(pids) == 2 and first_pid in pids
     assert rec.workers[-1].restarts == 0, "a requested restart is not a crash"
@@ -198,11 +191,10 @@ def test_restart_takes_back_the_pos_sent_ahead_that_the_old_process_never_starte
     ids = ["100106", *(str(100110 + i * 100) for i in range(5))]
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec, workers=1, tabs_per_worker=2)
-    runner, result = run_in_thread(ctl)
+    run = RunThread(ctl)
     wait_for(lambda: any(s.state is WorkerState.BUSY for s in rec.workers))
     ctl.restart(1)
-    runner.join(60)
-    assert result["s"].counts == {"COMPLETED": 6}
+    assert run.join(60).counts == {"COMPLETED": 6}
     assert len({s.pid for s in rec.workers if s.pid}) == 2
     assert rec.workers[-1].restarts == 0, "the new process got every PO at once, none timed out"
     assert all(r.attempts == 1 for r in rec.results if r.status is PoStatus.COMPLETED)
@@ -224,13 +216,12 @@ def test_stop_then_rerun_completes_the_rest_without_repeats(tmp_path):
     ids = [str(100105 + i * 100) for i in range(10)]
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec)
-    runner, result = run_in_thread(ctl)
+    run = RunThread(ctl)
     wait_for(lambda: sum(r.status is PoStatus.COMPLETED for r in rec.results) >= 2)
     started = time.monotonic()
     ctl.stop()
-    runner.join(30)
+    first = run.join(30)
     assert time.monotonic() - started < 10
-    first = result["s"]
     assert first.stopped_early
     done_first = {r.key for r in rec.results if r.status is PoStatus.COMPLETED}
     rec2 = Recorder()
@@ -245,11 +236,10 @@ def test_a_page_load_cut_short_by_stop_does_not_use_an_attempt(tmp_path):
     ids = ["100107"]
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec, workers=1, max_attempts=1)
-    runner, result = run_in_thread(ctl)
+    run = RunThread(ctl)
     wait_for(lambda: any(s.state is WorkerState.BUSY for s in rec.workers))
     ctl.stop()
-    runner.join(30)
-    assert result["s"].stopped_early
+    assert run.join(30).stopped_early
     with Journal.open(tmp_path / "out", make_batch(ids, tmp_path)) as journal:
         (back,) = journal.all_results()
     assert (back.status, back.attempts) == (PoStatus.PENDING, 0), "on its only attempt, not given up on"
@@ -259,14 +249,14 @@ def test_second_stop_forces_and_requeues_in_flight(tmp_path):
     ids = ["100002", "100102"]  # both hang
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec, po_timeout_s=300.0)
-    runner, result = run_in_thread(ctl)
+    run = RunThread(ctl)
     wait_for(lambda: sum(r.status is PoStatus.ASSIGNED for r in rec.results) >= 2)
     ctl.stop()
-    time.sleep(0.5)
+    wait_for(lambda: any(r.state is RunState.STOPPING for r in rec.runs), 30, "the first stop taking effect")
     ctl.stop()
-    runner.join(30)
-    assert result["s"].counts == {"PENDING": 2}
-    assert result["s"].stopped_early
+    summary = run.join(30)
+    assert summary.counts == {"PENDING": 2}
+    assert summary.stopped_early
 
 
 def test_tab_pipelining_holds_more_pos_and_hands_them_back_on_a_crash(tmp_path):
@@ -282,21 +272,6 @@ def test_tab_pipelining_holds_more_pos_and_hands_them_back_on_a_crash(tmp_path):
     # A crash also hands back the POs queued behind the crashing one (no attempt used); the crashing PO itself
     # may be among them when the worker dies before its previous result is read, so allow one extra restart.
     assert 2 <= restarts <= 3
-
-
-def run_in_thread(ctl: PoolController) -> tuple[threading.Thread, dict]:
-    """Start the run on a thread, as the window does; its summary lands in result["s"]."""
-    result: dict = {}
-    runner = threading.Thread(target=lambda: result.setdefault("s", ctl.run()))
-    runner.start()
-    return runner, result
-
-
-def wait_for(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
 
 
 def test_an_empty_list_is_looked_at_again_before_it_is_final(tmp_path):
