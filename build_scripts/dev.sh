@@ -239,16 +239,23 @@ cmd_test() {
     "$VENV/bin/ruff" check . || die "ruff found problems"
     "$VENV/bin/ruff" format --check . || die "ruff format would change files: run .venv/bin/ruff format ."
     say "pytest $*"
-    local rc=0
     # Two pytest workers: most tests wait on browsers, pages and timers, not on the CPU, so even on 2 cores two
     # at a time nearly halve the suite. loadgroup keeps a module's shared browser on one worker (xdist_group).
-    # A later -n in ARGS wins (-n 0 for one process).
-    QT_QPA_PLATFORM=offscreen "$VPY" -m pytest -q -ra -p no:cacheprovider -n 2 --dist loadgroup "$@" || rc=$?
-    case "$rc" in
-        0) ;;
-        5) die "pytest collected no tests" ;;
-        *) die "pytest failed (exit $rc)" ;;
-    esac
+    # Tests that time themselves (marker "alone") then run in one process, with no browser test beside them.
+    # ARGS go to both runs; a later -n or -m in them wins.
+    local rc=0 rc_alone=0
+    QT_QPA_PLATFORM=offscreen "$VPY" -m pytest -q -ra -p no:cacheprovider -n 2 --dist loadgroup -m "not alone" "$@" ||
+        rc=$?
+    QT_QPA_PLATFORM=offscreen "$VPY" -m pytest -q -ra -p no:cacheprovider -m alone "$@" || rc_alone=$?
+    if [ "$rc" -eq 5 ] && [ "$rc_alone" -eq 5 ]; then
+        die "pytest collected no tests"
+    fi
+    for code in "$rc" "$rc_alone"; do
+        case "$code" in
+            0 | 5) ;;
+            *) die "pytest failed (exit $code)" ;;
+        esac
+    done
 }
 
 cmd_demo() {

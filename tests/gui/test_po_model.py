@@ -53,6 +53,7 @@ def finish_all(model: PoTableModel, offset: int = 0) -> list[PoResult]:
     ]
 
 
+@pytest.mark.alone
 def test_ten_thousand_rows_update_and_filter_fast(qtbot: Any) -> None:
     model = big_model()
     panel = PoPanel(model)

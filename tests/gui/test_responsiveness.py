@@ -16,7 +16,7 @@ from popool_gui.gui.main_window import MainWindow
 from popool_gui.gui.stall_probe import StallProbe
 from tests.gui.helpers import load, start, write_pos
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.alone]
 # The target is 50 ms on a quiet machine (the benchmark's job). Tests share a loaded CI box with browser
 # tests, so here the bound only catches a real freeze: GUI work done on the GUI thread for a whole run, say.
 MAX_STALL_S = 0.5

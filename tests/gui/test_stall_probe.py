@@ -6,10 +6,12 @@ import sys
 import time
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QTimer
 
 from popool_gui.gui.stall_probe import StallProbe
 
+pytestmark = pytest.mark.alone
 BUSY_S = 0.08
 
 

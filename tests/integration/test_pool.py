@@ -197,6 +197,7 @@ def test_stop_mid_run_then_rerun_completes_without_repeats(demo, chromium_settin
     assert verify_run(demo, out) == []
 
 
+@pytest.mark.alone
 def test_stop_abandons_slow_page_loads_including_background_tabs(demo, chromium_settings, tmp_path):
     sample = write_sample_csv(tmp_path / "pos.csv", 40)
     out = tmp_path / "out"

@@ -397,6 +397,7 @@ def test_excel_number_text_and_scientific_notation() -> None:
     assert po_id is None and "scientific notation" in reason
 
 
+@pytest.mark.alone
 def test_10k_rows_load_quickly(tmp_path: Path) -> None:
     path = tmp_path / "10k.csv"
     lines = [f"PO{10_000_000 + i};Supplier {i % 97};<|>;Region {i % 5};;note {i}" for i in range(10_000)]
