@@ -77,6 +77,8 @@ class SummaryDialog(QDialog):
         buttons.addButton(self.open_report, QDialogButtonBox.ButtonRole.ActionRole)
         layout.addWidget(buttons)
         self.setMinimumWidth(420)
+        if self.open_report.isEnabled():
+            self.open_report.setFocus()  # the page most people want next: Enter opens it
 
     def _report_button(self, open_path: Callable[[Path], object]) -> QPushButton:
         button = QPushButton("Open report")
@@ -88,7 +90,6 @@ class SummaryDialog(QDialog):
             else "The run report could not be written (see the log)"
         )
         button.clicked.connect(lambda: report and open_path(report))
-        button.setDefault(report is not None)
         return button
 
     def results_file(self) -> Path | None:
