@@ -34,6 +34,7 @@ from popool_gui.run_setup import DEMO_COUNT, demo_overrides, output_dir, plan_ru
 from popool_gui.settings import MAX_WORKERS, MIN_WORKERS, BrowserKind, Settings, SettingsError
 
 SELF_TEST_COUNT = 12
+RETRY_FAILED = "failed"
 
 # CLI flag -> Settings field; flags left unset keep the settings file's value.
 _FLAG_FIELDS = {
@@ -96,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--accept-new-input",
         action="store_true",
         help="the output folder's journal came from another input file: keep its finished POs and go on",
+    )
+    run.add_argument(
+        "--retry",
+        choices=[RETRY_FAILED],
+        help="failed: take the output folder's FAILED, AUTH_REQUIRED and PARTIAL POs again (attempts counted afresh)",
     )
 
     demo = sub.add_parser("demo", help="run against the embedded demo portal (opens the window unless --headless)")
@@ -188,7 +194,9 @@ def _stop_on_signals(controller: Any) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def _execute(settings: Settings, input_path: Path, *, json_out: bool, accept_new_input: bool = False) -> RunSummary:
+def _execute(
+    settings: Settings, input_path: Path, *, json_out: bool, accept_new_input: bool = False, retry_failed: bool = False
+) -> RunSummary:
     from popool_gui.pool.controller import PoolController
 
     plan = plan_run(settings, input_path)
@@ -204,6 +212,10 @@ def _execute(settings: Settings, input_path: Path, *, json_out: bool, accept_new
         for problem in batch.invalid:
             print(f"  row {problem.row_number}: {problem.value!r}: {problem.reason}", file=sys.stderr)
     controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input, portal=plan.portal).open()
+    if retry_failed:
+        retried = controller.journal.reset_many(controller.journal.keys_to_retry())
+        if not json_out:
+            print(f"Retrying {len(retried)} failed POs from the last run", file=sys.stderr)
     with _stop_on_signals(controller):
         summary = controller.run()
     renderer.finish(summary)
@@ -212,7 +224,13 @@ def _execute(settings: Settings, input_path: Path, *, json_out: bool, accept_new
 
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = _settings_from(args)
-    summary = _execute(settings, args.input, json_out=args.json, accept_new_input=args.accept_new_input)
+    summary = _execute(
+        settings,
+        args.input,
+        json_out=args.json,
+        accept_new_input=args.accept_new_input,
+        retry_failed=args.retry == RETRY_FAILED,
+    )
     return exit_code(summary)
 
 

@@ -24,6 +24,7 @@ from popool_gui.batch.model import (
 from popool_gui.duration import format_duration
 from popool_gui.pool import render_timing
 from popool_gui.pool.listener import NullListener
+from popool_gui.pool.rolling_rate import format_eta
 
 # Exit codes of `popool run`, `popool demo --headless` and `popool self-test`.
 EXIT_OK = 0
@@ -63,7 +64,7 @@ class ProgressRenderer(NullListener):
         workers = "".join(_WORKER_LETTER[w.state] for _, w in sorted(self._workers.items()))
         line = (
             f"{snapshot.state.value:<9} {snapshot.done}/{snapshot.total} POs"
-            f"  {snapshot.rate_per_min:5.1f}/min  ETA {format_duration(snapshot.eta_s)}"
+            f"  {snapshot.rate_per_min:5.1f}/min  ETA {format_eta(snapshot.eta_s)}"
             f"  RAM {snapshot.system_memory_pct:4.1f}%  workers [{workers}]"
         )
         if snapshot.stop_deadline is not None:
@@ -111,6 +112,8 @@ class ProgressRenderer(NullListener):
         print(f"Files:   {summary.output_dir}", file=self.stream)
         for path in summary.results_files:
             print(f"Results: {path}", file=self.stream)
+        if summary.report_file:
+            print(f"Report:  {summary.report_file}", file=self.stream)
 
 
 def _jsonable(value: Any) -> Any:

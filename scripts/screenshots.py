@@ -3,7 +3,8 @@
     xvfb-run -a .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--scale 1]
 
 Runs a real demo (embedded demo portal, headless Chromium) in a scratch config folder, so the user's own
-settings and recent files are untouched. Without Xvfb it falls back to Qt's offscreen platform.
+settings and recent files are untouched; two made-up earlier runs (real journals) fill the empty window's Recent
+runs. Without Xvfb it falls back to Qt's offscreen platform.
 """
 
 from __future__ import annotations
@@ -20,6 +21,25 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 WINDOW_SIZE = (1280, 820)
+
+
+def seed_recent_runs(scratch: Path) -> None:
+    """Two earlier runs for the empty window's Recent runs: real journals, one finished and one stopped part-way."""
+    from popool_gui.batch.journal import Journal
+    from popool_gui.batch.model import PoResult, PoStatus
+    from popool_gui.gui.window_state import WindowState
+    from popool_gui.run_setup import default_portal, read_run_batch
+
+    state = WindowState()
+    for name, count, done in (("march-pos.csv", 120, 120), ("q1-audit-sample.csv", 480, 312)):
+        source = scratch / "inputs" / name
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text("PO_NUMBER\n" + "".join(f"PO{15_000_000 + i}\n" for i in range(count)), encoding="utf-8")
+        output = scratch / "runs" / source.stem
+        with Journal.open(output, read_run_batch(source, default_portal())) as journal:
+            for record in journal.pending()[:done]:
+                journal.record(PoResult(key=record.key, status=PoStatus.COMPLETED))
+        state.add_recent_run(output)
 
 
 def main() -> int:
@@ -93,6 +113,7 @@ def main() -> int:
         browser_binary=str(CHROMIUM) if CHROMIUM.is_file() else "",
         output_dir=str(scratch / "output"),
     )
+    seed_recent_runs(scratch)
     window = MainWindow(settings, persist_settings=False)
     window.resize(*WINDOW_SIZE)
     window.show()

@@ -15,7 +15,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +33,7 @@ from popool_gui.batch.model import (
     COL_SUPPLIER,
     COL_URL,
     FINAL_STATUSES,
+    RETRY_STATUSES,
     Batch,
     PoRecord,
     PoResult,
@@ -73,6 +74,16 @@ CREATE TABLE IF NOT EXISTS po (
     empty_looks INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS po_ord ON po (ord);
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    error TEXT NOT NULL,
+    finished_at REAL,
+    reset_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_key ON history (key);
 CREATE TABLE IF NOT EXISTS duplicate (
     row_number INTEGER PRIMARY KEY,
     of_key TEXT,
@@ -85,7 +96,21 @@ _RESULT_COLUMNS = (
 )
 _RECORD_COLUMNS = "key, po_id, row_number, input_row, hierarchy, input_supplier"
 _FINAL_VALUES = tuple(sorted(s.value for s in FINAL_STATUSES))
+_RETRY_VALUES = tuple(sorted(s.value for s in RETRY_STATUSES))
+_OPEN_VALUES = (PoStatus.PENDING.value, PoStatus.ASSIGNED.value)
 _NOT_FINAL_SQL = f"status NOT IN ({', '.join('?' * len(_FINAL_VALUES))})"
+
+
+@dataclass(frozen=True, slots=True)
+class PastResult:
+    """A result the user's retry replaced: kept in the journal's history table."""
+
+    key: str
+    status: PoStatus
+    attempts: int
+    error: str
+    finished_at: float | None
+    reset_at: float
 
 
 class JournalMismatchError(Exception):
@@ -281,17 +306,54 @@ class Journal:
             (PoStatus.PENDING.value, redact_urls(error), attempts),
         )
 
-    def reset(self, key: str) -> None:
-        """The user's "retry this PO": PENDING with a clean slate. Invalid rows stay INVALID_PO (nothing to retry)."""
+    def reset(self, key: str) -> bool:
+        """The user's "retry this PO": PENDING with a clean slate (attempts counted afresh), the result it had
+        kept in the history. Invalid rows stay INVALID_PO (nothing to retry); returns whether the PO was reset."""
+        return bool(self.reset_many([key]))
+
+    def reset_many(self, keys: Iterable[str]) -> list[str]:
+        """`reset` for many POs in one transaction; returns the keys reset (unknown and invalid ones are not)."""
+        reset: list[str] = []
+        now = time.time()
+        with self._lock, _transaction(self._conn):
+            for key in keys:
+                row = self._conn.execute(
+                    "SELECT status, attempts, error, finished_at FROM po WHERE key = ?", (key,)
+                ).fetchone()
+                if row is None or row[0] == PoStatus.INVALID_PO.value:
+                    continue
+                if row[0] not in _OPEN_VALUES:  # a result worth remembering, not a PO still on its way
+                    self._conn.execute(
+                        "INSERT INTO history (key, status, attempts, error, finished_at, reset_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        (key, *row, now),
+                    )
+                self._conn.execute(
+                    "UPDATE po SET status = ?, attempts = 0, found = 0, downloaded = 0, names = '[]', folder = '',"
+                    " url = '', error = '', worker = NULL, started_at = NULL, finished_at = NULL, empty_looks = 0"
+                    " WHERE key = ?",
+                    (PoStatus.PENDING.value, key),
+                )
+                reset.append(key)
+        return reset
+
+    def keys_to_retry(self) -> list[str]:
+        """The POs "Retry all failed" and `--retry failed` take again (RETRY_STATUSES), in input order."""
         with self._lock:
-            if self.result(key).status is PoStatus.INVALID_PO:
-                return
-            self._update(
-                key,
-                "status = ?, attempts = 0, found = 0, downloaded = 0, names = '[]', folder = '', url = '',"
-                " error = '', worker = NULL, started_at = NULL, finished_at = NULL, empty_looks = 0",
-                (PoStatus.PENDING.value,),
-            )
+            rows = self._conn.execute(
+                f"SELECT key FROM po WHERE status IN ({', '.join('?' * len(_RETRY_VALUES))}) ORDER BY ord",
+                _RETRY_VALUES,
+            ).fetchall()
+        return [key for (key,) in rows]
+
+    def history(self, key: str) -> list[PastResult]:
+        """The results a retry replaced for `key`, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT key, status, attempts, error, finished_at, reset_at FROM history WHERE key = ? ORDER BY id",
+                (key,),
+            ).fetchall()
+        return [PastResult(k, PoStatus(status), *rest) for k, status, *rest in rows]
 
     def close(self) -> None:
         with self._lock:
@@ -336,6 +398,7 @@ class _transaction:
 
 def _create_schema(conn: sqlite3.Connection) -> None:
     # executescript() would commit the open transaction; one statement at a time keeps creation and seeding atomic.
+    # CREATE ... IF NOT EXISTS is also the migration of an older journal: one without a history table gets one.
     for statement in _SCHEMA.split(";"):
         if statement.strip():
             conn.execute(statement)

@@ -42,6 +42,9 @@ FINAL_STATUSES: frozenset[PoStatus] = frozenset(
     }
 )
 
+# What "Retry all failed" and `popool run --retry failed` take again: the POs a person wants another go at.
+RETRY_STATUSES: frozenset[PoStatus] = frozenset({PoStatus.FAILED, PoStatus.AUTH_REQUIRED, PoStatus.PARTIAL})
+
 # Statuses a results file may show; ASSIGNED is written as PENDING because an interrupted PO is not done.
 REPORTED_STATUSES: tuple[PoStatus, ...] = tuple(s for s in PoStatus if s is not PoStatus.ASSIGNED)
 
@@ -232,8 +235,8 @@ class RunSnapshot:
     counts: dict[str, int] = field(default_factory=dict)  # PoStatus value -> count
     started_at: float | None = None
     elapsed_s: float = 0.0
-    rate_per_min: float = 0.0  # POs finished this run per minute
-    eta_s: float | None = None
+    rate_per_min: float = 0.0  # POs finished this run per minute, over the last ~30 s (pool/rolling_rate.py)
+    eta_s: float | None = None  # None while the run is stalled or too young to tell: shown as "?"
     system_memory_pct: float = 0.0
     memory_threshold_pct: float = 0.0
     stop_deadline: float | None = None  # epoch seconds when a graceful stop turns forced
@@ -285,9 +288,10 @@ class RunSummary:
     total: int
     processed_this_run: int
     elapsed_s: float
-    rate_per_min: float
+    rate_per_min: float  # the whole run's average
     output_dir: str
     results_files: tuple[str, ...]
     stopped_early: bool = False
     message: str = ""
     render: RenderFigures = RenderFigures()
+    report_file: str = ""  # popool-report.html, when it could be written

@@ -1,4 +1,4 @@
-"""The empty state: a large drop target with Open... and the recently used files."""
+"""The empty state: a large drop target with Open..., the recently used files and the recent runs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from popool_gui.batch.recent_runs import RecentRun
+from popool_gui.gui.recent_runs_view import RecentRunsView
 
 PROMPT = "Drop a CSV or Excel file of PO numbers here, or Open..."
 
@@ -16,6 +19,8 @@ class DropZone(QFrame):
     open_requested = Signal()
     recent_chosen = Signal(str)
     demo_requested = Signal()
+    resume_run = Signal(str, str)  # input file, output folder
+    open_run_folder = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -61,6 +66,12 @@ class DropZone(QFrame):
         layout.addLayout(buttons)
         layout.addSpacing(12)
         layout.addLayout(self._recent_box)
+        self.recent_runs = RecentRunsView()
+        self.recent_runs.resume_requested.connect(self.resume_run)
+        self.recent_runs.open_folder_requested.connect(self.open_run_folder)
+        self.recent_runs.set_runs([])
+        layout.addSpacing(12)
+        layout.addWidget(self.recent_runs, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch()
 
     def set_recent(self, paths: list[str]) -> None:
@@ -80,6 +91,9 @@ class DropZone(QFrame):
             link.setToolTip(path)
             link.linkActivated.connect(self.recent_chosen)
             self._recent_box.addWidget(link)
+
+    def set_recent_runs(self, runs: list[RecentRun]) -> None:
+        self.recent_runs.set_runs(runs)
 
     def set_highlight(self, on: bool) -> None:
         self._set_highlight(on)

@@ -17,6 +17,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDragLeaveEvent, QDropEv
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
+    QHeaderView,
     QMainWindow,
     QStackedWidget,
     QSystemTrayIcon,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 from popool_gui import logs
 from popool_gui import settings as settings_mod
 from popool_gui.batch.model import Batch, PoResult, PoStatus, RunState, RunSummary
+from popool_gui.batch.recent_runs import recent_runs
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.gui import desktop
 from popool_gui.gui.background import Background
@@ -111,6 +113,8 @@ class MainWindow(QMainWindow):
         self.drop_zone.open_requested.connect(self.choose_file)
         self.drop_zone.recent_chosen.connect(lambda path: self.load_file(Path(path)))
         self.drop_zone.demo_requested.connect(self.try_demo)
+        self.drop_zone.resume_run.connect(self.resume_recent_run)
+        self.drop_zone.open_run_folder.connect(lambda folder: desktop.open_path(Path(folder)))
 
         self.worker_model = WorkerTableModel()
         self.worker_view = WorkerTableView(self.worker_model)
@@ -132,6 +136,7 @@ class MainWindow(QMainWindow):
         self.po_panel.open_folder.connect(self.po_actions.open_folder)
         self.po_panel.open_page.connect(self.po_actions.open_page)
         self.po_panel.retry.connect(self.po_actions.retry)
+        self.po_panel.retry_failed.connect(self.po_actions.retry_failed)
         self.log_pane = LogPane(self._open_logs)
 
         self.page = LoadedPage(self.worker_view, self.po_panel, self.log_pane)
@@ -180,7 +185,9 @@ class MainWindow(QMainWindow):
         self._tick.start()
 
         self._refresh_recent()
+        self._refresh_recent_runs()
         self._restore_geometry()
+        self._restore_headers()
         self._every_second()
         self._update_actions()
 
@@ -253,6 +260,26 @@ class MainWindow(QMainWindow):
     def _refresh_recent(self) -> None:
         self.actions.set_recent(self._state.recent_files())
         self.drop_zone.set_recent(self._state.recent_files())
+
+    def _refresh_recent_runs(self) -> None:
+        """The empty window's recent runs, from their journals; a run whose folder is gone is forgotten quietly."""
+        folders = self._state.recent_runs()
+        for gone in (f for f in folders if not Path(f).is_dir()):
+            self._state.forget_run(Path(gone))
+        self.drop_zone.set_recent_runs(recent_runs(self._state.recent_runs()))
+
+    def resume_recent_run(self, input_file: str, output: str) -> None:
+        """A recent run's Resume: its input file, loaded with its output folder (`load_finished` tells when)."""
+        if self.running or self.busy:
+            self.show_message(Level.WARNING, "A run is in progress: stop it before resuming another.")
+            self.load_finished.emit(False)
+            return
+        self._set_settings(self.settings.replace(output_dir=output))
+        self.load_file(Path(input_file))
+
+    def _remember_run(self, output: Path) -> None:
+        if self.batch is not None and not self._demo.owns(Path(self.batch.source)):  # a demo's folder goes on exit
+            self._state.add_recent_run(output)
 
     def choose_output_dir(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Choose the output folder", self.settings.output_dir)
@@ -328,6 +355,7 @@ class MainWindow(QMainWindow):
         self.worker_model.reset_workers(controller.settings.workers, controller.settings.memory_threshold_pct)
         self.page.workers_box.setVisible(True)
         self.page.fit_worker_pane()
+        self._remember_run(controller.output_dir)
         self.session = RunSession(controller, self)
         self.session.updates.connect(self._apply_updates)
         self.session.finished.connect(self._run_finished)
@@ -366,6 +394,7 @@ class MainWindow(QMainWindow):
     def _run_finished(self, summary: RunSummary) -> None:
         self.last_summary = summary
         self._end_run()
+        self._refresh_recent_runs()
         self.status.set_state(summary.state)
         if self._quit_after_run:
             self.close()
@@ -477,6 +506,22 @@ class MainWindow(QMainWindow):
         if splitter is None or not self.page.splitter.restoreState(splitter):
             self.page.splitter.setSizes([200, 360, 160])
 
+    def _tables(self) -> tuple[tuple[str, QHeaderView], ...]:
+        return (
+            (PoPanel.HEADER_KEY, self.po_panel.header()),
+            (WorkerTableView.HEADER_KEY, self.worker_view.header()),
+            (LogPane.HEADER_KEY, self.log_pane.header()),
+        )
+
+    def _restore_headers(self) -> None:
+        """Each table's column widths, order and sort as the user left them (their defaults when none is stored)."""
+        for key, header in self._tables():
+            self._state.restore_header(key, header)
+
+    def _save_headers(self) -> None:
+        for key, header in self._tables():
+            self._state.save_header(key, header)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.busy:  # a file or a start is being prepared: close once it is done
             event.ignore()
@@ -500,6 +545,7 @@ class MainWindow(QMainWindow):
                 self.stop_run()
             return
         self._state.save_window(self.saveGeometry(), self.page.splitter.saveState())
+        self._save_headers()
         self._tick.stop()
         self._demo.close()
         self.tray.hide()

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from popool_gui.batch.journal import Journal, JournalMismatchError
-from popool_gui.batch.model import Batch, PoResult, PoStatus
+from popool_gui.batch.model import RETRY_STATUSES, Batch, PoResult, PoStatus
 from popool_gui.browser.portal import PortalError
 from popool_gui.gui import desktop, links
 from popool_gui.gui.background import Background
@@ -78,34 +78,45 @@ class PoActions(QObject):
         except links.LinkRefusedError as exc:
             self.message.emit(Level.WARNING, str(exc))
 
-    def retry(self, row: int) -> None:
-        key = self._model.row(row).key
+    def retry(self, rows: list[int]) -> None:
+        """The context menu's Retry: the selected POs."""
+        self._retry([self._model.row(r).key for r in rows])
+
+    def retry_failed(self) -> None:
+        """The context menu's Retry all failed: every FAILED, AUTH_REQUIRED and PARTIAL PO."""
+        rows = (self._model.row(r) for r in range(self._model.rowCount()))
+        self._retry([po.key for po in rows if po.status in RETRY_STATUSES])
+
+    def _retry(self, keys: list[str]) -> None:
+        if not keys:
+            return
         session = self._session()
-        if session is not None:
-            session.retry(key)
+        if session is not None:  # during a run: they join the pending queue
+            session.retry(keys)
             return
         batch = self._batch()
         if batch is None:
             return
-        # Between runs: mark it pending in the journal, so the next Start takes it.
+        # Between runs: mark them pending in the journal, so the next Start takes only them.
         folder = output_dir(self._settings())
         self._background.run(
-            lambda: _reset(folder, batch, key), lambda _: self._queued(key), lambda exc: self._failed(key, exc)
+            lambda: _reset(folder, batch, keys), self._queued, lambda exc: self._failed(len(keys), exc)
         )
 
-    def _queued(self, key: str) -> None:
-        self._model.apply([PoResult(key=key, status=PoStatus.PENDING)])
-        self.note.emit(f"{key} will be processed at the next Start", NOTE_MS)
+    def _queued(self, keys: list[str]) -> None:
+        self._model.apply([PoResult(key=key, status=PoStatus.PENDING) for key in keys])
+        what = keys[0] if len(keys) == 1 else f"{len(keys)} POs"
+        self.note.emit(f"{what} will be processed at the next Start", NOTE_MS)
 
-    def _failed(self, key: str, exc: Exception) -> None:
+    def _failed(self, count: int, exc: Exception) -> None:
         if not isinstance(exc, (JournalMismatchError, OSError, sqlite3.Error)):
             raise exc
-        self.message.emit(Level.ERROR, f"Cannot re-queue {key}: {exc}")
+        self.message.emit(Level.ERROR, f"Cannot re-queue {count} POs: {exc}")
 
 
-def _reset(folder: Path, batch: Batch, key: str) -> None:
+def _reset(folder: Path, batch: Batch, keys: list[str]) -> list[str]:
     journal = Journal.open(folder, batch)
     try:
-        journal.reset(key)
+        return journal.reset_many(keys)
     finally:
         journal.close()

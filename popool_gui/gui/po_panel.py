@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from popool_gui.batch.model import PoStatus
+from popool_gui.batch.model import RETRY_STATUSES, PoStatus
 from popool_gui.gui.column_widths import size_from_samples
 from popool_gui.gui.delegates import ChipDelegate
 from popool_gui.gui.po_model import ATTENTION, PoColumn, PoFilterProxy, PoTableModel
@@ -28,6 +28,8 @@ FILTERS: tuple[tuple[str, frozenset[PoStatus] | None], ...] = (
     ("In progress", frozenset({PoStatus.ASSIGNED})),
     *((str(s), frozenset({s})) for s in PoStatus if s is not PoStatus.ASSIGNED),
 )
+# Nothing to retry: an invalid row, or a PO still waiting or with a worker.
+NOT_RETRYABLE = frozenset({PoStatus.INVALID_PO, PoStatus.ASSIGNED, PoStatus.PENDING})
 # Typing in the search box re-filters after this pause, not on every key.
 SEARCH_DELAY_MS = 150
 
@@ -36,7 +38,8 @@ class PoPanel(QWidget):
     HEADER_KEY = "po_table"  # WindowState.save_header/restore_header name
     open_folder = Signal(int)  # source row
     open_page = Signal(int)
-    retry = Signal(int)
+    retry = Signal(list)  # source rows of the selection that can be retried
+    retry_failed = Signal()
 
     def __init__(self, model: PoTableModel) -> None:
         super().__init__()
@@ -142,12 +145,28 @@ class PoPanel(QWidget):
         page.triggered.connect(lambda: self.open_page.emit(row))
         copy = QAction("Copy PO", menu)
         copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(po.key))
-        retry = QAction("Retry this PO", menu)
-        retry.setToolTip("Put the PO back in the queue")
-        retry.setEnabled(po.status not in (PoStatus.INVALID_PO, PoStatus.ASSIGNED, PoStatus.PENDING))
-        retry.triggered.connect(lambda: self.retry.emit(row))
+        retry, retry_failed = self._retry_actions(menu, row)
         for action in (folder, page, copy):
             menu.addAction(action)
         menu.addSeparator()
         menu.addAction(retry)
+        menu.addAction(retry_failed)
         menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def selected_rows(self, clicked: int) -> list[int]:
+        """Source rows of the selection; the clicked row alone when it is outside the selection."""
+        rows = sorted({self.source_row(i) for i in self.view.selectionModel().selectedRows()})
+        return rows if clicked in rows else [clicked]
+
+    def _retry_actions(self, menu: QMenu, clicked: int) -> tuple[QAction, QAction]:
+        rows = [r for r in self.selected_rows(clicked) if self.model.row(r).status not in NOT_RETRYABLE]
+        retry = QAction(f"Retry {len(rows)} POs" if len(rows) > 1 else "Retry", menu)
+        retry.setToolTip("Put the selected POs back in the queue, their attempts counted afresh")
+        retry.setEnabled(bool(rows))
+        retry.triggered.connect(lambda: self.retry.emit(rows))
+        failed = sum(self.model.row(r).status in RETRY_STATUSES for r in range(self.model.rowCount()))
+        retry_failed = QAction(f"Retry all failed ({failed})", menu)
+        retry_failed.setToolTip("Put every FAILED, AUTH_REQUIRED and PARTIAL PO back in the queue")
+        retry_failed.setEnabled(bool(failed))
+        retry_failed.triggered.connect(self.retry_failed)
+        return retry, retry_failed

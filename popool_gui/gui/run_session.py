@@ -58,8 +58,8 @@ class RunSession(QObject):
     def restart(self, worker: int) -> None:
         self.controller.restart(worker)
 
-    def retry(self, po_key: str) -> None:
-        self.controller.retry(po_key)
+    def retry(self, po_keys: list[str]) -> None:
+        self.controller.retry(*po_keys)
 
     def stop(self) -> bool:
         """The first call stops gracefully within the run's own timeout, the next forces; True when forcing."""

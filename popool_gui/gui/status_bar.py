@@ -7,8 +7,8 @@ from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from popool_gui.batch.model import RunSnapshot, RunState
-from popool_gui.duration import format_duration
 from popool_gui.gui.theme import chip_style, load_colour
+from popool_gui.pool.rolling_rate import format_eta
 from popool_gui.status_colours import RUN_STATE_COLOURS
 
 
@@ -61,9 +61,9 @@ class RunStatusBar(QStatusBar):
         self.progress.setMinimumWidth(200)
         self.progress.setToolTip("POs with a final status out of all POs in the file")
         self.rate = QLabel()
-        self.rate.setToolTip("POs finished per minute in this run")
+        self.rate.setToolTip("POs finished per minute over the last 30 seconds")
         self.eta = QLabel()
-        self.eta.setToolTip("Estimated time left at the current rate")
+        self.eta.setToolTip("Estimated time left at the rate of the last 30 seconds; ? while the run is stalled")
         self.ram = RamGauge()
         self.ram.setMinimumWidth(140)
         self.state = QLabel()
@@ -93,7 +93,8 @@ class RunStatusBar(QStatusBar):
         self.progress.setValue(snap.done)
         self.rate.setText(f"{snap.rate_per_min:.1f} POs/min" if snap.rate_per_min else "")
         running = snap.state in (RunState.RUNNING, RunState.STOPPING)
-        self.eta.setText(f"ETA {format_duration(snap.eta_s)}" if running and snap.eta_s is not None else "")
+        # An unknown ETA (stalled, or too early) shows as "?" rather than a number that is wrong.
+        self.eta.setText(f"ETA {format_eta(snap.eta_s)}" if running else "")
         if snap.memory_threshold_pct:
             self.ram.set_values(snap.system_memory_pct, snap.memory_threshold_pct)
         self.set_state(snap.state)

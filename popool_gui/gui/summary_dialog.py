@@ -73,8 +73,24 @@ class SummaryDialog(QDialog):
         self.open_results.setToolTip(str(results) if results else "No results file was written")
         self.open_results.clicked.connect(lambda: results and open_path(results))
         buttons.addButton(self.open_results, QDialogButtonBox.ButtonRole.ActionRole)
+        self.open_report = self._report_button(open_path)
+        buttons.addButton(self.open_report, QDialogButtonBox.ButtonRole.ActionRole)
         layout.addWidget(buttons)
         self.setMinimumWidth(420)
+        if self.open_report.isEnabled():
+            self.open_report.setFocus()  # the page most people want next: Enter opens it
+
+    def _report_button(self, open_path: Callable[[Path], object]) -> QPushButton:
+        button = QPushButton("Open report")
+        report = Path(self.summary.report_file) if self.summary.report_file else None
+        button.setEnabled(report is not None)
+        button.setToolTip(
+            f"{report}: a page to hand on, with the counts, the charts and every PO not completed"
+            if report
+            else "The run report could not be written (see the log)"
+        )
+        button.clicked.connect(lambda: report and open_path(report))
+        return button
 
     def results_file(self) -> Path | None:
         """The Excel copy when there is one: that is what users open."""

@@ -31,7 +31,9 @@ class RestartWorker:
 
 @dataclass(frozen=True, slots=True)
 class RetryPo:
-    key: str
+    """The user's retry of one or more POs: they join the pending queue with their attempts counted afresh."""
+
+    keys: tuple[str, ...]
 
 
 UserCommand = StopRun | PauseWorker | ResumeWorker | RestartWorker | RetryPo

@@ -8,7 +8,8 @@ from a QThread. Other threads talk to it only through the thread-safe command me
 The parts it orchestrates, each a module of popool_gui/pool: `workspace` (folders, lock, journal), `processes` and
 `health` (the workers' lives), `events` (what a worker reports), `dispatch` and `pending` (who gets which PO),
 `outcomes` and `second_look` (what a report does to its PO), `commands` and `worker_commands` (the user's),
-`stop` (the stop sequence), `memory_guard` over `memory_policy`, `reporting` and `results_file`.
+`stop` (the stop sequence), `memory_guard` over `memory_policy`, `reporting`, `results_file` and `report_writer`
+(popool-report.html at every end), `keep_awake` (no sleep while the loop runs).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from popool_gui.pool.commands import PauseWorker, RestartWorker, ResumeWorker, R
 from popool_gui.pool.dispatch import Dispatcher
 from popool_gui.pool.events import WorkerEvents
 from popool_gui.pool.health import Supervisor
+from popool_gui.pool.keep_awake import keep_awake
 from popool_gui.pool.listener import NullListener, PoolListener
 from popool_gui.pool.memory import system_memory_pct
 from popool_gui.pool.memory_guard import MemoryGuard
@@ -42,6 +44,7 @@ from popool_gui.pool.memory_policy import MemoryPolicy
 from popool_gui.pool.outcomes import Outcomes
 from popool_gui.pool.pending import PendingQueue
 from popool_gui.pool.processes import Spawner, ready_handles
+from popool_gui.pool.report_writer import RunPeaks, write_end_report
 from popool_gui.pool.reporting import Reporter, RunClock, run_snapshot
 from popool_gui.pool.results_file import ResultsFile
 from popool_gui.pool.second_look import EmptyLists
@@ -93,6 +96,7 @@ class PoolController:
         self._pending = PendingQueue()
         self._clock = RunClock()
         self._system_pct = 0.0
+        self._peaks = RunPeaks()
         self._last_memory = 0.0
         self._message = ""
 
@@ -156,8 +160,9 @@ class PoolController:
         """Graceful (after the current PO); a second request while one is pending forces it."""
         self._commands.put(RestartWorker(worker))
 
-    def retry(self, po_key: str) -> None:
-        self._commands.put(RetryPo(po_key))
+    def retry(self, *po_keys: str) -> None:
+        """Put finished POs back in the queue (see `Outcomes.retry`); thread-safe like the other commands."""
+        self._commands.put(RetryPo(tuple(po_keys)))
 
     def po_results(self) -> list[PoResult]:
         return self.journal.all_results()
@@ -190,7 +195,13 @@ class PoolController:
     # ----------------------------------------------------------------- run
 
     def run(self) -> RunSummary:
-        """Process the batch; returns when every PO is final, the run is stopped, or no worker can run."""
+        """Process the batch; returns when every PO is final, the run is stopped, or no worker can run.
+
+        The machine is kept awake for as long as this thread runs the loop, and released however it ends."""
+        with keep_awake(self.settings.keep_awake):
+            return self._run()
+
+    def _run(self) -> RunSummary:
         self.open()
         self._clock.start()
         self._set_state(RunState.STARTING)
@@ -222,7 +233,7 @@ class PoolController:
             raise
         finally:
             self._clean_up()
-            summary = self._summary()
+            summary = self._write_report(self._summary())
             self._workspace.close()
         return summary
 
@@ -290,9 +301,9 @@ class PoolController:
                     self._force("stopped by user")
                 else:
                     self._begin_stop(by_user=True)
-            case RetryPo(key=key):
+            case RetryPo(keys=keys):
                 held = {f.key for s in self._slots for f in (s.current, *s.queued) if f is not None}
-                self._outcomes.retry(key, held)
+                self._outcomes.retry(keys, held)
             case PauseWorker() | ResumeWorker() | RestartWorker():
                 if 1 <= command.worker <= len(self._slots):
                     worker_command(self._slots[command.worker - 1], command, self._supervisor, self._reporter)
@@ -376,6 +387,7 @@ class PoolController:
     def _apply_memory_policy(self, now: float) -> None:
         self._system_pct = system_memory_pct()
         self._memory.sample_and_apply(self._slots, self._system_pct, now, stopping=self._stop.stopping)
+        self._peaks.sample(self._slots, self._system_pct)
 
     # ----------------------------------------------------------------- reporting
 
@@ -402,6 +414,17 @@ class PoolController:
             message=self._message,
         )
 
+    def _write_report(self, summary: RunSummary) -> RunSummary:
+        return write_end_report(
+            self.journal,
+            self.output_dir,
+            summary,
+            slots=self._slots,
+            peaks=self._peaks,
+            started_at=self._clock.started_epoch,
+            reporter=self._reporter,
+        )
+
     def _summary(self) -> RunSummary:
         snap = self._run_snapshot()
         return RunSummary(
@@ -410,7 +433,7 @@ class PoolController:
             total=snap.total,
             processed_this_run=self._clock.processed,
             elapsed_s=snap.elapsed_s,
-            rate_per_min=snap.rate_per_min,
+            rate_per_min=self._clock.average_rate_per_min(),
             output_dir=str(self.output_dir),
             results_files=self._results.files,
             stopped_early=self._stop.stopped_early(pending=bool(self._pending)),

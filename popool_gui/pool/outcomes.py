@@ -86,14 +86,23 @@ class Outcomes:
         while slot.queued:
             self.give_back(slot.queued.pop(), reason)
 
-    def retry(self, key: str, held: set[str]) -> None:
-        """The user's retry: a clean slate, and queued unless it is already waiting or with a worker."""
-        self._journal.reset(key)
-        if key not in self._pending and key not in held:
+    def retry(self, keys: tuple[str, ...], held: set[str]) -> None:
+        """The user's retry: a clean slate and a place in the queue for each PO that has a result to retry; one
+        already waiting or with a worker is left alone."""
+        wanted = [k for k in keys if k not in held and k not in self._pending and self._has_result(k)]
+        for key in self._journal.reset_many(wanted):
+            self.auth_keys.discard(key)
             self._pending.push(key)
+            self._reporter.listener.on_result(PoResult(key=key, status=PoStatus.PENDING))
+            self._reporter.say("info", "po_requeued_by_user", po=key)
         self._results.changed()
-        self._reporter.listener.on_result(PoResult(key=key, status=PoStatus.PENDING))
-        self._reporter.say("info", "po_requeued_by_user", po=key)
+
+    def _has_result(self, key: str) -> bool:
+        try:
+            status = self._journal.result(key).status
+        except KeyError:
+            return False
+        return status.is_final or status is PoStatus.AUTH_REQUIRED
 
     def end_sign_in_waits(self) -> None:
         """Nobody can sign in (headless): the POs that met a login wall end as AUTH_REQUIRED."""

@@ -11,6 +11,7 @@ import structlog
 
 from popool_gui.batch.model import LogLine, PoStatus, RunSnapshot, RunState
 from popool_gui.pool.listener import PoolListener
+from popool_gui.pool.rolling_rate import RollingRate
 from popool_gui.pool.slot import Slot
 
 log = structlog.get_logger()
@@ -20,22 +21,30 @@ SNAPSHOT_INTERVAL_S = 1.0
 
 @dataclass(slots=True)
 class RunClock:
-    """When the run started and how much it finished, for rates and the ETA."""
+    """When the run started and how much it finished: the whole run's average rate, and the rolling rate and ETA
+    the status bar and the CLI line show."""
 
     started_mono: float = 0.0
     started_epoch: float | None = None
     processed: int = 0
     first_result_s: float | None = None
+    rolling: RollingRate = field(default_factory=RollingRate)
 
     def start(self) -> None:
         self.started_mono = time.monotonic()
         self.started_epoch = time.time()
+        self.rolling = RollingRate()
+
+    def average_rate_per_min(self) -> float:
+        elapsed = self.elapsed()
+        return self.processed / elapsed * 60 if elapsed > 0 else 0.0
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started_mono if self.started_mono else 0.0
 
     def finished_one(self) -> None:
         self.processed += 1
+        self.rolling.finished()
         if self.first_result_s is None:
             self.first_result_s = time.monotonic() - self.started_mono
 
@@ -80,8 +89,8 @@ def run_snapshot(
     total = sum(counts.values())
     final = sum(n for status, n in counts.items() if PoStatus(status).is_final)
     elapsed = clock.elapsed()
-    rate = clock.processed / elapsed * 60 if elapsed > 0 else 0.0
-    eta = (total - final) / rate * 60 if rate > 0 else None
+    rate = clock.rolling.rate_per_min()
+    eta = clock.rolling.eta_s(total - final)  # None while stalled or too early to tell
     return RunSnapshot(
         state=state,
         total=total,

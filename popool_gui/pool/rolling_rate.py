@@ -16,11 +16,18 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from popool_gui.duration import format_duration
+
 WINDOW_S = 30.0
 STALL_FLOOR_S = 30.0
 STALL_GAPS = 3.0
 MIN_FINISHES = 3
 UNKNOWN_ETA = "?"  # what the status bar and the CLI show for an ETA of None
+
+
+def format_eta(seconds: float | None) -> str:
+    """An ETA as the status bar and the CLI line show it: `m:ss`, or UNKNOWN_ETA while it is not known."""
+    return UNKNOWN_ETA if seconds is None else format_duration(seconds)
 
 
 class RollingRate:

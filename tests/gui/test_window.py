@@ -178,7 +178,7 @@ def test_retry_between_runs_and_a_changed_input(
     # Retry from the context menu between runs: the PO goes back to PENDING and the next Start takes it.
     row = window.po_model.row_for_key("PO15000011")
     assert row is not None
-    window.po_panel.retry.emit(row)
+    window.po_panel.retry.emit([row])
     qtbot.waitUntil(lambda: window.po_model.row(row).status is PoStatus.PENDING)
     window.summary_dialog = None
     start(qtbot, window)

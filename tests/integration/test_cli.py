@@ -84,3 +84,37 @@ def test_a_results_file_fed_back_as_input_is_kept_and_the_results_go_beside_it(d
     assert warning.startswith("WARNING") and f"input={results} results={beside}" in warning
     assert f"it was kept, and the results went to {beside}" in again.stderr
     assert f"Results: {beside}" in again.stderr
+
+
+@pytest.mark.browser
+def test_retry_failed_takes_the_failed_pos_again_and_prints_the_report(demo, tmp_path):
+    from dataclasses import replace
+
+    from popool_gui.batch.journal import Journal
+    from popool_gui.batch.model import PoStatus
+    from popool_gui.demo.sample import write_sample_csv
+    from popool_gui.run_setup import plan_run
+    from popool_gui.settings import Settings
+
+    out = tmp_path / "out"
+    source = write_sample_csv(tmp_path / "pos.csv", 4)
+    browser = ["--portal", "demo", "--base-url", demo.url, "--output", str(out), "--workers", "1", "--headless"]
+    browser += ["--browser", "chromium", "--driver", "/usr/bin/chromedriver", "--binary", "/usr/bin/chromium"]
+    first = run_cli(["run", str(source), *browser], tmp_path)
+    assert first.returncode in (0, 1), first.stderr[-3000:]
+    assert f"Report:  {out / 'popool-report.html'}" in first.stderr
+    # One COMPLETED PO turned FAILED, as a portal error would have left it.
+    batch = plan_run(Settings().replace(portal="demo", base_url=demo.url, output_dir=str(out)), source).batch
+    with Journal.open(out, batch) as journal:
+        victim = next(r for r in journal.all_results() if r.status is PoStatus.COMPLETED)
+        journal.record(replace(victim, status=PoStatus.FAILED, error="HTTP 500", attempts=3))
+
+    again = run_cli(["run", str(source), *browser, "--retry", "failed"], tmp_path)
+    assert again.returncode in (0, 1), again.stderr[-3000:]
+    assert "Retrying 1 failed POs" in again.stderr
+    with Journal.open(out, batch) as journal:
+        now = journal.result(victim.key)
+        assert now.status is PoStatus.COMPLETED and now.attempts == 1
+        assert [(h.status, h.attempts, h.error) for h in journal.history(victim.key)] == [
+            (PoStatus.FAILED, 3, "HTTP 500")
+        ]
