@@ -33,9 +33,9 @@ from urllib.parse import unquote, urlsplit
 
 from popool_gui.redact import redact_urls
 
-# The names browsers give a file they are still writing: Chromium and Edge `.crdownload` (and a
-# `.com.google.Chrome.*` file on Linux), Firefox `.part`. Other "temporary" endings (`.tmp`, `.partial`,
-# `.download`) are ordinary attachment names: a real `scan.TMP` is a finished file.
+# The names browsers give a file they are still writing: Chromium and Edge `.crdownload`, Firefox `.part`.
+# Other "temporary" endings (`.tmp`, `.partial`, `.download`) are ordinary attachment names: a real `scan.TMP`
+# is a finished file.
 TEMP_SUFFIXES: tuple[str, ...] = (".crdownload", ".part")
 
 MOVE_TEMP_PREFIX = ".popool-move-"  # a copy into a PO folder before it is complete
@@ -50,11 +50,16 @@ class IncompleteDownloadError(ValueError):
     """A file that must not be counted as downloaded (empty, temporary, or not the announced size)."""
 
 
+# Chrome and Edge write `.com.google.Chrome.XXXXXX` first; Linux builds of Chromium `.org.chromium.Chromium.XXXXXX`
+# (seen on a Grid node: listed before the browser renamed it).
+TEMP_PREFIXES: tuple[str, ...] = (".com.google.chrome.", ".org.chromium.chromium.")
+
+
 def is_temp_name(name: str) -> bool:
     """A name a browser uses while it writes a download; a finished download may carry one too (`x.part`),
     which only the browser's own report of the download tells."""
     lowered = name.lower()
-    return lowered.endswith(TEMP_SUFFIXES) or lowered.startswith(".com.google.chrome.")
+    return lowered.endswith(TEMP_SUFFIXES) or lowered.startswith(TEMP_PREFIXES)
 
 
 def staged_names(staging: Path) -> set[str]:

@@ -41,6 +41,7 @@ def test_temp_names(suffix):
     assert is_temp_name(f"INVOICE.PDF{suffix.upper()}")
     assert not is_temp_name("invoice.pdf")
     assert is_temp_name(".com.google.Chrome.abc123")
+    assert is_temp_name(".org.chromium.Chromium.CwpGCr")
 
 
 def test_returns_a_new_final_file(tmp_path):
