@@ -290,13 +290,17 @@ def test_a_killed_worker_has_its_session_deleted_and_its_restart_gets_a_slot(
     assert standalone.sessions() == 0
 
 
-def test_stop_leaves_no_session_on_the_grid(standalone: Grid, chromium_settings: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stops", [1, 2], ids=["graceful", "forced"])
+def test_stop_leaves_no_session_on_the_grid(
+    stops: int, standalone: Grid, chromium_settings: Settings, tmp_path: Path
+) -> None:
     with demo_portal() as demo:
         ctl, recorder = _grid_run(chromium_settings, standalone.url, demo.url, tmp_path)
         thread, box = start_in_thread(ctl)
         try:
             wait_for(lambda: len(recorder.finished()) >= 4, 120.0)
-            ctl.stop()
+            for _ in range(stops):
+                ctl.stop()
         finally:
             thread.join(120)
         assert box["summary"].stopped_early
