@@ -53,6 +53,7 @@ from popool_gui.pool.stop import StopSequence
 from popool_gui.pool.worker import worker_main
 from popool_gui.pool.worker_commands import worker_command
 from popool_gui.pool.workspace import SIGN_IN_BROWSER, Workspace, sweep_stale
+from popool_gui.redact import redact_urls
 from popool_gui.settings import Settings
 
 log = structlog.get_logger()
@@ -274,7 +275,8 @@ class PoolController:
         """Ask the Grid before anything starts; raises GridPreflightError naming the fix."""
         status = grid_sessions.preflight(self.settings)
         if status is not None:
-            self._reporter.say("info", "grid_checked", nodes=len(status.nodes), sessions=status.sessions)
+            grid_url = redact_urls(self.settings.grid_url)
+            self._reporter.say("info", "grid_ready", grid=grid_url, nodes=len(status.nodes), sessions=status.sessions)
 
     def _grid_sign_in(self) -> None:
         """Sign in once in a local browser and give its portal cookies to every worker's Grid session."""

@@ -23,7 +23,6 @@ from popool_gui.browser.errors import BrowserStartError
 from popool_gui.browser.page_wait import wait_for_login_state
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.browser.session import BrowserSession
-from popool_gui.redact import redact_urls
 from popool_gui.settings import Settings
 
 log = structlog.get_logger()
@@ -37,9 +36,7 @@ def preflight(settings: Settings) -> grid.GridStatus | None:
     managed downloads. None for a local run."""
     if not settings.grid_url:
         return None
-    status = grid.preflight(settings.grid_url, settings.browser, settings.workers)
-    log.info("grid_ready", grid=redact_urls(settings.grid_url), nodes=len(status.nodes), sessions=status.sessions)
-    return status
+    return grid.preflight(settings.grid_url, settings.browser, settings.workers)
 
 
 def sign_in_locally(

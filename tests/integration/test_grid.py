@@ -29,7 +29,7 @@ from popool_gui.demo.data import PoKind, po_spec
 from popool_gui.demo.sample import SPECIAL_ORDER, expected_status, write_sample_csv
 from popool_gui.demo.server import SignIn, demo_portal
 from popool_gui.pool.controller import PoolController
-from popool_gui.pool.grid_sessions import sign_in_locally
+from popool_gui.pool.grid_sessions import GridSignInError, sign_in_locally
 from popool_gui.redact import REDACTED
 from popool_gui.selftest import verify_run
 from popool_gui.settings import BrowserKind, Settings
@@ -305,6 +305,17 @@ def test_stop_leaves_no_session_on_the_grid(
             thread.join(120)
         assert box["summary"].stopped_early
     assert standalone.sessions() == 0  # at once, not after the Grid's session timeout
+
+
+def test_a_headless_run_whose_portal_needs_a_person_to_sign_in_says_so_before_any_grid_session(
+    standalone: Grid, chromium_settings: Settings, tmp_path: Path
+) -> None:
+    with demo_portal(sign_in=SignIn.SSO) as demo:
+        ctl, recorder = _grid_run(chromium_settings, standalone.url, demo.url, tmp_path, count=4)
+        with pytest.raises(GridSignInError, match=r"still shows its sign-in page.*Headless"):
+            ctl.run()
+    assert ctl.state is RunState.FAILED
+    assert not any(s.pid for s in recorder.workers)  # no worker process started, none asked the Grid
 
 
 def test_a_hub_and_a_node_run_30_pos_to_final_statuses(chromium_settings: Settings, tmp_path: Path) -> None:
