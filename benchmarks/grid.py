@@ -65,7 +65,7 @@ def measure(pos: int) -> dict[str, Row]:
 
 
 def render(rows: dict[str, Row], pos: int, markdown: bool) -> str:
-    headers = ["run", "workers", "POs", "wrong", "POs/min", "median s/PO", "p95 s/PO", "first result s"]
+    headers = ["run", "workers", "POs", "wrong", "POs/min", "median s/PO", "p95 s/PO", "first result s", "load"]
     table = [
         [
             name,
@@ -76,6 +76,7 @@ def render(rows: dict[str, Row], pos: int, markdown: bool) -> str:
             f"{r.median_s:.2f}",
             f"{r.p95_s:.2f}",
             f"{r.first_s:.1f}",
+            f"{r.load:.1f}",
         ]
         for name, r in rows.items()
     ]
@@ -96,7 +97,9 @@ def render(rows: dict[str, Row], pos: int, markdown: bool) -> str:
             "",
             f"Measured with {command} on {_machine()}. Grid 4.20 on this same machine (hub, nodes and "
             "browsers share its cores with popool), demo portal with the realistic knobs, managed downloads, "
-            "the local sign-in included in each Grid run.",
+            "the local sign-in included in each Grid run. `load` is the machine's 1-minute load average at the "
+            "end of each run: the machine is shared, and at loads far above its core count the runs' order "
+            "matters more than where the browsers run, so treat single runs as rough.",
             "",
             grid,
             "",
