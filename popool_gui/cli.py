@@ -201,7 +201,7 @@ def _execute(
 
     plan = plan_run(settings, input_path)
     batch = plan.batch
-    renderer = JsonRenderer() if json_out else ProgressRenderer()
+    renderer = JsonRenderer() if json_out else ProgressRenderer(on_grid=bool(settings.grid_url))
     if not json_out:
         print(
             f"{len(batch.records)} POs from {input_path} "

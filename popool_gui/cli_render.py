@@ -49,8 +49,10 @@ _WORKER_LETTER = {
 class ProgressRenderer(NullListener):
     """One status line: done/total, rate, ETA and a letter per worker; warnings on their own lines."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, on_grid: bool = False) -> None:
         self.stream = stream or sys.stderr
+        # On a Selenium Grid the browsers use their nodes' memory: the RAM figure is this machine's only.
+        self._ram_note = " (memory: local browsers only)" if on_grid else ""
         self.tty = self.stream.isatty()
         self._workers: dict[int, WorkerSnapshot] = {}
         self._last_plain = 0.0
@@ -65,7 +67,7 @@ class ProgressRenderer(NullListener):
         line = (
             f"{snapshot.state.value:<9} {snapshot.done}/{snapshot.total} POs"
             f"  {snapshot.rate_per_min:5.1f}/min  ETA {format_eta(snapshot.eta_s)}"
-            f"  RAM {snapshot.system_memory_pct:4.1f}%  workers [{workers}]"
+            f"  RAM {snapshot.system_memory_pct:4.1f}%{self._ram_note}  workers [{workers}]"
         )
         if snapshot.stop_deadline is not None:
             line += f"  stopping, {max(0, int(snapshot.stop_deadline - time.time()))} s left"

@@ -86,8 +86,9 @@ class Grid:
     managed_downloads: bool = True
     max_sessions: int = 2
     distributed: bool = False
+    nodes: int = 1  # of a distributed Grid
     port: int = 0
-    node_port: int = 0
+    node_ports: list[int] = field(default_factory=list)
     mark: str = field(default_factory=lambda: f"grid-{uuid.uuid4().hex}")
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
@@ -97,7 +98,7 @@ class Grid:
 
     @property
     def node_url(self) -> str:
-        return f"http://127.0.0.1:{self.node_port or self.port}"
+        return f"http://127.0.0.1:{self.node_ports[0] if self.node_ports else self.port}"
 
     def start(self) -> Grid:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -114,19 +115,20 @@ class Grid:
             publish, subscribe = f"tcp://127.0.0.1:{free_port()}", f"tcp://127.0.0.1:{free_port()}"
             events = ("--publish-events", publish, "--subscribe-events", subscribe)
             self._java("hub", "--port", str(self.port), *events, "--bind-bus", "true", *host)
-            self.node_port = free_port()
-            self._java(
-                "node",
-                "--config",
-                str(config),
-                "--port",
-                str(self.node_port),
-                "--hub",
-                self.url,
-                *events,
-                *node_only,
-                *host,
-            )
+            for _ in range(self.nodes):
+                self.node_ports.append(free_port())
+                self._java(
+                    "node",
+                    "--config",
+                    str(config),
+                    "--port",
+                    str(self.node_ports[-1]),
+                    "--hub",
+                    self.url,
+                    *events,
+                    *node_only,
+                    *host,
+                )
         try:
             self._wait_ready()
         except BaseException:
@@ -136,7 +138,7 @@ class Grid:
 
     def _java(self, role: str, *args: str) -> None:
         env = {**os.environ, TEST_MARK: self.mark}
-        log = (self.folder / f"{role}.log").open("wb")
+        log = (self.folder / f"{role}-{len(self.processes)}.log").open("wb")
         with log:
             process = subprocess.Popen(
                 ["java", *JAVA_FLAGS, "-jar", str(JAR), role, *args],
@@ -164,7 +166,8 @@ class Grid:
                     raise RuntimeError(f"the Grid exited ({process.returncode}); see {self.folder}")
             with contextlib.suppress(OSError, ValueError):
                 status = self.status()
-                if status.get("ready") and any(node.get("slots") for node in status.get("nodes", ())):
+                nodes = [node for node in status.get("nodes", ()) if node.get("slots")]
+                if status.get("ready") and len(nodes) >= self.nodes:
                     return
             time.sleep(0.25)
         raise RuntimeError(f"the Grid was not ready within {READY_TIMEOUT_S:g} s; see {self.folder}")

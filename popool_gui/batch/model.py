@@ -221,6 +221,7 @@ class WorkerSnapshot:
     restarts: int = 0
     started_at: float | None = None  # epoch seconds of the current process start
     message: str = ""  # why it is paused/crashed/retired
+    node: str = ""  # the Selenium Grid node its browser runs on; "" for a local browser
 
 
 @dataclass(frozen=True, slots=True)

@@ -352,7 +352,11 @@ class MainWindow(QMainWindow):
         self.last_summary = None
         self.po_model.set_results(results, self._po_ids)
         self.po_panel.apply_filter()
-        self.worker_model.reset_workers(controller.settings.workers, controller.settings.memory_threshold_pct)
+        self.worker_model.reset_workers(
+            controller.settings.workers,
+            controller.settings.memory_threshold_pct,
+            on_grid=bool(controller.settings.grid_url),
+        )
         self.page.workers_box.setVisible(True)
         self.page.fit_worker_pane()
         self._remember_run(controller.output_dir)
@@ -360,6 +364,7 @@ class MainWindow(QMainWindow):
         self.session.updates.connect(self._apply_updates)
         self.session.finished.connect(self._run_finished)
         self.session.crashed.connect(self._run_crashed)
+        self.session.refused.connect(self._run_refused)
         self.session.auth_required.connect(self.sign_in.show_for)
         self.status.set_state(RunState.STARTING)
         self.session.start()
@@ -409,6 +414,13 @@ class MainWindow(QMainWindow):
         self._end_run()
         self.status.set_state(RunState.FAILED)
         self.show_message(Level.ERROR, f"The run stopped on an internal error: {message}. See the log folder.")
+        if self._quit_after_run:
+            self.close()
+
+    def _run_refused(self, message: str) -> None:
+        self._end_run()
+        self.status.set_state(RunState.FAILED)
+        self.show_message(Level.ERROR, message, action="Settings...", callback=self.edit_settings)
         if self._quit_after_run:
             self.close()
 

@@ -18,6 +18,7 @@ import structlog
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from popool_gui.batch.model import LogLine, MemoryDecision, PoResult, RunSnapshot, RunSummary, WorkerSnapshot
+from popool_gui.browser.grid import GridPreflightError
 from popool_gui.pool.controller import PoolController
 
 log = structlog.get_logger()
@@ -87,6 +88,7 @@ class RunBridge(QObject):
     auth_required = Signal(int, str, bool)  # worker, PO, headless
     finished = Signal(object)  # RunSummary
     crashed = Signal(str)  # the controller raised: a message for the user
+    refused = Signal(str)  # the Selenium Grid cannot run the batch as configured: the message names the fix
 
     def __init__(self, controller: PoolController, collector: RunCollector) -> None:
         super().__init__()
@@ -113,6 +115,8 @@ class RunBridge(QObject):
     def _run(self) -> None:
         try:
             self.summary = self.controller.run()
+        except GridPreflightError as exc:
+            self.refused.emit(str(exc))
         except Exception as exc:  # the controller logged it with its traceback; the user needs a sentence
             log.exception("gui_run_failed")
             self.crashed.emit(f"{type(exc).__name__}: {exc}")

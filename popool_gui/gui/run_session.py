@@ -21,6 +21,7 @@ class RunSession(QObject):
     updates = Signal(object)  # Updates since the last poll
     finished = Signal(object)  # RunSummary, after the last updates
     crashed = Signal(str)  # a sentence for the user, after the last updates
+    refused = Signal(str)  # a setting to fix (the Selenium Grid's), after the last updates
     auth_required = Signal(int, str, bool)  # worker, PO, headless
 
     def __init__(self, controller: PoolController, parent: QObject | None = None) -> None:
@@ -31,6 +32,7 @@ class RunSession(QObject):
         self.bridge = RunBridge(controller, collector)
         self.bridge.finished.connect(self._finished)
         self.bridge.crashed.connect(self._crashed)
+        self.bridge.refused.connect(self._refused)
         self.bridge.auth_required.connect(self.auth_required)
         self.countdown = StopCountdown()
         self._poll = QTimer(self)
@@ -82,3 +84,7 @@ class RunSession(QObject):
     def _crashed(self, message: str) -> None:
         self._end()
         self.crashed.emit(message)
+
+    def _refused(self, message: str) -> None:
+        self._end()
+        self.refused.emit(message)

@@ -27,7 +27,8 @@ class WorkerColumn(IntEnum):
     FAILED = 6
     RESTARTS = 7
     UPTIME = 8
-    ACTIONS = 9
+    NODE = 9
+    ACTIONS = 10
 
 
 HEADERS: dict[WorkerColumn, str] = {
@@ -40,6 +41,7 @@ HEADERS: dict[WorkerColumn, str] = {
     WorkerColumn.FAILED: "Failed",
     WorkerColumn.RESTARTS: "Restarts",
     WorkerColumn.UPTIME: "Uptime",
+    WorkerColumn.NODE: "Node",
     WorkerColumn.ACTIONS: "",
 }
 
@@ -54,8 +56,17 @@ HEADER_TIPS: dict[WorkerColumn, str] = {
     WorkerColumn.FAILED: "POs this worker finished as FAILED or PARTIAL",
     WorkerColumn.RESTARTS: "Browser restarts (crashes, memory recycling, or your Restart)",
     WorkerColumn.UPTIME: "Time since this worker's browser process started",
+    WorkerColumn.NODE: "The Selenium Grid node this worker's browser runs on",
     WorkerColumn.ACTIONS: "Pause/Resume and Restart this worker",
 }
+
+# What the memory column says on a Grid: the browsers use their nodes' memory, which popool does not watch.
+REMOTE_MEMORY = "remote"
+REMOTE_MEMORY_HEADER = "Memory: local only"
+REMOTE_MEMORY_TIP = (
+    "memory: local browsers only. This worker's browser runs on a Selenium Grid node: its memory is the node's, "
+    "and the memory policy leaves it be"
+)
 
 # Worker states in which Pause/Resume and Restart mean something.
 COMMANDABLE = frozenset({WorkerState.STARTING, WorkerState.IDLE, WorkerState.BUSY, WorkerState.PAUSED})
@@ -80,12 +91,14 @@ class WorkerTableModel(QAbstractTableModel):
         self._threshold_pct = 75.0
         self._full_bar_mb = 1024.0
         self._now = time.time
+        self.on_grid = False  # the run's browsers are on a Selenium Grid
 
     # ------------------------------------------------------------------ feeding
 
-    def reset_workers(self, count: int, threshold_pct: float) -> None:
+    def reset_workers(self, count: int, threshold_pct: float, *, on_grid: bool = False) -> None:
         """A new run: `count` workers, all starting. A full memory bar is a fair share of the machine's RAM."""
         self.beginResetModel()
+        self.on_grid = on_grid
         self._rows = [WorkerSnapshot(worker=i + 1, state=WorkerState.STARTING) for i in range(count)]
         self._threshold_pct = threshold_pct
         total_mb = psutil.virtual_memory().total / 2**20
@@ -99,7 +112,7 @@ class WorkerTableModel(QAbstractTableModel):
             if 0 < snap.worker <= len(self._rows):
                 self._rows[snap.worker - 1] = snap
         if changed:
-            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), WorkerColumn.UPTIME))
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), WorkerColumn.NODE))
 
     def set_system_memory(self, pct: float, threshold_pct: float) -> None:
         """The gauge colour follows the machine's RAM use against the threshold."""
@@ -131,10 +144,11 @@ class WorkerTableModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal:
             return None
         column = WorkerColumn(section)
+        remote_memory = self.on_grid and column is WorkerColumn.MEMORY
         if role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[column]
+            return REMOTE_MEMORY_HEADER if remote_memory else HEADERS[column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return HEADER_TIPS[column]
+            return REMOTE_MEMORY_TIP if remote_memory else HEADER_TIPS[column]
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -155,7 +169,7 @@ class WorkerTableModel(QAbstractTableModel):
         if role == CHIP_COLOUR_ROLE and column is WorkerColumn.STATE:
             return WORKER_STATE_COLOURS[snap.state]
         if role == GAUGE_FRACTION_ROLE and column is WorkerColumn.MEMORY:
-            return min(1.0, snap.memory_mb / self._full_bar_mb)
+            return 0.0 if self.on_grid else min(1.0, snap.memory_mb / self._full_bar_mb)
         if role == GAUGE_LOAD_ROLE and column is WorkerColumn.MEMORY:
             return self._system_pct / self._threshold_pct if self._threshold_pct else 0.0
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -173,7 +187,11 @@ class WorkerTableModel(QAbstractTableModel):
             case WorkerColumn.TAB:
                 return tab_text(snap)
             case WorkerColumn.MEMORY:
+                if self.on_grid:
+                    return REMOTE_MEMORY
                 return f"{snap.memory_mb:.0f} MB" if snap.memory_mb else ""
+            case WorkerColumn.NODE:
+                return snap.node if self.on_grid else "local"
             case WorkerColumn.DONE:
                 return str(snap.done)
             case WorkerColumn.FAILED:
@@ -193,6 +211,8 @@ class WorkerTableModel(QAbstractTableModel):
             if snap.browser_pid:
                 parts.append(f"browser pid {snap.browser_pid}")
             return " — ".join(parts)
+        if column is WorkerColumn.MEMORY and self.on_grid:
+            return REMOTE_MEMORY_TIP
         if column is WorkerColumn.MEMORY:
             return (
                 f"{snap.memory_mb:.0f} MB in this worker's process tree; machine RAM at "

@@ -80,6 +80,7 @@ class WorkerTableView(QTableView):
             WorkerColumn.FAILED: "Failed__",
             WorkerColumn.RESTARTS: "Restarts__",
             WorkerColumn.UPTIME: "Uptime__",
+            WorkerColumn.NODE: "http://127.0.0.1:44444__",
             WorkerColumn.ACTIONS: "Resume__Restart______",
         }
         size_from_samples(header, self.fontMetrics(), samples, padding=12)
@@ -94,6 +95,8 @@ class WorkerTableView(QTableView):
         return self._actions[worker]
 
     def _rebuild_actions(self) -> None:
+        # The node means something only when the browsers run on a Selenium Grid.
+        self.setColumnHidden(WorkerColumn.NODE, not self._model.on_grid)
         self._actions.clear()
         for row in range(self._model.rowCount()):
             snap = self._model.snapshot(row)

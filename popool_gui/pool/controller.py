@@ -31,10 +31,13 @@ from popool_gui.batch.model import (
     WorkerState,
 )
 from popool_gui.browser.errors import ProfileCloneError
+from popool_gui.browser.grid import GridPreflightError
 from popool_gui.browser.portal import PortalProfile, load_portal
+from popool_gui.pool import grid_sessions
 from popool_gui.pool.commands import PauseWorker, RestartWorker, ResumeWorker, RetryPo, StopRun, UserCommand
 from popool_gui.pool.dispatch import Dispatcher
 from popool_gui.pool.events import WorkerEvents
+from popool_gui.pool.grid_sessions import GridSessions
 from popool_gui.pool.health import Supervisor
 from popool_gui.pool.keep_awake import keep_awake
 from popool_gui.pool.listener import NullListener, PoolListener
@@ -52,7 +55,8 @@ from popool_gui.pool.slot import Hold, Slot
 from popool_gui.pool.stop import StopSequence
 from popool_gui.pool.worker import worker_main
 from popool_gui.pool.worker_commands import worker_command
-from popool_gui.pool.workspace import Workspace, sweep_stale
+from popool_gui.pool.workspace import SIGN_IN_BROWSER, Workspace, sweep_stale
+from popool_gui.redact import redact_urls
 from popool_gui.settings import Settings
 
 log = structlog.get_logger()
@@ -99,6 +103,7 @@ class PoolController:
         self._peaks = RunPeaks()
         self._last_memory = 0.0
         self._message = ""
+        self._grid = GridSessions(settings.grid_url)
 
     # ----------------------------------------------------------------- open and close
 
@@ -129,6 +134,7 @@ class PoolController:
             self._stop,
             drain=self._drain_slot,
             show=lambda: self._emit_changes(time.monotonic()),
+            grid=self._grid,
         )
         self._memory = MemoryGuard(
             MemoryPolicy(
@@ -136,6 +142,7 @@ class PoolController:
             ),
             self._supervisor,
             self._reporter,
+            local_browsers=not self._grid.enabled,
         )
         self._events = WorkerEvents(self._slots, self._supervisor, self._outcomes, self._reporter)
         return self
@@ -227,6 +234,12 @@ class PoolController:
             log.error("profile_clone_failed", error=str(exc))
             self._fail(str(exc), "profile clone failed")
             raise
+        except GridPreflightError as exc:
+            # The Grid cannot run the batch as configured (or the sign-in its browsers need failed): the message
+            # names the fix, and no worker waits in the Grid's queue first.
+            log.error("grid_not_usable", error=str(exc))
+            self._fail(str(exc), "Selenium Grid not usable")
+            raise
         except Exception as exc:
             log.exception("controller_crashed")
             self._fail(f"internal error: {type(exc).__name__}: {exc}", "controller error")
@@ -238,8 +251,10 @@ class PoolController:
         return summary
 
     def _start_workers(self) -> None:
+        self._grid_preflight()
         self._slots.extend(Slot(worker=i + 1) for i in range(self.settings.workers))
         self._workspace.prepare((s.worker for s in self._slots), self._reporter.say)
+        self._grid_sign_in()
         for slot in self._slots:
             self._supervisor.spawn(slot)
 
@@ -264,6 +279,29 @@ class PoolController:
             if all(not s.live for s in self._slots):
                 return
             self._wait_event()
+
+    # ----------------------------------------------------------------- Selenium Grid
+
+    def _grid_preflight(self) -> None:
+        """Ask the Grid before anything starts; raises GridPreflightError naming the fix."""
+        status = grid_sessions.preflight(self.settings)
+        if status is not None:
+            grid_url = redact_urls(self.settings.grid_url)
+            self._reporter.say("info", "grid_ready", grid=grid_url, nodes=len(status.nodes), sessions=status.sessions)
+
+    def _grid_sign_in(self) -> None:
+        """Sign in once in a local browser and give its portal cookies to every worker's Grid session."""
+        if not self._grid.enabled:
+            return
+        started = time.monotonic()
+        self._grid.cookies = grid_sessions.sign_in_locally(
+            self.settings,
+            self.portal,
+            staging_dir=self._workspace.staging(SIGN_IN_BROWSER),
+            user_data_dir=self._workspace.profile(SIGN_IN_BROWSER),
+        )
+        seconds = round(time.monotonic() - started, 2)
+        self._reporter.say("info", "grid_signed_in_locally", cookies=len(self._grid.cookies), seconds=seconds)
 
     # ----------------------------------------------------------------- events from workers
 
@@ -354,6 +392,7 @@ class PoolController:
 
     def _clean_up(self) -> None:
         self._supervisor.kill_all(self._slots, "interrupted", interrupted=True)
+        self._grid.release_all()
         for problem in self._workspace.remove_run_folder():
             self._reporter.say("error", "run_folder_not_removed", problem=problem)
         for slot in self._slots:

@@ -48,6 +48,7 @@ class WorkerEvents:
                 what = "browser_start_failed" if event.during_start else "browser_died"
                 self._supervisor.crash(slot, event.error, event=what)
             case msg.WorkerExited():
+                self._supervisor.grid.forget(slot.worker)  # it quit its browser: its Grid session is gone
                 self._supervisor.exited(slot)
 
     def _on_ready(self, slot: Slot, event: msg.WorkerReady) -> None:
@@ -55,6 +56,8 @@ class WorkerEvents:
         slot.handle.tree.add_root(event.driver_pid)
         slot.handle.tree.add_root(event.browser_pid)
         slot.handle.browser_pid = event.browser_pid
+        self._supervisor.grid.remember(slot.worker, event.session_id, event.node)
+        slot.node = event.node
         if slot.state is WorkerState.STARTING:
             slot.state = WorkerState.PAUSED if Hold.PAUSED in slot.holds else WorkerState.IDLE
             slot.message = ""

@@ -23,7 +23,6 @@ from popool_gui.browser.errors import BrowserStartError
 from popool_gui.browser.page_wait import wait_for_login_state
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.browser.session import BrowserSession
-from popool_gui.redact import redact_urls
 from popool_gui.settings import Settings
 
 log = structlog.get_logger()
@@ -37,9 +36,7 @@ def preflight(settings: Settings) -> grid.GridStatus | None:
     managed downloads. None for a local run."""
     if not settings.grid_url:
         return None
-    status = grid.preflight(settings.grid_url, settings.browser, settings.workers)
-    log.info("grid_ready", grid=redact_urls(settings.grid_url), nodes=len(status.nodes), sessions=status.sessions)
-    return status
+    return grid.preflight(settings.grid_url, settings.browser, settings.workers)
 
 
 def sign_in_locally(
@@ -52,17 +49,20 @@ def sign_in_locally(
 ) -> tuple[PortalCookie, ...]:
     """Start a local browser (with `user_data_dir`, e.g. a clone of the signed-in profile), wait until the portal
     no longer shows its sign-in page, and return the portal's cookies. A visible browser gives a person `wait_s`
-    to sign in; a headless one only the time its SSO chain needs. Raises BrowserStartError."""
+    to sign in; a headless one only the time its SSO chain needs. Raises GridSignInError."""
     local = settings.replace(grid_url="")
     session = BrowserSession(local, portal, worker=0, staging_dir=staging_dir, user_data_dir=user_data_dir)
     try:
-        session.start()
+        try:
+            session.start()
+        except BrowserStartError as exc:
+            raise GridSignInError(f"the local browser for the portal sign-in did not start: {exc}") from exc
         driver = session.driver
         assert driver is not None
         deadline = time.monotonic() + (local.page_timeout_s if local.headless else wait_s)
         while wait_for_login_state(driver, portal, local.page_timeout_s):
             if time.monotonic() >= deadline:
-                raise BrowserStartError(
+                raise GridSignInError(
                     f"the portal at {portal.base_url} still shows its sign-in page: sign in in the browser window "
                     "(turn 'Headless' off to see it) so that the Grid's browsers can use the session"
                 )
@@ -74,6 +74,10 @@ def sign_in_locally(
     return cookies
 
 
+class GridSignInError(grid.GridPreflightError):
+    """The local sign-in the Grid's browsers need did not complete; the message names what to do."""
+
+
 class GridSessions:
     """Each worker's current Grid session and node. Used from the controller's thread only."""
 
@@ -82,6 +86,7 @@ class GridSessions:
         self._sessions: dict[int, str] = {}
         self._nodes: dict[int, str] = {}
         self._deleting: list[threading.Thread] = []
+        self.cookies: tuple[PortalCookie, ...] = ()  # what every worker's Grid session starts with
 
     @property
     def enabled(self) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from popool_gui.batch.model import PoResult, PoStatus, TabState, WorkerState
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.pool import protocol as msg
+from popool_gui.pool.grid_sessions import GridSessions
 from popool_gui.pool.outcomes import Outcomes
 from popool_gui.pool.processes import Spawner
 from popool_gui.pool.reporting import Reporter
@@ -31,6 +32,7 @@ class Supervisor:
         *,
         drain: Callable[[Slot], None],
         show: Callable[[], None],
+        grid: GridSessions,
     ) -> None:
         self._settings = settings
         self._portal = portal
@@ -41,6 +43,7 @@ class Supervisor:
         self._stop = stop
         self._drain = drain  # handle what a worker sent before it ended
         self._show = show  # report the workers' rows now
+        self.grid = grid  # the workers' Grid sessions: a worker ended here has its session deleted at once
 
     @property
     def stopping(self) -> bool:
@@ -56,6 +59,7 @@ class Supervisor:
             output_dir=self._workspace.output_dir,
             staging_dir=self._workspace.staging(slot.worker),
             user_data_dir=self._workspace.profile(slot.worker),
+            cookies=self.grid.cookies,
         )
         now = time.monotonic()
         handle = self._spawner.spawn(config, now)
@@ -68,6 +72,7 @@ class Supervisor:
         slot.exit_sent_mono = 0.0
         slot.started_at = time.time()
         slot.tab_state, slot.tab_detail, slot.open_tabs = TabState.NONE, "", 0
+        slot.node = ""
         self._reporter.say("info", "worker_starting", worker=slot.worker, pid=handle.pid, generation=slot.generation)
 
     def check(self, slots: list[Slot], now: float) -> None:
@@ -197,6 +202,7 @@ class Supervisor:
             self._reporter.say("info", "worker_stopped", worker=slot.worker)
 
     def _reap(self, slot: Slot) -> None:
+        self.grid.release(slot.worker)  # a no-op for a worker that quit its browser itself (WorkerExited)
         if slot.handle is not None:
             left = slot.handle.reap()
             if left:

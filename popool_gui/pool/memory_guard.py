@@ -16,8 +16,12 @@ _ACTIVE = (WorkerState.IDLE, WorkerState.BUSY, WorkerState.PAUSED)
 
 
 class MemoryGuard:
-    def __init__(self, policy: MemoryPolicy, supervisor: Supervisor, reporter: Reporter) -> None:
+    def __init__(
+        self, policy: MemoryPolicy, supervisor: Supervisor, reporter: Reporter, *, local_browsers: bool = True
+    ) -> None:
         self._policy = policy
+        # Browsers on a Grid node use the node's memory, not this machine's: the policy leaves their workers be.
+        self._local_browsers = local_browsers
         self._supervisor = supervisor
         self._reporter = reporter
 
@@ -30,7 +34,7 @@ class MemoryGuard:
             WorkerLoad(
                 worker=s.worker,
                 memory_mb=s.memory_mb,
-                active=s.live and s.state in _ACTIVE,
+                active=self._local_browsers and s.live and s.state in _ACTIVE,
                 held=Hold.MEMORY in s.holds,
                 restarting=s.exit.restarting,
             )

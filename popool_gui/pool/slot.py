@@ -70,6 +70,7 @@ class Slot:
     memory_mb: float = 0.0
     message: str = ""
     last_error: str = ""
+    node: str = ""  # the Grid node of its current browser (WorkerReady)
 
     @property
     def live(self) -> bool:
@@ -128,4 +129,5 @@ class Slot:
             restarts=self.restarts,
             started_at=self.started_at,
             message=self.message,
+            node=self.node,
         )

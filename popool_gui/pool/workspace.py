@@ -17,6 +17,9 @@ from popool_gui.settings import Settings
 
 Say = Callable[..., None]
 
+# A Grid run's one local browser: it signs in and hands the portal's cookies to the workers' Grid sessions.
+SIGN_IN_BROWSER = 0
+
 
 class Workspace:
     def __init__(self, settings: Settings) -> None:
@@ -54,9 +57,12 @@ class Workspace:
         self._lock.release()
 
     def prepare(self, workers: Iterable[int], say: Say) -> None:
-        """The run folder and one profile folder per worker, made once and reused by its restarts."""
+        """The run folder and one profile folder per worker, made once and reused by its restarts.
+
+        On a Grid the workers' browsers run on the nodes, where no local profile reaches: the one profile is the
+        local sign-in browser's (`SIGN_IN_BROWSER`)."""
         self.run_dir = run_folder.create()
-        workers = list(workers)
+        workers = [SIGN_IN_BROWSER] if self.settings.grid_url else list(workers)
         root = self.run_dir
         if not self.settings.profile_dir:
             for worker in workers:

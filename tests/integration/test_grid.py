@@ -7,14 +7,18 @@ session (the Grid's form of the leak check); at the end nothing the Grids starte
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from popool_gui.batch.model import PoRecord, PoStatus
+from popool_gui.batch.input import read_batch
+from popool_gui.batch.model import PoRecord, PoStatus, RunState
 from popool_gui.browser import grid
 from popool_gui.browser.cookie_transfer import PortalCookie, read_portal_cookies
 from popool_gui.browser.errors import BrowserDeadError
@@ -22,12 +26,16 @@ from popool_gui.browser.grid_downloads import node_files
 from popool_gui.browser.portal import load_portal
 from popool_gui.browser.session import BrowserSession
 from popool_gui.demo.data import PoKind, po_spec
-from popool_gui.demo.sample import SPECIAL_ORDER, expected_status
+from popool_gui.demo.sample import SPECIAL_ORDER, expected_status, write_sample_csv
 from popool_gui.demo.server import SignIn, demo_portal
-from popool_gui.pool.grid_sessions import sign_in_locally
+from popool_gui.pool.controller import PoolController
+from popool_gui.pool.grid_sessions import GridSignInError, sign_in_locally
 from popool_gui.redact import REDACTED
+from popool_gui.selftest import verify_run
 from popool_gui.settings import BrowserKind, Settings
 from tests.grid_server import Grid, running_grid
+from tests.integration.test_pool import Recorder, pool_settings, start_in_thread, wait_for
+from tests.real_processes import popool_run_command
 
 pytestmark = pytest.mark.browser
 
@@ -217,3 +225,127 @@ def test_a_hub_and_a_node_run_pos_and_report_the_node(chromium_settings: Setting
                 session.quit()
         assert [str(r.status) for r in results] == [expected_status("100001"), expected_status("100004")]
         assert _wait_for(lambda: hub.sessions() == 0, SLOT_FREE_S)
+
+
+# ----------------------------------------------------------------- whole runs through the Grid (PoolController)
+
+RUN_POS = 30
+PREFLIGHT_RUN_LIMIT_S = 10.0
+
+
+def _grid_run(
+    chromium_settings: Settings, grid_url: str, demo_url: str, tmp_path: Path, count: int = RUN_POS, **kw: object
+) -> tuple[PoolController, Recorder]:
+    sample = write_sample_csv(tmp_path / "pos.csv", count)
+    settings = pool_settings(chromium_settings, demo_url, tmp_path / "out", workers=2, grid_url=grid_url, **kw)
+    recorder = Recorder()
+    return PoolController(settings, read_batch(sample), recorder), recorder
+
+
+def _grid_session_ids(grid_server: Grid) -> set[str]:
+    return {
+        slot["session"]["sessionId"]
+        for node in grid_server.status()["nodes"]
+        for slot in node["slots"]
+        if slot.get("session")
+    }
+
+
+def test_two_workers_run_30_demo_pos_through_the_grid_signed_in_once(
+    standalone: Grid, chromium_settings: Settings, tmp_path: Path
+) -> None:
+    with demo_portal() as demo:
+        ctl, recorder = _grid_run(chromium_settings, standalone.url, demo.url, tmp_path)
+        summary = ctl.run()
+        assert summary.state is RunState.FINISHED, summary.message
+        assert verify_run(demo, ctl.output_dir) == []
+        # The local sign-in's cookies carried into both Grid sessions: they made no sign-in of their own.
+        assert demo.sign_ins == 1
+    assert standalone.sessions() == 0  # at once: the workers quit their sessions, the controller waited for it
+    nodes = {s.node for s in recorder.workers if s.node}
+    assert nodes == {standalone.url}
+
+
+def test_a_killed_worker_has_its_session_deleted_and_its_restart_gets_a_slot(
+    standalone: Grid, chromium_settings: Settings, tmp_path: Path
+) -> None:
+    with demo_portal() as demo:
+        ctl, recorder = _grid_run(chromium_settings, standalone.url, demo.url, tmp_path)
+        thread, box = start_in_thread(ctl)
+        try:
+            wait_for(lambda: any(s.worker == 1 and s.node and s.pid for s in recorder.workers), 90.0)
+            wait_for(lambda: standalone.sessions() == 2, 30.0)
+            before = _grid_session_ids(standalone)
+            victim = next(s.pid for s in reversed(recorder.workers) if s.worker == 1 and s.pid)
+            os.kill(victim, signal.SIGKILL)
+            # Its restart finds a slot at once (the Grid has exactly one per worker): the old session was deleted.
+            wait_for(lambda: any(s.worker == 1 and s.restarts == 1 and s.node for s in recorder.workers), 45.0)
+            after = _grid_session_ids(standalone)
+            assert len(before & after) <= 1 and len(after - before) >= 1
+        finally:
+            thread.join(300)
+        summary = box["summary"]
+        assert summary.state is RunState.FINISHED, summary.message
+        assert verify_run(demo, ctl.output_dir) == []
+    assert standalone.sessions() == 0
+
+
+@pytest.mark.parametrize("stops", [1, 2], ids=["graceful", "forced"])
+def test_stop_leaves_no_session_on_the_grid(
+    stops: int, standalone: Grid, chromium_settings: Settings, tmp_path: Path
+) -> None:
+    with demo_portal() as demo:
+        ctl, recorder = _grid_run(chromium_settings, standalone.url, demo.url, tmp_path)
+        thread, box = start_in_thread(ctl)
+        try:
+            wait_for(lambda: len(recorder.finished()) >= 4, 120.0)
+            for _ in range(stops):
+                ctl.stop()
+        finally:
+            thread.join(120)
+        assert box["summary"].stopped_early
+    assert standalone.sessions() == 0  # at once, not after the Grid's session timeout
+
+
+def test_a_headless_run_whose_portal_needs_a_person_to_sign_in_says_so_before_any_grid_session(
+    standalone: Grid, chromium_settings: Settings, tmp_path: Path
+) -> None:
+    with demo_portal(sign_in=SignIn.SSO) as demo:
+        ctl, recorder = _grid_run(chromium_settings, standalone.url, demo.url, tmp_path, count=4)
+        with pytest.raises(GridSignInError, match=r"still shows its sign-in page.*Headless"):
+            ctl.run()
+    assert ctl.state is RunState.FAILED
+    assert not any(s.pid for s in recorder.workers)  # no worker process started, none asked the Grid
+
+
+def test_a_hub_and_a_node_run_30_pos_to_final_statuses(chromium_settings: Settings, tmp_path: Path) -> None:
+    with running_grid(tmp_path / "grid", distributed=True, max_sessions=2) as hub, demo_portal() as demo:
+        ctl, recorder = _grid_run(chromium_settings, hub.url, demo.url, tmp_path)
+        summary = ctl.run()
+        assert summary.state is RunState.FINISHED, summary.message
+        assert verify_run(demo, ctl.output_dir) == []
+        assert not summary.counts.get(str(PoStatus.PENDING))  # every PO final
+        assert {s.node for s in recorder.workers if s.node} == {hub.node_url}
+        assert hub.sessions() == 0
+
+
+def test_a_misconfigured_grid_ends_the_run_with_its_fix_within_seconds(
+    chromium_settings: Settings, tmp_path: Path
+) -> None:
+    grid_url = f"http://ann:s3cret@127.0.0.1:{_closed_port()}"
+    with demo_portal() as demo:
+        ctl, _ = _grid_run(chromium_settings, grid_url, demo.url, tmp_path, count=4)
+        started = time.monotonic()
+        with pytest.raises(grid.GridPreflightError) as caught:
+            ctl.run()
+        assert time.monotonic() - started < PREFLIGHT_RUN_LIMIT_S
+        assert ctl.state is RunState.FAILED
+        assert "cannot reach the Selenium Grid" in str(caught.value) and "s3cret" not in str(caught.value)
+
+        sample = tmp_path / "pos.csv"
+        command = popool_run_command(demo.url, sample, tmp_path / "cli-out", chromium_settings, "--grid-url", grid_url)
+        started = time.monotonic()
+        cli = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert time.monotonic() - started < PREFLIGHT_RUN_LIMIT_S + 5  # the interpreter's own start on a busy box
+    assert cli.returncode == 2, cli.stderr
+    assert "cannot reach the Selenium Grid" in cli.stderr and "s3cret" not in cli.stderr + cli.stdout

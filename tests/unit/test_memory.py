@@ -51,3 +51,31 @@ def test_tree_memory_counts_children_and_kill_leaves_nothing():
     finally:
         parent.kill()
         parent.wait(10)
+
+
+class _Restarts:
+    """The one Supervisor call the memory guard makes, recorded."""
+
+    def __init__(self) -> None:
+        self.workers: list[int] = []
+
+    def restart_when_free(self, slot) -> None:  # type: ignore[no-untyped-def]
+        self.workers.append(slot.worker)
+
+
+def test_the_memory_policy_leaves_workers_whose_browsers_run_on_a_grid() -> None:
+    from popool_gui.batch.model import WorkerState
+    from popool_gui.pool.listener import NullListener
+    from popool_gui.pool.memory_guard import MemoryGuard
+    from popool_gui.pool.memory_policy import MemoryPolicy
+    from popool_gui.pool.reporting import Reporter
+    from popool_gui.pool.slot import Hold, Slot
+
+    slots = [Slot(worker=n, state=WorkerState.IDLE) for n in (1, 2)]
+    reporter, restarts = Reporter(NullListener()), _Restarts()
+    remote = MemoryGuard(MemoryPolicy(75.0, 5.0, 0.0), restarts, reporter, local_browsers=False)  # type: ignore[arg-type]
+    remote.sample_and_apply(slots, 99.0, 0.0, stopping=False)  # a Grid run never recycles or holds a worker
+    assert restarts.workers == [] and all(s.holds is Hold.NONE for s in slots)
+    local = MemoryGuard(MemoryPolicy(75.0, 5.0, 0.0), restarts, reporter)  # type: ignore[arg-type]
+    local.sample_and_apply(slots, 99.0, 1e6, stopping=False)
+    assert restarts.workers == [1]

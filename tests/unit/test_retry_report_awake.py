@@ -19,13 +19,11 @@ from popool_gui.pool import keep_awake as keep_awake_mod
 from popool_gui.pool import report_writer
 from popool_gui.pool.reporting import RunClock, run_snapshot
 from popool_gui.pool.rolling_rate import UNKNOWN_ETA, RollingRate
+from tests.helpers import Recorder, RunThread, wait_for
 from tests.unit.test_controller import (
-    Recorder,
     controller,
     make_batch,
     no_worker_left,  # noqa: F401 - autouse: no fake worker outlives a test
-    run_in_thread,
-    wait_for,
 )
 from tests.unit.test_keep_awake import inhibitors, stand_in  # noqa: F401 - the stand-in fixture
 
@@ -50,11 +48,10 @@ def test_retry_during_a_run_requeues_the_failed_po_with_fresh_attempts(tmp_path)
     ids = [FAILING, *SLOW]
     rec = Recorder()
     ctl = controller(tmp_path, ids, rec, workers=1, max_attempts=1)
-    runner, result = run_in_thread(ctl)
+    runner = RunThread(ctl)
     wait_for(lambda: any(r.key == f"PO{FAILING}" and r.status is PoStatus.FAILED for r in rec.results))
     ctl.retry(f"PO{FAILING}", "PO100605")  # the second one is still waiting in the queue: left alone
-    runner.join(60)
-    summary = result["s"]
+    summary = runner.join(60)
     assert summary.state is RunState.FINISHED
     failed_again = [r for r in rec.results if r.key == f"PO{FAILING}" and r.status is PoStatus.FAILED]
     assert len(failed_again) == 2, "the retried PO was processed again in the same run"
@@ -111,11 +108,10 @@ def test_the_report_is_written_at_the_end_of_a_run(tmp_path):
 def test_the_report_is_written_on_stop(tmp_path):
     ids = SLOW * 1
     ctl = controller(tmp_path, ids, workers=1)
-    runner, result = run_in_thread(ctl)
+    runner = RunThread(ctl)
     wait_for(lambda: ctl.state is RunState.RUNNING)
     ctl.stop()
-    runner.join(60)
-    summary = result["s"]
+    summary = runner.join(60)
     assert summary.stopped_early
     assert Path(summary.report_file).is_file()
     assert "PENDING" in Path(summary.report_file).read_text(encoding="utf-8")
@@ -149,10 +145,9 @@ def test_restarts_are_counted_for_the_report(tmp_path, monkeypatch):
 def test_the_inhibitor_is_held_during_the_run_and_released_after(tmp_path, monkeypatch, stand_in):  # noqa: F811
     monkeypatch.setattr(keep_awake_mod, "INHIBITOR", str(stand_in))
     ctl = controller(tmp_path, SLOW[:3], workers=1)
-    runner, result = run_in_thread(ctl)
+    runner = RunThread(ctl)
     wait_for(lambda: bool(inhibitors(stand_in)))
-    runner.join(60)
-    assert result["s"].state is RunState.FINISHED
+    assert runner.join(60).state is RunState.FINISHED
     wait_for(lambda: not inhibitors(stand_in), timeout=5)
 
 
