@@ -34,7 +34,8 @@ from popool_gui.redact import REDACTED
 from popool_gui.selftest import verify_run
 from popool_gui.settings import BrowserKind, Settings
 from tests.grid_server import Grid, running_grid
-from tests.integration.test_pool import Recorder, pool_settings, start_in_thread, wait_for
+from tests.helpers import Recorder, RunThread, wait_for
+from tests.integration.test_pool import pool_settings
 from tests.real_processes import popool_run_command
 
 pytestmark = pytest.mark.browser
@@ -271,7 +272,7 @@ def test_a_killed_worker_has_its_session_deleted_and_its_restart_gets_a_slot(
 ) -> None:
     with demo_portal() as demo:
         ctl, recorder = _grid_run(chromium_settings, standalone.url, demo.url, tmp_path)
-        thread, box = start_in_thread(ctl)
+        runner = RunThread(ctl)
         try:
             wait_for(lambda: any(s.worker == 1 and s.node and s.pid for s in recorder.workers), 90.0)
             wait_for(lambda: standalone.sessions() == 2, 30.0)
@@ -283,8 +284,7 @@ def test_a_killed_worker_has_its_session_deleted_and_its_restart_gets_a_slot(
             after = _grid_session_ids(standalone)
             assert len(before & after) <= 1 and len(after - before) >= 1
         finally:
-            thread.join(300)
-        summary = box["summary"]
+            summary = runner.join(300)
         assert summary.state is RunState.FINISHED, summary.message
         assert verify_run(demo, ctl.output_dir) == []
     assert standalone.sessions() == 0
@@ -296,14 +296,14 @@ def test_stop_leaves_no_session_on_the_grid(
 ) -> None:
     with demo_portal() as demo:
         ctl, recorder = _grid_run(chromium_settings, standalone.url, demo.url, tmp_path)
-        thread, box = start_in_thread(ctl)
+        runner = RunThread(ctl)
         try:
             wait_for(lambda: len(recorder.finished()) >= 4, 120.0)
             for _ in range(stops):
                 ctl.stop()
         finally:
-            thread.join(120)
-        assert box["summary"].stopped_early
+            summary = runner.join(120)
+        assert summary.stopped_early
     assert standalone.sessions() == 0  # at once, not after the Grid's session timeout
 
 
