@@ -24,10 +24,6 @@ class RunPlan:
     portal: PortalProfile
     batch: Batch
 
-    @property
-    def output_dir(self) -> Path:
-        return output_dir(self.settings)
-
 
 def output_dir(settings: Settings) -> Path:
     """The output folder as every part of popool resolves it."""

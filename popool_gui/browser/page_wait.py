@@ -168,7 +168,7 @@ def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
     )
 
 
-def busy_reason(probe: PageProbe, settle_ms: int, cap_ms: float) -> str:
+def _busy_reason(probe: PageProbe, settle_ms: int, cap_ms: float) -> str:
     """Why the page is not at rest yet, or "" when it is."""
     if probe.loading:
         return "a loading indicator is visible"
@@ -216,7 +216,7 @@ def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, emp
         if probe.attachments != count:
             count, count_since = probe.attachments, now
         stable_ms = (now - count_since) * 1000
-        busy = busy_reason(probe, settle_ms, cap_ms)
+        busy = _busy_reason(probe, settle_ms, cap_ms)
         if probe.attachments:
             if probe.ready and not probe.loading and not probe.requests:
                 # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.

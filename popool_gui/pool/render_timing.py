@@ -28,8 +28,6 @@ class RenderTiming:
     def __init__(self, rules: AttachmentRules) -> None:
         self._rules = rules
         self._samples: deque[int] = deque(maxlen=WINDOW)
-        self.second_looks = 0
-        self.found_on_second_look = 0
 
     def add(self, first_attachment_ms: int | None) -> None:
         if first_attachment_ms is not None and first_attachment_ms >= 0:
@@ -57,8 +55,6 @@ class RenderTiming:
             p95_ms=self.p95_ms(),
             empty_wait_ms=self.empty_wait_ms(),
             second_look_ms=self.second_look_ms(),
-            second_looks=self.second_looks,
-            found_on_second_look=self.found_on_second_look,
         )
 
 

@@ -4,6 +4,7 @@ longer look later in the run that an empty list needs before it is final."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from popool_gui.batch.model import PoResult, PoStatus, RenderFigures
 from popool_gui.browser.portal import AttachmentRules
@@ -20,6 +21,8 @@ class EmptyLists:
         self._second_look = rules.second_look
         self._say = say
         self._logged_wait_ms = 0
+        self._looked_twice = 0
+        self._found_second = 0
 
     def learn(self, result: PoResult) -> None:
         self._timing.add(result.first_attachment_ms)
@@ -46,14 +49,14 @@ class EmptyLists:
         A second look's result is counted here (and an empty one marked as confirmed) before it becomes final.
         """
         if result.empty_looks > 0:
-            self._timing.second_looks += 1
+            self._looked_twice += 1
             if result.status is PoStatus.NO_ATTACHMENTS:
                 result.empty_looks += 1
             elif result.attachments_found:
-                self._timing.found_on_second_look += 1
+                self._found_second += 1
                 self._say("warning", "second_look_found_attachments", po=result.key, found=result.attachments_found)
             return False
         return result.status is PoStatus.NO_ATTACHMENTS and self._second_look
 
     def figures(self) -> RenderFigures:
-        return self._timing.figures()
+        return replace(self._timing.figures(), second_looks=self._looked_twice, found_on_second_look=self._found_second)
