@@ -160,9 +160,26 @@ def coerce_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def validate(s: Settings) -> list[SettingProblem]:
-    problems: list[SettingProblem] = []
+    problems = _type_problems(s)
+    bad_type = {p.name for p in problems}
 
-    bad_type: set[str] = set()
+    def need(ok: Callable[[], bool], name: str, message: str) -> None:
+        # Value checks run only on well-typed values, so one bad type never hides the other problems.
+        if name not in bad_type and not ok():
+            problems.append(SettingProblem(name, message))
+
+    _check_values(s, need)
+    if s.profile_dir and "profile_dir" not in bad_type:
+        _check_profile(s, need)
+    return problems
+
+
+_Need = Callable[[Callable[[], bool], str, str], None]
+_TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "str": "text"}
+
+
+def _type_problems(s: Settings) -> list[SettingProblem]:
+    problems: list[SettingProblem] = []
     for f in fields(Settings):
         value = getattr(s, f.name)
         expected = _FIELD_TYPES[f.name]
@@ -174,21 +191,19 @@ def validate(s: Settings) -> list[SettingProblem]:
             "BrowserKind": isinstance(value, BrowserKind),
             "ResultsFormat": isinstance(value, ResultsFormat),
         }[expected]
-        if not type_ok:
-            bad_type.add(f.name)
-            if expected == "BrowserKind":
-                msg = f"must be one of {', '.join(b.value for b in BrowserKind)}, not {value!r}"
-            elif expected == "ResultsFormat":
-                msg = f"must be one of {', '.join(r.value for r in ResultsFormat)}, not {value!r}"
-            else:
-                msg = f"must be a {expected}, not {value!r}"
-            problems.append(SettingProblem(f.name, msg))
+        if type_ok:
+            continue
+        if expected == "BrowserKind":
+            msg = f"must be one of {', '.join(b.value for b in BrowserKind)}, not {value!r}"
+        elif expected == "ResultsFormat":
+            msg = f"must be one of {', '.join(r.value for r in ResultsFormat)}, not {value!r}"
+        else:
+            msg = f"must be {_TYPE_WORDS[expected]}, not {value!r}"
+        problems.append(SettingProblem(f.name, msg))
+    return problems
 
-    def need(ok: Callable[[], bool], name: str, message: str) -> None:
-        # Range checks run only on well-typed values, so one bad type never hides the other problems.
-        if name not in bad_type and not ok():
-            problems.append(SettingProblem(name, message))
 
+def _check_values(s: Settings, need: _Need) -> None:
     for name, low, high, unit in _RANGES:
         value = getattr(s, name)
         need(lambda v=value, lo=low, hi=high: lo <= v <= hi, name, f"must be {low}-{high}{unit}, not {value}")
@@ -217,21 +232,22 @@ def validate(s: Settings) -> list[SettingProblem]:
             name,
             f"file not found: {path} (leave empty to search PATH)",
         )
-    if s.profile_dir and "profile_dir" not in bad_type:
-        profile = Path(s.profile_dir)
-        need(profile.is_dir, "profile_dir", f"folder not found: {s.profile_dir}")
-        if profile.is_dir():
-            need(
-                lambda: (profile / s.profile_name).is_dir(),
-                "profile_name",
-                f"no profile folder '{s.profile_name}' in {s.profile_dir} (Edge and Chrome call it 'Default')",
-            )
+
+
+def _check_profile(s: Settings, need: _Need) -> None:
+    profile = Path(s.profile_dir)
+    need(profile.is_dir, "profile_dir", f"folder not found: {s.profile_dir}")
+    if profile.is_dir():
         need(
-            lambda: s.browser is not BrowserKind.FIREFOX,
-            "profile_dir",
-            "profile cloning is supported for Edge and Chrome only",
+            lambda: (profile / s.profile_name).is_dir(),
+            "profile_name",
+            f"no profile folder '{s.profile_name}' in {s.profile_dir} (Edge and Chrome call it 'Default')",
         )
-    return problems
+    need(
+        lambda: s.browser is not BrowserKind.FIREFOX,
+        "profile_dir",
+        "profile cloning is supported for Edge and Chrome only",
+    )
 
 
 def config_dir() -> Path:

@@ -10,6 +10,7 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import Any
 
 import structlog
 
@@ -37,94 +38,48 @@ def _count(text: str) -> int:
     return value
 
 
+_DEFAULTS = DemoKnobs()
+# Each flag with its argparse options; knobs_from() turns the parsed values into DemoKnobs.
+_ARGUMENTS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--port", {"type": _count, "default": 0, "help": "port on 127.0.0.1 (default 0: a free one)"}),
+    ("--latency-ms", {"type": _count, "default": _DEFAULTS.page_latency_ms, "metavar": "N",
+                      "help": "delay before each page answers"}),
+    ("--js-delay-ms", {"type": _count, "default": _DEFAULTS.js_render_delay_ms, "metavar": "N",
+                       "help": "delay before the attachment list appears (default %(default)s)"}),
+    ("--js-delay-max-ms", {"type": _count, "default": _DEFAULTS.js_render_delay_max_ms, "metavar": "N",
+                           "help": "above --js-delay-ms: each PO's delay is drawn between the two, the same in "
+                                   "every run (default 0: off)"}),
+    ("--second-batch-ms", {"type": _count, "default": _DEFAULTS.second_batch_ms, "metavar": "N",
+                           "help": "the list shows two attachments, then the rest this much later "
+                                   "(default %(default)s)"}),
+    ("--list-via-fetch", {"action": "store_true",
+                          "help": "the page's script fetches the attachment list as JSON after the delay"}),
+    ("--list-latency-ms", {"type": _count, "default": _DEFAULTS.list_fetch_latency_ms, "metavar": "N",
+                           "help": "delay before that JSON list answers (default %(default)s)"}),
+    ("--loading-placeholder", {"action": "store_true",
+                               "help": 'show "Loading documents..." until the attachment list appears'}),
+    ("--skin", {"choices": [skin.value for skin in Skin], "default": _DEFAULTS.skin.value,
+                "help": "whose URLs and markup the portal serves (default %(default)s; other: "
+                        "tests/portals/other.toml)"}),
+    ("--throughput-kbps", {"type": _count, "default": 0, "metavar": "N",
+                           "help": "download speed limit in kilobytes per second (default 0: unlimited)"}),
+    ("--error-500", {"type": _share, "default": 0.0, "metavar": "SHARE",
+                     "help": "share of PO pages and downloads that answer 500 (0-1)"}),
+    ("--hang", {"type": _share, "default": 0.0, "metavar": "SHARE",
+                "help": "share of PO pages and downloads that never answer (0-1)"}),
+    ("--truncate", {"type": _share, "default": 0.0, "metavar": "SHARE",
+                    "help": "share of downloads cut off halfway (0-1)"}),
+    ("--sso", {"action": "store_true", "help": "sign in through an SSO page instead of on the home page"}),
+    ("--expire-after", {"type": _count, "default": 0, "metavar": "N",
+                        "help": "sessions end after N PO/requisition pages (default 0: never)"}),
+    ("--seed", {"type": int, "default": 0, "help": "changes every PO's contents (default 0)"}),
+    ("--no-toolbar", {"action": "store_true", "help": "no floating toolbar over the pages"}),
+)  # fmt: skip
+
+
 def add_portal_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = DemoKnobs()
-    parser.add_argument("--port", type=_count, default=0, help="port on 127.0.0.1 (default 0: a free one)")
-    parser.add_argument(
-        "--latency-ms",
-        type=_count,
-        default=defaults.page_latency_ms,
-        metavar="N",
-        help="delay before each page answers",
-    )
-    parser.add_argument(
-        "--js-delay-ms",
-        type=_count,
-        default=defaults.js_render_delay_ms,
-        metavar="N",
-        help="delay before the attachment list appears (default %(default)s)",
-    )
-    parser.add_argument(
-        "--js-delay-max-ms",
-        type=_count,
-        default=defaults.js_render_delay_max_ms,
-        metavar="N",
-        help="above --js-delay-ms: each PO's delay is drawn between the two, the same in every run (default 0: off)",
-    )
-    parser.add_argument(
-        "--second-batch-ms",
-        type=_count,
-        default=defaults.second_batch_ms,
-        metavar="N",
-        help="the list shows two attachments, then the rest this much later (default %(default)s)",
-    )
-    parser.add_argument(
-        "--list-via-fetch",
-        action="store_true",
-        help="the page's script fetches the attachment list as JSON after the delay",
-    )
-    parser.add_argument(
-        "--list-latency-ms",
-        type=_count,
-        default=defaults.list_fetch_latency_ms,
-        metavar="N",
-        help="delay before that JSON list answers (default %(default)s)",
-    )
-    parser.add_argument(
-        "--loading-placeholder",
-        action="store_true",
-        help='show "Loading documents..." until the attachment list appears',
-    )
-    parser.add_argument(
-        "--skin",
-        choices=[skin.value for skin in Skin],
-        default=defaults.skin.value,
-        help="whose URLs and markup the portal serves (default %(default)s; other: tests/portals/other.toml)",
-    )
-    parser.add_argument(
-        "--throughput-kbps",
-        type=_count,
-        default=0,
-        metavar="N",
-        help="download speed limit in kilobytes per second (default 0: unlimited)",
-    )
-    parser.add_argument(
-        "--error-500",
-        type=_share,
-        default=0.0,
-        metavar="SHARE",
-        help="share of PO pages and downloads that answer 500 (0-1)",
-    )
-    parser.add_argument(
-        "--hang",
-        type=_share,
-        default=0.0,
-        metavar="SHARE",
-        help="share of PO pages and downloads that never answer (0-1)",
-    )
-    parser.add_argument(
-        "--truncate", type=_share, default=0.0, metavar="SHARE", help="share of downloads cut off halfway (0-1)"
-    )
-    parser.add_argument("--sso", action="store_true", help="sign in through an SSO page instead of on the home page")
-    parser.add_argument(
-        "--expire-after",
-        type=_count,
-        default=0,
-        metavar="N",
-        help="sessions end after N PO/requisition pages (default 0: never)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="changes every PO's contents (default 0)")
-    parser.add_argument("--no-toolbar", action="store_true", help="no floating toolbar over the pages")
+    for flag, options in _ARGUMENTS:
+        parser.add_argument(flag, **options)
 
 
 # Flags whose values the knobs check against each other (each flag alone is checked by its argparse type).

@@ -89,7 +89,23 @@ class MainWindow(QMainWindow):
         self._close_when_idle = False
         self._demo = DemoSession()
         self._po_ids: dict[str, str] = {}
+        self.setWindowTitle("popool")
+        self.setAcceptDrops(True)
+        self._build_workers(worker_target)
+        self._build_banners()
+        self._build_drop_zone()
+        self._build_tables()
+        self._build_page()
+        self._build_frame()
+        self._refresh_recent()
+        self._refresh_recent_runs()
+        self._restore_geometry()
+        self._restore_headers()
+        self._every_second()
+        self._update_actions()
 
+    def _build_workers(self, worker_target: Callable[..., None]) -> None:
+        """The parts that read files and prepare runs off the GUI thread."""
         self.background = Background(self)
         self.background.busy_changed.connect(self._busy_changed)
         self.loader = FileLoader(self.background, self)
@@ -100,8 +116,7 @@ class MainWindow(QMainWindow):
         self.starter.ready.connect(self._run_ready)
         self.starter.refused.connect(self._start_refused)
 
-        self.setWindowTitle("popool")
-        self.setAcceptDrops(True)
+    def _build_banners(self) -> None:
         self.messages = MessageBar()
         self.messages.action_clicked.connect(self._message_action)
         self._message_callback: Callable[[], None] | None = None
@@ -109,6 +124,7 @@ class MainWindow(QMainWindow):
         self.sign_in.resume_requested.connect(self._resume)
         self.sign_in.settings_requested.connect(self.edit_settings)
 
+    def _build_drop_zone(self) -> None:
         self.drop_zone = DropZone()
         self.drop_zone.open_requested.connect(self.choose_file)
         self.drop_zone.recent_chosen.connect(lambda path: self.load_file(Path(path)))
@@ -116,6 +132,7 @@ class MainWindow(QMainWindow):
         self.drop_zone.resume_run.connect(self.resume_recent_run)
         self.drop_zone.open_run_folder.connect(lambda folder: desktop.open_path(Path(folder)))
 
+    def _build_tables(self) -> None:
         self.worker_model = WorkerTableModel()
         self.worker_view = WorkerTableView(self.worker_model)
         self.worker_view.pause_requested.connect(lambda w: self.session and self.session.pause(w))
@@ -139,6 +156,8 @@ class MainWindow(QMainWindow):
         self.po_panel.retry_failed.connect(self.po_actions.retry_failed)
         self.log_pane = LogPane(self._open_logs)
 
+    def _build_page(self) -> None:
+        """The loaded page (tables, Start and Stop) and the empty one, stacked under the banners."""
         self.page = LoadedPage(self.worker_view, self.po_panel, self.log_pane)
         self.page.invalid_rows_requested.connect(lambda: self.batch and InvalidRowsDialog(self.batch, self).open())
         self.page.change_output.clicked.connect(self.choose_output_dir)
@@ -160,6 +179,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.sign_in)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
+
+    def _build_frame(self) -> None:
+        """Status bar, menus, tray icon and the one-second tick."""
         self.status = RunStatusBar()
         self.setStatusBar(self.status)
         self.actions = WindowActions(
@@ -178,18 +200,10 @@ class MainWindow(QMainWindow):
         )
         self.tray = QSystemTrayIcon(QApplication.windowIcon(), self)
         self.tray.setToolTip("popool")
-
         self._tick = QTimer(self)
         self._tick.setInterval(TICK_MS)
         self._tick.timeout.connect(self._every_second)
         self._tick.start()
-
-        self._refresh_recent()
-        self._refresh_recent_runs()
-        self._restore_geometry()
-        self._restore_headers()
-        self._every_second()
-        self._update_actions()
 
     @property
     def running(self) -> bool:

@@ -1,7 +1,7 @@
 """popool against a real Selenium Grid 4.20 (tests/grid_server.py) and the embedded demo portal: no mocks.
 
 One standalone Grid with managed downloads serves the module (starting Java is the slow part); the preflight test
-of a Grid without managed downloads and the hub-and-node test start their own. After each test the Grid runs no
+of a Grid without managed downloads and the hub-and-node run start their own. After each test the Grid runs no
 session (the Grid's form of the leak check); at the end nothing the Grids started survives them.
 """
 
@@ -212,22 +212,6 @@ def test_sign_in_locally_reads_the_portal_session(chromium_settings: Settings, t
     assert all(isinstance(c, PortalCookie) and c.host_only and c.domain == "127.0.0.1" for c in cookies)
 
 
-def test_a_hub_and_a_node_run_pos_and_report_the_node(chromium_settings: Settings, tmp_path: Path) -> None:
-    with running_grid(tmp_path / "grid", distributed=True, max_sessions=1) as hub:
-        grid.preflight(hub.url, BrowserKind.CHROMIUM, 1)
-        with demo_portal() as demo:
-            settings = _grid_settings(chromium_settings, hub.url, demo.url)
-            session = BrowserSession(settings, load_portal("demo", demo.url), worker=1, staging_dir=tmp_path / "s")
-            try:
-                session.start()
-                assert session.node == hub.node_url  # the node's address, not the hub's
-                results = [session.process(_record(po), tmp_path / "output", 1) for po in ("100001", "100004")]
-            finally:
-                session.quit()
-        assert [str(r.status) for r in results] == [expected_status("100001"), expected_status("100004")]
-        assert _wait_for(lambda: hub.sessions() == 0, SLOT_FREE_S)
-
-
 # ----------------------------------------------------------------- whole runs through the Grid (PoolController)
 
 RUN_POS = 30
@@ -320,12 +304,13 @@ def test_a_headless_run_whose_portal_needs_a_person_to_sign_in_says_so_before_an
 
 def test_a_hub_and_a_node_run_30_pos_to_final_statuses(chromium_settings: Settings, tmp_path: Path) -> None:
     with running_grid(tmp_path / "grid", distributed=True, max_sessions=2) as hub, demo_portal() as demo:
+        assert grid.preflight(hub.url, BrowserKind.CHROMIUM, 2).sessions == 0  # the hub answers for its node
         ctl, recorder = _grid_run(chromium_settings, hub.url, demo.url, tmp_path)
         summary = ctl.run()
         assert summary.state is RunState.FINISHED, summary.message
         assert verify_run(demo, ctl.output_dir) == []
         assert not summary.counts.get(str(PoStatus.PENDING))  # every PO final
-        assert {s.node for s in recorder.workers if s.node} == {hub.node_url}
+        assert {s.node for s in recorder.workers if s.node} == {hub.node_url}  # the node's address, not the hub's
         assert hub.sessions() == 0
 
 
