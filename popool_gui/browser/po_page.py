@@ -45,7 +45,7 @@ from popool_gui.browser.downloads import (
 from popool_gui.browser.errors import first_line, is_dead_browser_error
 from popool_gui.browser.grid_downloads import clear_node_files, node_files, wait_for_managed_download
 from popool_gui.browser.page_activity import install_early
-from popool_gui.browser.page_wait import PageEvidence, Verdict, wait_for_page
+from popool_gui.browser.page_wait import BUSY_CAP_FACTOR, PageEvidence, Verdict, wait_for_page
 from popool_gui.browser.portal import PortalProfile, RequisitionWhen
 from popool_gui.settings import Settings
 
@@ -55,6 +55,7 @@ POLL_S = 0.1
 DIRECT_PARALLEL = 4  # concurrent HTTP fetches per PO with direct_download: polite to the portal
 # Statuses whose files are kept in the PO's final folder.
 _FILED = frozenset({PoStatus.COMPLETED, PoStatus.PARTIAL, PoStatus.NO_ATTACHMENTS})
+PAGES_WAITED = 2  # the PO's page and, for an empty list, its requisition's: each holds an empty list to the floor
 # Web fonts only: images are switched off by a content setting instead (see session.download_prefs), because
 # a URL pattern such as *.png would also block attachments that are images.
 BLOCKED_URL_PATTERNS: tuple[str, ...] = ("*.woff", "*.woff2")
@@ -156,6 +157,12 @@ class PoJob:
     @property
     def empty_floor_ms(self) -> int:
         return self.portal.attachments.empty_wait_ms if self.empty_wait_ms is None else self.empty_wait_ms
+
+
+def deliberate_wait_s(floor_ms: int) -> float:
+    """The longest a PO waits on purpose, before any portal slowness: each page it waits on holds an empty list
+    to the floor, and a page that still looks busy up to `BUSY_CAP_FACTOR` times that."""
+    return PAGES_WAITED * BUSY_CAP_FACTOR * floor_ms / 1000
 
 
 @dataclass(slots=True)

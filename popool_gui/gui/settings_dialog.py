@@ -68,7 +68,8 @@ HELP: dict[str, str] = {
     "workers": f"How many browsers work in parallel ({MIN_WORKERS}-{MAX_WORKERS}). Each needs a few hundred MB of RAM",
     "output_dir": "Folder for the PO folders and the results file; reusing it resumes an interrupted run",
     "max_attempts": "Attempts per PO for transient errors (timeouts, crashes, 5xx)",
-    "po_timeout_s": "A worker that spends longer on one PO is restarted and the PO retried",
+    "po_timeout_s": "A worker that spends longer on one PO (not counting popool's own waits for its lists to render) "
+    "is restarted and the PO retried",
     "results_format": "Results file next to the downloads: CSV (UTF-8 with BOM), Excel, or both",
     "log_level": "How much goes to the log files and the log pane",
     "keep_awake": "Stop the computer from going to sleep while a run works; released when the run ends",

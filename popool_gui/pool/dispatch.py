@@ -6,6 +6,7 @@ import time
 
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import PoResult, PoStatus, TabState, WorkerState
+from popool_gui.browser.po_page import deliberate_wait_s
 from popool_gui.pool import protocol as msg
 from popool_gui.pool.listener import PoolListener
 from popool_gui.pool.pending import PendingQueue
@@ -54,15 +55,16 @@ class Dispatcher:
             self._journal.mark_assigned(key, slot.worker, attempt, time.time())
             record = self._journal.record_for(key)
             second_look = current.empty_looks > 0
-            flight = InFlight(record=record, attempt=attempt, assigned_mono=time.monotonic())
+            floor_ms = self._looks.floor_ms(second_look=second_look)
+            flight = InFlight(
+                record=record,
+                attempt=attempt,
+                assigned_mono=time.monotonic(),
+                deliberate_wait_s=deliberate_wait_s(floor_ms),
+            )
             assert slot.handle is not None
             slot.handle.send(
-                msg.ProcessPo(
-                    record=record,
-                    attempt=attempt,
-                    empty_wait_ms=self._looks.floor_ms(second_look=second_look),
-                    second_look=second_look,
-                )
+                msg.ProcessPo(record=record, attempt=attempt, empty_wait_ms=floor_ms, second_look=second_look)
             )
             listener.on_result(PoResult(key=key, status=PoStatus.ASSIGNED, worker=slot.worker, attempts=attempt))
             return flight

@@ -94,8 +94,10 @@ class Supervisor:
                 self.crash(slot, f"no heartbeat for {settings.heartbeat_timeout_s:.0f} s")
             elif slot.state is WorkerState.STARTING and now - handle.spawn_mono > settings.start_timeout_s:
                 self.crash(slot, f"browser did not start within {settings.start_timeout_s:.0f} s")
-            elif slot.current and now - slot.current.assigned_mono > settings.po_timeout_s:
-                self.crash(slot, f"PO {slot.current.key} took longer than {settings.po_timeout_s:.0f} s")
+            elif slot.current and now - slot.current.assigned_mono > (
+                limit := settings.po_timeout_s + slot.current.deliberate_wait_s
+            ):
+                self.crash(slot, _timeout_reason(slot.current, settings.po_timeout_s, limit))
             elif slot.exit.sent and slot.current is None and now - slot.exit_sent_mono > settings.shutdown_timeout_s:
                 self._reporter.say("warning", "worker_exit_timeout", worker=slot.worker)
                 self.exited(slot)
@@ -208,3 +210,12 @@ class Supervisor:
             if left:
                 self._reporter.say("error", "processes_survived_kill", worker=slot.worker, pids=left)
         slot.memory_mb = 0.0
+
+
+def _timeout_reason(flight: InFlight, po_timeout_s: float, limit_s: float) -> str:
+    reason = f"PO {flight.key} took longer than {limit_s:.0f} s"
+    if flight.deliberate_wait_s:
+        reason += (
+            f" (the PO timeout, {po_timeout_s:.0f} s, plus {flight.deliberate_wait_s:.0f} s for its lists to render)"
+        )
+    return reason

@@ -41,6 +41,9 @@ class InFlight:
     record: PoRecord
     attempt: int
     assigned_mono: float
+    # The waiting popool does on purpose for this PO (po_page.deliberate_wait_s), on top of the PO timeout: a
+    # second look's longer floor must not turn into a timeout at the lowest allowed PO timeout.
+    deliberate_wait_s: float = 0.0
 
     @property
     def key(self) -> str:

@@ -5,7 +5,8 @@ Behaviour is chosen by the last two digits of the portal id, so a test batch scr
 exit at the Shutdown that answers its report without starting the POs sent ahead (the real worker does that when
 the Shutdown arrives before it looks for one), 07 a page that loads until a Stop cuts it short and the PO is handed
 back, 08 an empty list on the first look and one attachment on the second, 09 an empty list on every look (both
-report the floor they were given in their error text), else COMPLETED, its first attachment shown 2.5 s after load.
+report the floor they were given in their error text), 11 like 08 but its first look waits twice its floor (a PO
+page and its requisition's held to the floor), else COMPLETED, its first attachment shown 2.5 s after load.
 """
 
 from __future__ import annotations
@@ -74,7 +75,9 @@ def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
             os._exit(1)
         elif behaviour == "04":
             result.status, result.error = PoStatus.AUTH_REQUIRED, "login page"
-        elif behaviour == "09" or (behaviour == "08" and not command.second_look):
+        elif behaviour == "09" or (behaviour in ("08", "11") and not command.second_look):
+            if behaviour == "11":
+                time.sleep(2 * command.empty_wait_ms / 1000)
             result.status, result.attachments_found, result.attachments_downloaded = PoStatus.NO_ATTACHMENTS, 0, 0
             result.attachment_names, result.first_attachment_ms = [], None
             result.error = f"floor {command.empty_wait_ms} second look {command.second_look}"
