@@ -236,24 +236,12 @@ def _grid_session_ids(grid_server: Grid) -> set[str]:
     }
 
 
-def test_two_workers_run_30_demo_pos_through_the_grid_signed_in_once(
+def test_two_workers_run_30_pos_signed_in_once_and_a_killed_worker_gets_its_slot_back(
     standalone: Grid, chromium_settings: Settings, tmp_path: Path
 ) -> None:
-    with demo_portal() as demo:
-        ctl, recorder = _grid_run(chromium_settings, standalone.url, demo.url, tmp_path)
-        summary = ctl.run()
-        assert summary.state is RunState.FINISHED, summary.message
-        assert verify_run(demo, ctl.output_dir) == []
-        # The local sign-in's cookies carried into both Grid sessions: they made no sign-in of their own.
-        assert demo.sign_ins == 1
-    assert standalone.sessions() == 0  # at once: the workers quit their sessions, the controller waited for it
-    nodes = {s.node for s in recorder.workers if s.node}
-    assert nodes == {standalone.url}
-
-
-def test_a_killed_worker_has_its_session_deleted_and_its_restart_gets_a_slot(
-    standalone: Grid, chromium_settings: Settings, tmp_path: Path
-) -> None:
+    """30 demo POs through the Grid end in final statuses with their files on disk, while worker 1 is killed
+    mid-run: its session is deleted, its restart gets the freed slot, and the run's one local sign-in serves
+    every Grid session, the restarted one's too."""
     with demo_portal() as demo:
         ctl, recorder = _grid_run(chromium_settings, standalone.url, demo.url, tmp_path)
         runner = RunThread(ctl)
@@ -271,7 +259,9 @@ def test_a_killed_worker_has_its_session_deleted_and_its_restart_gets_a_slot(
             summary = runner.join(300)
         assert summary.state is RunState.FINISHED, summary.message
         assert verify_run(demo, ctl.output_dir) == []
-    assert standalone.sessions() == 0
+        assert demo.sign_ins == 1  # the local sign-in's cookies: no Grid session made a sign-in of its own
+    assert standalone.sessions() == 0  # at once: the workers quit their sessions, the controller waited for it
+    assert {s.node for s in recorder.workers if s.node} == {standalone.url}
 
 
 @pytest.mark.parametrize("stops", [1, 2], ids=["graceful", "forced"])

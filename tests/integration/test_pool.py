@@ -79,10 +79,10 @@ class NiceSampler:
                     continue
 
 
-@pytest.mark.parametrize("workers", [2, 4])
-def test_pool_processes_a_batch_with_persistent_sessions(workers, demo, chromium_settings, tmp_path):
-    # 45 POs: every special of the demo and as many random ones, a dozen or more per browser.
-    sample = write_sample_csv(tmp_path / "pos.csv", 48)
+@pytest.mark.parametrize(("workers", "rows"), [(2, 33), (4, 48)])
+def test_pool_processes_a_batch_with_persistent_sessions(workers, rows, demo, chromium_settings, tmp_path):
+    # Every special of the demo (15) and at least as many random POs (30 or 45), a dozen or more per browser.
+    sample = write_sample_csv(tmp_path / "pos.csv", rows)
     out = tmp_path / "out"
     rec = Recorder()
     ctl = PoolController(pool_settings(chromium_settings, demo.url, out, workers=workers), read_batch(sample), rec)
@@ -109,7 +109,7 @@ def test_pool_processes_a_batch_with_persistent_sessions(workers, demo, chromium
 
 def test_faults_browser_killed_worker_killed_hang_500_truncation(demo, chromium_settings, tmp_path):
     """kill -9 a browser mid-PO and a worker process; 500s, truncated downloads and a hang past the PO timeout."""
-    sample = write_sample_csv(tmp_path / "pos.csv", 40)
+    sample = write_sample_csv(tmp_path / "pos.csv", 32)
     out = tmp_path / "out"
     demo.set_knobs(page_latency_ms=400, error_500_share=0.1, truncated_share=0.1)
     rec = Recorder()
@@ -153,9 +153,14 @@ def test_memory_policy_recycles_heaviest_after_its_po(demo, chromium_settings, t
     sample = write_sample_csv(tmp_path / "pos.csv", 16)
     out = tmp_path / "out"
     rec = Recorder()
+
     # This machine's RAM use is far below the lowest allowed threshold (10 %): the system reading is set just
-    # above the threshold; the workers' tree memory, and what is recycled, is real.
-    monkeypatch.setattr("popool_gui.pool.controller.system_memory_pct", lambda: 76.0)
+    # above the threshold until two recycles (enough to show the cool-down between them), then back below it so
+    # the rest of the batch runs without new browsers. The workers' tree memory, and what is recycled, is real.
+    def system_pct() -> float:
+        return 76.0 if sum(d.action == "recycle" for d in rec.memory) < 2 else 50.0
+
+    monkeypatch.setattr("popool_gui.pool.controller.system_memory_pct", system_pct)
     settings = pool_settings(
         chromium_settings, demo.url, out, workers=2, memory_threshold_pct=75.0, memory_cooldown_s=5.0
     )
@@ -163,7 +168,7 @@ def test_memory_policy_recycles_heaviest_after_its_po(demo, chromium_settings, t
     assert summary.state is RunState.FINISHED
     assert summary.counts.get("PENDING", 0) == 0
     recycles = [d for d in rec.memory if d.action == "recycle"]
-    assert recycles
+    assert len(recycles) >= 2
     gaps = [b.at - a.at for a, b in itertools.pairwise(recycles)]
     assert all(g >= 4.5 for g in gaps), "one recycle at a time, with a cool-down"
     heaviest = [d.worker_mb > 0 for d in recycles]
@@ -173,8 +178,8 @@ def test_memory_policy_recycles_heaviest_after_its_po(demo, chromium_settings, t
 
 
 def test_stop_mid_run_then_rerun_completes_without_repeats(demo, chromium_settings, tmp_path):
-    # The stop comes after 8 of 37 POs: the rerun has most of the batch left to do.
-    sample = write_sample_csv(tmp_path / "pos.csv", 40)
+    # The stop comes after 8 of 23 POs: the rerun has most of the batch left to do.
+    sample = write_sample_csv(tmp_path / "pos.csv", 26)
     out = tmp_path / "out"
     rec = Recorder()
     settings = pool_settings(chromium_settings, demo.url, out, workers=2, shutdown_timeout_s=30.0)
@@ -225,14 +230,14 @@ def test_stop_abandons_slow_page_loads_including_background_tabs(demo, chromium_
 
 
 def test_kill_minus_9_of_cli_then_rerun(demo, chromium_settings, tmp_path):
-    # Killed after 10 of 27 POs: the rerun finishes the rest.
-    sample = write_sample_csv(tmp_path / "pos.csv", 30)
+    # Killed after 8 of 19 POs: the rerun finishes the rest.
+    sample = write_sample_csv(tmp_path / "pos.csv", 22)
     out = tmp_path / "out"
     cmd = popool_run_command(demo.url, sample, out, chromium_settings)
     env = {**os.environ, "POPOOL_CONFIG_DIR": str(tmp_path / "config")}
     cli = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal_path = out / ".popool" / "journal.sqlite3"
-    wait_for(lambda: journal_path.exists() and _finished_in_journal(out, sample) >= 10)
+    wait_for(lambda: journal_path.exists() and _finished_in_journal(out, sample) >= 8)
     tree = psutil.Process(cli.pid).children(recursive=True)
     cli.kill()
     cli.wait(10)
@@ -242,7 +247,7 @@ def test_kill_minus_9_of_cli_then_rerun(demo, chromium_settings, tmp_path):
     rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert verify_run(demo, out) == []
-    assert done_before >= 10
+    assert done_before >= 8
 
 
 def _finished_in_journal(out: Path, sample: Path) -> int:
@@ -257,7 +262,7 @@ def _finished_in_journal(out: Path, sample: Path) -> int:
 
 
 def test_pause_resume_restart_from_another_thread(demo, chromium_settings, tmp_path):
-    sample = write_sample_csv(tmp_path / "pos.csv", 30)
+    sample = write_sample_csv(tmp_path / "pos.csv", 24)
     out = tmp_path / "out"
     rec = Recorder()
     ctl = PoolController(pool_settings(chromium_settings, demo.url, out, workers=2), read_batch(sample), rec)
