@@ -239,12 +239,14 @@ cmd_test() {
     "$VENV/bin/ruff" check . || die "ruff found problems"
     "$VENV/bin/ruff" format --check . || die "ruff format would change files: run .venv/bin/ruff format ."
     say "pytest $*"
-    # Two pytest workers: most tests wait on browsers, pages and timers, not on the CPU, so even on 2 cores two
-    # at a time nearly halve the suite. loadgroup keeps a module's shared browser on one worker (xdist_group).
+    # Three pytest workers on 2 cores: browser tests spend part of their time waiting on pages and render floors,
+    # so a third worker fills the idle CPU (2 cores: 603 s with -n 2, then 514 s with -n 3 once the faults test
+    # had lost its needless PO timeouts; about 20-30 % of the CPU sat idle with -n 2).
+    # loadgroup keeps a module's shared browser on one worker (xdist_group).
     # Tests that time themselves (marker "alone") then run in one process, with no browser test beside them.
     # ARGS go to both runs; a later -n or -m in them wins.
     local rc=0 rc_alone=0
-    QT_QPA_PLATFORM=offscreen "$VPY" -m pytest -q -ra -p no:cacheprovider -n 2 --dist loadgroup -m "not alone" "$@" ||
+    QT_QPA_PLATFORM=offscreen "$VPY" -m pytest -q -ra -p no:cacheprovider -n 3 --dist loadgroup -m "not alone" "$@" ||
         rc=$?
     QT_QPA_PLATFORM=offscreen "$VPY" -m pytest -q -ra -p no:cacheprovider -m alone "$@" || rc_alone=$?
     if [ "$rc" -eq 5 ] && [ "$rc_alone" -eq 5 ]; then
