@@ -55,9 +55,11 @@ def settings_for(tmp_path: Path, **kw) -> Settings:
     return Settings().replace(**base)
 
 
-def controller(tmp_path: Path, ids: list[str], listener=None, **kw) -> PoolController:
+def controller(
+    tmp_path: Path, ids: list[str], listener=None, portal: PortalProfile | None = None, **kw
+) -> PoolController:
     return PoolController(
-        settings_for(tmp_path, **kw), make_batch(ids, tmp_path), listener, worker_target=fake_worker_main
+        settings_for(tmp_path, **kw), make_batch(ids, tmp_path), listener, portal=portal, worker_target=fake_worker_main
     )
 
 
@@ -135,12 +137,8 @@ def test_restarts_are_capped_then_worker_retired_and_run_fails(tmp_path):
 def test_hung_po_times_out_and_worker_is_killed(tmp_path):
     ids = ["100002", "100110", "100120"]
     rec = Recorder()
-    settings = settings_for(tmp_path, po_timeout_s=2.0, max_attempts=1)
-    ctl = PoolController(
-        settings, make_batch(ids, tmp_path), rec, portal=quick_floor_portal(), worker_target=fake_worker_main
-    )
     started = time.monotonic()
-    summary = ctl.run()
+    summary = controller(tmp_path, ids, rec, portal=quick_floor_portal(), po_timeout_s=2.0, max_attempts=1).run()
     took = time.monotonic() - started
     assert summary.counts == {"FAILED": 1, "COMPLETED": 2}
     (hung,) = [r for r in rec.results if r.key == "PO100002" and r.status.is_final]
@@ -318,10 +316,7 @@ def test_an_empty_list_held_to_its_floor_on_two_pages_is_not_a_timeout(tmp_path)
     # below that: popool's own waiting is not the portal hanging, so the worker is not killed for it.
     ids = ["100111", "100211"]
     rec = Recorder()
-    settings = settings_for(tmp_path, po_timeout_s=1.0, max_attempts=1, workers=1)
-    ctl = PoolController(
-        settings, make_batch(ids, tmp_path), rec, portal=quick_floor_portal(), worker_target=fake_worker_main
-    )
+    ctl = controller(tmp_path, ids, rec, portal=quick_floor_portal(), po_timeout_s=1.0, max_attempts=1, workers=1)
     summary = ctl.run()
     assert summary.state is RunState.FINISHED
     assert summary.counts == {"COMPLETED": 2}  # each list showed on its second look
