@@ -8,10 +8,15 @@ A list is believed only with evidence that the page finished rendering it:
   every in-page signal.
 Pages that never come to rest (polling, animations) are believed once they have been loaded for twice the
 floor; only a visible loading indicator holds a verdict back until the page deadline.
+
+A page that is not the portal's answer at all is never a list: the browser's own network error page (a reset, a
+refused connection, a failed DNS look-up), or a document the portal served with an HTTP error status that no
+profile text explains. Both are verdicts of their own, which the caller treats as transient errors.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -53,6 +58,7 @@ for (const s of loadingSel) {
 }
 const t = performance.now();
 const nav = performance.getEntriesByType('navigation')[0];
+const code = document.querySelector('.error-code');
 const loadEnd = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd : -1;
 const act = window.__popoolActivity;
 let first = -1;
@@ -73,7 +79,8 @@ return {
   serverError: has(serverError), ready: present(readySel, false), attachments: seen.size, loading: loading,
   sinceLoad: loadEnd >= 0 ? t - loadEnd : -1, instrumented: !!act, early: !!(act && act.early),
   requests: act ? act.requests : 0, timers: act ? act.timers : 0, quiet: act ? t - act.lastChange : -1,
-  firstAttachment: first,
+  firstAttachment: first, status: nav && nav.responseStatus ? nav.responseStatus : 0,
+  errorCode: code ? (code.textContent || '') : '',
 };
 """
 
@@ -84,7 +91,19 @@ class Verdict(StrEnum):
     NOT_FOUND = "not_found"
     DENIED = "denied"
     SERVER_ERROR = "server_error"
+    HTTP_ERROR = "http_error"  # the document came with a 4xx status that no profile text explains
+    BROWSER_ERROR = "browser_error"  # the browser's own network error page: the portal was never reached
     TIMEOUT = "timeout"
+
+
+# The URLs of browsers' own network error pages: Chromium's and Edge's, and Firefox's.
+_ERROR_PAGE_PREFIXES: tuple[str, ...] = ("chrome-error:", "edge-error:", "about:neterror", "about:certerror")
+# Chromium's error codes (ERR_CONNECTION_RESET): what a message may quote of an error page, nothing else.
+_ERROR_CODE = re.compile(r"ERR_[A-Z_]{1,60}")
+
+
+def is_error_page_url(url: str) -> bool:
+    return url.lower().startswith(_ERROR_PAGE_PREFIXES)
 
 
 class Instrument(StrEnum):
@@ -111,6 +130,12 @@ class PageProbe:
     timers: int = 0
     quiet_ms: float = -1.0  # since the last DOM change, request or timer; -1 without an instrument
     first_attachment_ms: float = -1.0  # after load; -1 when not known
+    http_status: int = 0  # of the main document; 0 when the browser does not say
+    error_code: str = ""  # a browser error page's code (ERR_CONNECTION_RESET), else ""
+
+    @property
+    def error_page(self) -> bool:
+        return is_error_page_url(self.url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +148,8 @@ class PageEvidence:
     first_attachment_ms: float | None = None
     instrument: Instrument = Instrument.NONE
     waiting_for: str = ""  # the last reason the wait went on, for a timeout's message
+    http_status: int = 0
+    error_code: str = ""
 
 
 def is_login_url(url: str, portal: PortalProfile) -> bool:
@@ -165,7 +192,14 @@ def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
         timers=int(raw["timers"]),
         quiet_ms=float(raw["quiet"]),
         first_attachment_ms=float(raw["firstAttachment"]),
+        http_status=int(raw["status"] or 0),
+        error_code=_error_code(str(raw["errorCode"] or "")),
     )
+
+
+def _error_code(text: str) -> str:
+    found = _ERROR_CODE.search(text)
+    return found.group(0) if found else ""
 
 
 def _busy_reason(probe: PageProbe, settle_ms: int, cap_ms: float) -> str:
@@ -205,6 +239,9 @@ def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, emp
         if probe.instrument is Instrument.NONE and not installed_late:
             install_late(driver)
             installed_late = True
+        if probe.error_page:
+            # Checked first: none of the browser's own text on that page is the portal's.
+            return _evidence(Verdict.BROWSER_ERROR, probe, first_ms)
         if probe.login:
             return _evidence(Verdict.LOGIN, probe, first_ms)
         if probe.not_found:
@@ -217,6 +254,11 @@ def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, emp
             count, count_since = probe.attachments, now
         stable_ms = (now - count_since) * 1000
         busy = _busy_reason(probe, settle_ms, cap_ms)
+        if probe.http_status >= 400 and probe.state == "complete" and not busy:
+            # Once its scripts had their chance to show a text the profile knows (not found, denied), the status
+            # is the answer: an error document is not the PO's page, whatever it lists.
+            verdict = Verdict.SERVER_ERROR if probe.http_status >= 500 else Verdict.HTTP_ERROR
+            return _evidence(verdict, probe, first_ms)
         if probe.attachments:
             if probe.ready and not probe.loading and not probe.requests:
                 # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.
@@ -251,6 +293,8 @@ def _evidence(verdict: Verdict, probe: PageProbe, first_ms: float | None, waitin
         first_attachment_ms=first_ms,
         instrument=probe.instrument,
         waiting_for=waiting_for,
+        http_status=probe.http_status,
+        error_code=probe.error_code,
     )
 
 

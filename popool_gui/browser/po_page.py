@@ -275,25 +275,35 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             job.on_tab(TabState.LOADING, "requisition")
             driver.get(link)
             req = wait_for_page(driver, portal, time.monotonic() + job.settings.page_timeout_s, job.empty_floor_ms)
-            if req.verdict is Verdict.READY:
-                _download_all(job, record, _extract(driver, portal), work, po_handle, tally, "requisition ", logger)
-            elif req.verdict is Verdict.LOGIN:
-                _page_problem(result, req, driver.current_url, job.settings.page_timeout_s)
+            _note_evidence(result, req, logger, page="requisition")
+            if req.verdict is not Verdict.READY:
+                # Its attachments were never seen, so no verdict about the PO's documents is earned: the whole
+                # PO is tried again, and a login wall waits for a sign-in like the PO page's.
+                _page_problem(result, req, driver.current_url, job.settings.page_timeout_s, page="requisition page")
                 return
-            else:
-                tally.missing.append(f"requisition page: {req.verdict.value}")
+            _download_all(job, record, _extract(driver, portal), work, po_handle, tally, "requisition ", logger)
+    _conclude(result, tally, output_dir, record, work)
 
+
+def _conclude(result: PoResult, tally: _Tally, output_dir: Path, record: PoRecord, work: Path) -> None:
+    """The PO's status from what was found and saved: a negative verdict only for a list read to the end.
+
+    Files that did not arrive make the attempt transient, so the PO is tried again while it has attempts left;
+    with some files on disk it is PARTIAL (its folder kept, merged into the next attempt's), with none FAILED.
+    """
     result.attachments_found = tally.found
     result.attachments_downloaded = len(tally.saved)
     result.attachment_names = [p.name for p in tally.saved]
     if tally.found == 0:
         result.status = PoStatus.NO_ATTACHMENTS
-        result.error = "; ".join(tally.missing)
     elif not tally.missing:
         result.status = PoStatus.COMPLETED
-    else:
+    elif tally.saved:
         result.status = PoStatus.PARTIAL
+        result.transient = True
         result.error = "missing: " + "; ".join(tally.missing)
+    else:
+        _fail(result, f"none of the {tally.found} attachments could be downloaded: " + "; ".join(tally.missing))
     if tally.saved:
         final = layout.final_folder(output_dir, record, result.supplier, result.status)
         result.folder = str(layout.finalize(work, final))
@@ -301,11 +311,12 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _note_evidence(result: PoResult, evidence: PageEvidence, logger: Any) -> None:
-    if evidence.first_attachment_ms is not None:
+def _note_evidence(result: PoResult, evidence: PageEvidence, logger: Any, page: str = "po") -> None:
+    if page == "po" and evidence.first_attachment_ms is not None:
         result.first_attachment_ms = round(evidence.first_attachment_ms)
     logger.info(
         "page_verdict",
+        page=page,
         verdict=evidence.verdict.value,
         attachments=evidence.attachments,
         since_load_ms=round(evidence.since_load_ms),
@@ -314,23 +325,34 @@ def _note_evidence(result: PoResult, evidence: PageEvidence, logger: Any) -> Non
     )
 
 
-def _page_problem(result: PoResult, evidence: PageEvidence, url: str, timeout_s: float) -> None:
+def _page_problem(result: PoResult, evidence: PageEvidence, url: str, timeout_s: float, page: str = "") -> None:
+    """A page that is not a list come to rest. On the PO's own page a not-found or denied text is the verdict;
+    on another page (`page` names it) it is one more reason the PO's documents were not seen: a transient error."""
     verdict = evidence.verdict
+    where = f"{page}: " if page else ""
     if verdict is Verdict.LOGIN:
         result.status = PoStatus.AUTH_REQUIRED
         result.error = f"sign-in required (the portal showed its login page: {url.split('?')[0]})"
-    elif verdict is Verdict.NOT_FOUND:
+    elif verdict is Verdict.NOT_FOUND and not page:
         result.status = PoStatus.PO_NOT_FOUND
         result.error = "the portal says this PO does not exist"
-    elif verdict is Verdict.DENIED:
+    elif verdict is Verdict.DENIED and not page:
         result.status = PoStatus.ACCESS_DENIED
         result.error = "the portal denies access to this PO"
+    elif verdict in (Verdict.NOT_FOUND, Verdict.DENIED):
+        _fail(result, f"{where}the portal says it does not exist or denies access")
+    elif verdict is Verdict.BROWSER_ERROR:
+        code = f" ({evidence.error_code})" if evidence.error_code else ""
+        _fail(result, f"{where}the browser could not reach the portal{code}")
     elif verdict is Verdict.SERVER_ERROR:
-        _fail(result, "the portal answered with a server error")
+        status = f" (HTTP {evidence.http_status})" if evidence.http_status else ""
+        _fail(result, f"{where}the portal answered with a server error{status}")
+    elif verdict is Verdict.HTTP_ERROR:
+        _fail(result, f"{where}the portal answered HTTP {evidence.http_status}")
     elif evidence.waiting_for:
-        _fail(result, f"the page did not come to rest in {timeout_s:g} s: {evidence.waiting_for}")
+        _fail(result, f"{where}the page did not come to rest in {timeout_s:g} s: {evidence.waiting_for}")
     else:
-        _fail(result, f"page did not load in {timeout_s:g} s")
+        _fail(result, f"{where}page did not load in {timeout_s:g} s")
 
 
 def _wants_requisition(portal: PortalProfile, names: list[str]) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from popool_gui.demo.server import DemoKnobs, DemoPortal, SignIn
+from popool_gui.demo.server import DemoKnobs, DemoPortal, FaultTarget, SignIn
 from popool_gui.demo.skins import Skin
 
 
@@ -26,6 +26,14 @@ def _share(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
     return value
+
+
+def _fault_targets(text: str) -> tuple[FaultTarget, ...]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        return tuple(FaultTarget(name) for name in names)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"takes {', '.join(FaultTarget)}, not {text!r}") from exc
 
 
 def _count(text: str) -> int:
@@ -69,6 +77,9 @@ _ARGUMENTS: tuple[tuple[str, dict[str, Any]], ...] = (
                 "help": "share of PO pages and downloads that never answer (0-1)"}),
     ("--truncate", {"type": _share, "default": 0.0, "metavar": "SHARE",
                     "help": "share of downloads cut off halfway (0-1)"}),
+    ("--faults-on", {"type": _fault_targets, "default": ",".join(_DEFAULTS.faults_on), "metavar": "KINDS",
+                     "help": "the requests those shares apply to, comma-separated: "
+                             f"{', '.join(FaultTarget)} (default: all)"}),
     ("--sso", {"action": "store_true", "help": "sign in through an SSO page instead of on the home page"}),
     ("--expire-after", {"type": _count, "default": 0, "metavar": "N",
                         "help": "sessions end after N PO/requisition pages (default 0: never)"}),
@@ -106,6 +117,7 @@ def knobs_from(args: argparse.Namespace) -> DemoKnobs:
         error_500_share=args.error_500,
         hang_share=args.hang,
         truncated_share=args.truncate,
+        faults_on=args.faults_on,
         sign_in=SignIn.SSO if args.sso else SignIn.AUTO,
         expire_after_requests=args.expire_after,
         seed=args.seed,

@@ -86,6 +86,14 @@ class Fault(StrEnum):
     TRUNCATED = "truncated"
 
 
+class FaultTarget(StrEnum):
+    """Which requests the fault shares apply to: a fault on one kind alone tests what popool makes of it."""
+
+    PO_PAGE = "po"  # PO pages and their JSON lists
+    REQUISITION_PAGE = "requisition"  # requisition pages and their JSON lists
+    FILE = "file"  # attachment downloads
+
+
 _PAGE_FAULTS = (Fault.HANG, Fault.ERROR_500)
 _DOWNLOAD_FAULTS = (Fault.HANG, Fault.ERROR_500, Fault.TRUNCATED)
 
@@ -105,6 +113,7 @@ class DemoKnobs:
     hang_share: float = 0.0
     hang_s: float = 300.0
     truncated_share: float = 0.0
+    faults_on: tuple[FaultTarget, ...] = tuple(FaultTarget)  # the requests the three shares above apply to
     sign_in: SignIn = SignIn.AUTO
     expire_after_requests: int = 0  # 0 = never; else a session ends after this many PO/requisition pages
     seed: int = 0
@@ -138,6 +147,10 @@ class DemoKnobs:
                 f"js_render_delay_max_ms must be 0 or at least js_render_delay_ms ({self.js_render_delay_ms}), "
                 f"not {self.js_render_delay_max_ms}"
             )
+        try:
+            object.__setattr__(self, "faults_on", tuple(FaultTarget(t) for t in self.faults_on))
+        except ValueError:
+            problems.append(f"faults_on takes {', '.join(FaultTarget)}, not {self.faults_on!r}")
         if self.hang_s < 0:
             problems.append(f"hang_s must not be negative, not {self.hang_s}")
         low, high = self.attachment_size_range
@@ -293,7 +306,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, pages.home_page(samples, toolbar=knobs.toolbar, brand=brand), headers=headers)
 
     def _page(self, knobs: DemoKnobs, page: PageRoute, path: str, hit: int) -> None:
-        if not self._signed_in(knobs, page=True) or self._page_fault(knobs, path, hit, knobs.page_latency_ms):
+        target = _page_target(page)
+        if not self._signed_in(knobs, page=True) or self._page_fault(knobs, path, hit, knobs.page_latency_ms, target):
             return
         found = self.portal._page_spec(page)
         if found is None:
@@ -323,7 +337,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _attachment_list(self, knobs: DemoKnobs, page: PageRoute, path: str, hit: int) -> None:
         """A page's attachment list as JSON: the page's sign-in rules and faults, its own latency."""
-        if not self._signed_in(knobs, page=False) or self._page_fault(knobs, path, hit, knobs.list_fetch_latency_ms):
+        latency_ms, target = knobs.list_fetch_latency_ms, _page_target(page)
+        if not self._signed_in(knobs, page=False) or self._page_fault(knobs, path, hit, latency_ms, target):
             return
         found = self.portal._page_spec(page)
         if found is None or found[0].kind in (PoKind.NOT_FOUND, PoKind.DENIED):
@@ -356,7 +371,7 @@ class _Handler(BaseHTTPRequestHandler):
         if attachment.truncated:
             fault: Fault | None = self.portal._count_fault(Fault.TRUNCATED, path, hit)
         else:
-            fault = self.portal._draw_fault(knobs, path, hit, _DOWNLOAD_FAULTS)
+            fault = self.portal._draw_fault(knobs, path, hit, _DOWNLOAD_FAULTS, FaultTarget.FILE)
         if fault is Fault.HANG:
             self._hang(knobs)
             return
@@ -416,9 +431,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._redirect(f"{login}?return_to={quote(self.path, safe='')}")
         return False
 
-    def _page_fault(self, knobs: DemoKnobs, path: str, hit: int, latency_ms: int) -> bool:
+    def _page_fault(self, knobs: DemoKnobs, path: str, hit: int, latency_ms: int, target: FaultTarget) -> bool:
         """Apply the latency and any drawn page fault; True when the fault already answered the request."""
-        fault = self.portal._draw_fault(knobs, path, hit, _PAGE_FAULTS)
+        fault = self.portal._draw_fault(knobs, path, hit, _PAGE_FAULTS, target)
         if fault is Fault.HANG:
             self._hang(knobs)
             return True
@@ -668,7 +683,11 @@ class DemoPortal:
                 session.page_requests += 1
             return True
 
-    def _draw_fault(self, knobs: DemoKnobs, path: str, hit: int, faults: tuple[Fault, ...]) -> Fault | None:
+    def _draw_fault(
+        self, knobs: DemoKnobs, path: str, hit: int, faults: tuple[Fault, ...], target: FaultTarget
+    ) -> Fault | None:
+        if target not in knobs.faults_on:
+            return None
         shares = {
             Fault.HANG: knobs.hang_share,
             Fault.ERROR_500: knobs.error_500_share,
@@ -684,6 +703,10 @@ class DemoPortal:
             self._faults[fault.value] += 1
         log.debug("demo_portal_fault", fault=fault.value, path=path, hit=hit)
         return fault
+
+
+def _page_target(page: PageRoute) -> FaultTarget:
+    return FaultTarget.PO_PAGE if page.kind is PageKind.PO else FaultTarget.REQUISITION_PAGE
 
 
 @contextmanager

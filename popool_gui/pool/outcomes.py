@@ -63,7 +63,9 @@ class Outcomes:
             self.requeue(key, result.error, flight.attempt)
             return
         if result.transient:
-            result.status = PoStatus.FAILED
+            # Out of attempts. A PARTIAL keeps its status: its files are on disk, and the error names the rest.
+            if result.status is not PoStatus.PARTIAL:
+                result.status = PoStatus.FAILED
             result.error = f"gave up after {flight.attempt} attempts: {result.error}"
         result.transient = False
         if self._looks.look_again(result):

@@ -29,7 +29,7 @@ from popool_gui.browser.portal import PortalProfile, load_portal
 from popool_gui.browser.session import BrowserSession
 from popool_gui.demo.data import SPECIAL, PoKind
 from popool_gui.demo.sample import expected_status
-from popool_gui.demo.server import DemoPortal, SignIn, demo_portal
+from popool_gui.demo.server import DemoPortal, FaultTarget, SignIn, demo_portal
 from popool_gui.settings import Settings
 from tests.conftest import LEAK_GRACE_S
 from tests.helpers import wait_for
@@ -401,17 +401,61 @@ def test_a_hanging_page_gives_a_bounded_retryable_failure(shared: Shared, portal
     assert run_po(shared, record("100001"), tmp_path, attempt=2).status is PoStatus.COMPLETED
 
 
-def test_downloads_that_keep_failing_give_partial_naming_the_files(
+def test_downloads_that_all_fail_give_a_retryable_failure_naming_the_files(
     shared: Shared, portal: DemoPortal, tmp_path: Path
 ) -> None:
+    """0 of 3 files on disk is no PARTIAL ("some downloaded"): the PO is tried again, and nothing stays on disk."""
     portal.set_knobs(truncated_share=1.0)
     try:
         result = run_po(shared, record("100001"), tmp_path)
     finally:
         portal.set_knobs(truncated_share=0.0)
-    assert result.status is PoStatus.PARTIAL, result
+    assert result.status is PoStatus.FAILED and result.transient, result
     assert result.attachments_found == 3 and result.attachments_downloaded == 0
+    assert "none of the 3 attachments" in result.error
     assert "invoice.pdf" in result.error and "price list.xlsx" in result.error
+    assert not any(tmp_path.iterdir())
+
+
+def test_500s_on_every_file_give_a_retryable_failure(shared: Shared, portal: DemoPortal, tmp_path: Path) -> None:
+    portal.set_knobs(error_500_share=1.0, faults_on=("file",))
+    try:
+        result = run_po(shared, record("100001"), tmp_path)
+    finally:
+        portal.set_knobs(error_500_share=0.0, faults_on=tuple(FaultTarget))
+    assert result.status is PoStatus.FAILED and result.transient, result
+    assert result.attachments_found == 3 and "none of the 3 attachments" in result.error
+    assert not any(tmp_path.iterdir())
+    assert run_po(shared, record("100001"), tmp_path, attempt=2).status is PoStatus.COMPLETED
+
+
+def test_some_files_missing_give_a_partial_worth_another_attempt(
+    shared: Shared, portal: DemoPortal, tmp_path: Path
+) -> None:
+    """PO 100016's "broken scan.pdf" always arrives truncated: the other two are on disk, and the PO is retried."""
+    rec = record("100016")
+    result = run_po(shared, rec, tmp_path)
+    assert result.status is PoStatus.PARTIAL and result.transient, result
+    assert result.attachments_found == 3 and result.attachments_downloaded == 2
+    assert "broken scan.pdf" in result.error
+    assert sorted(p.name for p in Path(result.folder).iterdir()) == sorted(result.attachment_names)
+
+
+@pytest.mark.parametrize(("po_id", "verdict"), [("100009", PoStatus.NO_ATTACHMENTS), ("100005", PoStatus.COMPLETED)])
+def test_a_requisition_page_that_fails_gives_no_verdict_on_the_po(
+    po_id: str, verdict: PoStatus, shared: Shared, portal: DemoPortal, tmp_path: Path
+) -> None:
+    """The PO page lists nothing and its requisition page answers 500: its documents were never seen, so the PO
+    is not NO_ATTACHMENTS (a final verdict) but a transient failure; once the page answers, the real verdict."""
+    portal.set_knobs(error_500_share=1.0, faults_on=("requisition",))
+    try:
+        result = run_po(shared, record(po_id), tmp_path)
+    finally:
+        portal.set_knobs(error_500_share=0.0, faults_on=tuple(FaultTarget))
+    assert result.status is PoStatus.FAILED and result.transient, result
+    assert "requisition page" in result.error and "server error" in result.error, result.error
+    assert not any(tmp_path.iterdir())
+    assert run_po(shared, record(po_id), tmp_path, attempt=2).status is verdict
 
 
 # -- a browser of its own ------------------------------------------------------------------------------------
