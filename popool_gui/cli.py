@@ -30,7 +30,7 @@ from popool_gui.cli_render import (
     exit_code,
 )
 from popool_gui.pool.output_lock import OutputInUseError
-from popool_gui.run_setup import DEMO_COUNT, demo_overrides, output_dir, plan_run
+from popool_gui.run_setup import DEMO_COUNT, demo_overrides, input_output_dir, output_dir, plan_run
 from popool_gui.settings import MAX_WORKERS, MIN_WORKERS, BrowserKind, Settings, SettingsError
 
 SELF_TEST_COUNT = 12
@@ -59,7 +59,13 @@ _FLAG_FIELDS = {
 
 
 def _add_settings_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--output", "-o", metavar="DIR", help="folder for the PO folders and the results files")
+    p.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="folder for the PO folders and the results files (default: a folder named after INPUT inside the "
+        "settings' output folder)",
+    )
     p.add_argument("--workers", "-w", type=int, metavar="N", help=f"browser workers, {MIN_WORKERS}-{MAX_WORKERS}")
     p.add_argument("--portal", metavar="NAME|FILE", help="portal profile: coupa, demo, or a .toml file")
     p.add_argument("--base-url", metavar="URL", help="the portal's address, e.g. https://acme.coupahost.com")
@@ -224,6 +230,8 @@ def _execute(
 
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = _settings_from(args)
+    if args.output is None:  # as in the window: each input gets its own folder inside the output folder
+        settings = settings.replace(output_dir=str(input_output_dir(settings.output_dir, args.input)))
     summary = _execute(
         settings,
         args.input,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from popool_gui.batch.input import InputError, read_batch
+from popool_gui.batch.layout import sanitize_component
 from popool_gui.batch.model import Batch
 from popool_gui.browser.portal import PortalProfile, load_portal
 from popool_gui.settings import Settings
@@ -28,6 +29,13 @@ class RunPlan:
 def output_dir(settings: Settings) -> Path:
     """The output folder as every part of popool resolves it."""
     return Path(settings.output_dir).expanduser().resolve()
+
+
+def input_output_dir(base: str, input_path: Path) -> Path:
+    """A PO list's own folder inside the output folder, named after the file: two lists never share a journal or
+    a results file unless the user chooses so."""
+    name = sanitize_component(Path(input_path).stem.strip() or "popool")
+    return Path(base).expanduser().resolve() / name
 
 
 def demo_overrides(portal_url: str, output: Path) -> dict[str, Any]:

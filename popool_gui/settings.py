@@ -62,7 +62,7 @@ class Settings:
     profile_dir: str = dataclasses.field(default="", metadata={"label": "Browser profile folder", "restart": True})
     profile_name: str = dataclasses.field(default="Default", metadata={"label": "Profile name", "restart": True})
     grid_url: str = dataclasses.field(default="", metadata={"label": "Selenium Grid URL", "restart": True})
-    output_dir: str = dataclasses.field(default_factory=default_output_dir, metadata={"label": "Output folder"})
+    output_dir: str = dataclasses.field(default_factory=default_output_dir, metadata={"label": "Where files go"})
     portal: str = dataclasses.field(default="coupa", metadata={"label": "Portal profile"})
     base_url: str = dataclasses.field(default="", metadata={"label": "Portal base URL"})
     max_attempts: int = dataclasses.field(default=3, metadata={"label": "Attempts per PO"})

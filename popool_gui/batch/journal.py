@@ -193,13 +193,6 @@ class Journal:
         if meta:
             _check_meta(meta, batch, accept_new_input=False)
 
-    @staticmethod
-    def delete(output_dir: Path) -> None:
-        """Forget the output folder's run ("start over"): the journal and SQLite's WAL files beside it."""
-        path = _path(output_dir)
-        for suffix in ("", "-wal", "-shm"):
-            path.with_name(path.name + suffix).unlink(missing_ok=True)
-
     # ----------------------------------------------------------------- reads
 
     def pending(self) -> list[PoRecord]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from popool_gui.demo.process import DemoPortalProcess
 from popool_gui.demo.sample import write_sample_csv
 from popool_gui.run_setup import DEMO_COUNT, demo_overrides
-from popool_gui.settings import Settings
 
 
 class DemoSession:
@@ -29,8 +29,9 @@ class DemoSession:
     def owns(self, path: Path) -> bool:
         return self._folder is not None and path.resolve().is_relative_to(self._folder.resolve())
 
-    def prepare(self, settings: Settings, count: int = DEMO_COUNT) -> tuple[Settings, Path]:
-        """Start the portal (once), write a fresh sample, and return demo settings and the sample's path."""
+    def prepare(self, count: int = DEMO_COUNT) -> tuple[dict[str, Any], Path]:
+        """Start the portal (once), write a fresh sample, and return what a run of it changes in the user's
+        settings (`run_setup.demo_overrides`) and the sample's path."""
         if self._portal is not None and not self._portal.is_alive():
             self._portal.stop()  # ended behind our back (killed): start a new one
             self._portal = None
@@ -40,7 +41,7 @@ class DemoSession:
             self._folder = Path(tempfile.mkdtemp(prefix="popool-demo-"))
         run = Path(tempfile.mkdtemp(prefix="run-", dir=self._folder))
         sample = write_sample_csv(run / "demo-pos.csv", count)
-        return settings.replace(**demo_overrides(self._portal.url, run / "output")), sample
+        return demo_overrides(self._portal.url, run / "output"), sample
 
     def close(self) -> None:
         if self._portal is not None:

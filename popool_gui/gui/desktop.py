@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 
 def open_path(path: Path) -> bool:
@@ -34,6 +34,11 @@ def ask(parent: QWidget | None, title: str, text: str, buttons: tuple[str, ...],
     box.exec()
     clicked = box.clickedButton()
     return made.index(clicked) if clicked in made else -1
+
+
+def choose_folder(parent: QWidget | None, title: str, start: str) -> str:
+    """A folder the user picks; "" when they cancel."""
+    return QFileDialog.getExistingDirectory(parent, title, start)
 
 
 def warn(parent: QWidget | None, title: str, text: str) -> None:

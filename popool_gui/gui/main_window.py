@@ -45,6 +45,7 @@ from popool_gui.gui.po_panel import PoPanel
 from popool_gui.gui.run_bridge import RunBridge, Updates
 from popool_gui.gui.run_session import RunSession
 from popool_gui.gui.run_start import RunStarter
+from popool_gui.gui.run_target import RunTarget
 from popool_gui.gui.settings_dialog import edit_settings
 from popool_gui.gui.sign_in_bar import SignInBar
 from popool_gui.gui.status_bar import RunStatusBar
@@ -55,7 +56,7 @@ from popool_gui.gui.worker_model import WorkerTableModel
 from popool_gui.gui.worker_view import WorkerTableView
 from popool_gui.pool.controller import PoolController
 from popool_gui.pool.worker import worker_main
-from popool_gui.run_setup import DEMO_COUNT, default_portal
+from popool_gui.run_setup import DEMO_COUNT, default_portal, output_dir
 from popool_gui.settings import Settings
 
 log = structlog.get_logger()
@@ -81,6 +82,9 @@ class MainWindow(QMainWindow):
         self._persist = persist_settings
         self._state = window_state or WindowState()
         self.batch: Batch | None = None
+        # Where the loaded file's run goes (and, for the demo's sample, the demo's portal); the one being loaded.
+        self.target: RunTarget | None = None
+        self._loading: RunTarget | None = None
         self._batch_portal: PortalProfile = default_portal()  # the profile whose PO pattern read it
         self.session: RunSession | None = None
         self.last_summary: RunSummary | None = None
@@ -115,6 +119,7 @@ class MainWindow(QMainWindow):
         self.starter.batch_reread.connect(self._set_batch)
         self.starter.ready.connect(self._run_ready)
         self.starter.refused.connect(self._start_refused)
+        self.starter.output_changed.connect(self._set_output)
 
     def _build_banners(self) -> None:
         self.messages = MessageBar()
@@ -143,7 +148,7 @@ class MainWindow(QMainWindow):
         self.po_actions = PoActions(
             self.po_model,
             self.background,
-            settings=lambda: self.settings,
+            settings=lambda: self.run_settings,
             session=lambda: self.session,
             batch=lambda: self.batch,
             parent=self,
@@ -228,21 +233,35 @@ class MainWindow(QMainWindow):
         if path:
             self.load_file(Path(path))
 
-    def load_file(self, path: Path) -> None:
+    def load_file(self, path: Path, target: RunTarget | None = None) -> None:
         """Read a PO list in the background; on any problem show why and leave the current state untouched.
 
+        `target`: where its run goes; by default the file's own folder inside the output folder of the settings.
         `load_finished` tells when it is done."""
         if self.running or self.busy:
             self.show_message(Level.WARNING, "A run is in progress: stop it before loading another file.")
             self.load_finished.emit(False)
-        elif not self.loader.load(path, self.settings):
+            return
+        self._loading = target or RunTarget(path)
+        if not self.loader.load(path, self._loading.settings(self.settings)):
             self.load_finished.emit(False)
+
+    @property
+    def run_settings(self) -> Settings:
+        """The settings a run of the loaded file uses: the user's, with the file's folder (and the demo's portal)."""
+        return self.target.settings(self.settings) if self.target is not None else self.settings
+
+    @property
+    def output_dir(self) -> Path:
+        """The loaded file's output folder."""
+        return output_dir(self.run_settings)
 
     def _load_refused(self, message: str) -> None:
         self.show_message(Level.ERROR, message)
         self.load_finished.emit(False)
 
     def _loaded(self, batch: Batch, portal: PortalProfile) -> None:
+        self.target = self._loading or RunTarget(Path(batch.source))
         self._set_batch(batch, portal)
         self.last_summary = None
         self.messages.hide()
@@ -269,7 +288,7 @@ class MainWindow(QMainWindow):
 
     def _show_batch_summary(self) -> None:
         if self.batch is not None:
-            self.page.show_batch(self.batch, self.settings.output_dir)
+            self.page.show_batch(self.batch, str(self.output_dir))
 
     def _refresh_recent(self) -> None:
         self.actions.set_recent(self._state.recent_files())
@@ -288,17 +307,24 @@ class MainWindow(QMainWindow):
             self.show_message(Level.WARNING, "A run is in progress: stop it before resuming another.")
             self.load_finished.emit(False)
             return
-        self._set_settings(self.settings.replace(output_dir=output))
-        self.load_file(Path(input_file))
+        self.load_file(Path(input_file), RunTarget(Path(input_file), output))
 
     def _remember_run(self, output: Path) -> None:
         if self.batch is not None and not self._demo.owns(Path(self.batch.source)):  # a demo's folder goes on exit
             self._state.add_recent_run(output)
 
     def choose_output_dir(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Choose the output folder", self.settings.output_dir)
+        """Another folder for the loaded file only: the next file gets its own again."""
+        if self.target is None:
+            return
+        chosen = QFileDialog.getExistingDirectory(self, "Choose the folder for this list's files", str(self.output_dir))
         if chosen:
-            self._set_settings(self.settings.replace(output_dir=chosen))
+            self._set_output(chosen)
+
+    def _set_output(self, folder: str) -> None:
+        if self.target is not None:
+            self.target = self.target.with_folder(folder)
+            self._show_batch_summary()
 
     def _set_settings(self, settings: Settings) -> None:
         self.settings = settings
@@ -307,12 +333,11 @@ class MainWindow(QMainWindow):
                 settings_mod.save(settings)
             except OSError as exc:
                 self.show_message(Level.WARNING, f"Settings not saved: {exc}")
-        self.page.output_label.setText(settings.output_dir)
+        self._show_batch_summary()  # the loaded file's folder follows a new output folder unless one was chosen
 
     def edit_settings(self) -> None:
         chosen = edit_settings(self, self.settings, self.running)
         if chosen is not None:
-            self._persist = True  # the user chose these, demo or not
             self._set_settings(chosen)
 
     # ================================================================== drag and drop
@@ -342,7 +367,8 @@ class MainWindow(QMainWindow):
         if self.running or self.busy or self.batch is None:
             self.start_finished.emit(False)
             return
-        problems = self.settings.validate()
+        settings = self.run_settings
+        problems = settings.validate()
         if problems:
             self.show_message(
                 Level.ERROR,
@@ -352,7 +378,7 @@ class MainWindow(QMainWindow):
             )
             self.start_finished.emit(False)
             return
-        self.starter.start(self.settings, self.batch, self._batch_portal)
+        self.starter.start(settings, self.batch, self._batch_portal)
 
     def _start_refused(self, message: str, offer_settings: bool) -> None:
         if message:
@@ -457,15 +483,13 @@ class MainWindow(QMainWindow):
         # Starting the portal's process takes a moment (longer from a packaged .exe): show that something happens.
         try:
             with desktop.busy():
-                demo_settings, sample = self._demo.prepare(self.settings, count)
+                overrides, sample = self._demo.prepare(count)
         except OSError as exc:
             self.show_message(Level.ERROR, f"The demo could not start: {exc}")
             return False
-        # Demo settings are for this session only: the user's own portal settings stay in the file.
-        self.settings = demo_settings
-        self._persist = False
+        # The demo's portal and folder belong to its sample alone: the user's settings never see them.
         self.load_finished.connect(self._demo_loaded)
-        self.load_file(sample)
+        self.load_file(sample, RunTarget.demo(sample, overrides))
         return True
 
     def _demo_loaded(self, loaded: bool) -> None:

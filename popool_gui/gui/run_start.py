@@ -2,9 +2,10 @@
 
 Two background steps with one question between them. The check reads the file again when the portal profile
 changed since it was loaded, makes sure no other run holds the output folder, and peeks at the journal there.
-When that journal belongs to another input the user chooses (keep the finished POs, start over, cancel) before
-anything is built; then the controller is built once. Opening its journal seeds it with every PO: about half a
-second for 10,000.
+When that journal belongs to another input the user chooses before anything is built: a new folder (the default),
+a folder of their own, or making that folder this list's (keeping its finished POs, never the default); the first
+two check again from the start. Then the controller is built once. Opening its journal seeds it with every PO:
+about half a second for 10,000.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from popool_gui.batch.input import InputError
-from popool_gui.batch.journal import Journal, JournalMismatchError
+from popool_gui.batch.journal import JOURNAL_DIR, Journal, JournalMismatchError
 from popool_gui.batch.model import Batch, PoResult
+from popool_gui.batch.recent_runs import RecentRun, read_run
 from popool_gui.browser.portal import PortalError, PortalProfile
 from popool_gui.gui import desktop
 from popool_gui.gui.background import Background
@@ -29,7 +31,10 @@ from popool_gui.pool.output_lock import OutputInUseError, OutputLock
 from popool_gui.run_setup import output_dir, read_run_batch, run_portal
 from popool_gui.settings import Settings
 
-KEEP, START_OVER = 0, 1  # the buttons of the question about another run's journal
+# The buttons of the question about another list's journal, in order; "Use a new folder" is the default.
+NEW_FOLDER, CHOOSE_FOLDER, KEEP, CANCEL = range(4)
+CHOICES = ("Use a new folder", "Choose another folder...", "Keep finished POs and go on", "Cancel")
+QUESTION_TITLE = "This folder holds another list's files"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,8 @@ class _Checked:
     batch: Batch
     reread: bool  # the batch was read again with the profile's PO pattern
     mismatch: JournalMismatchError | None  # the output folder's journal belongs to another input
+    other: RecentRun | None = None  # what that journal says (its input, how far it got)
+    free_folder: Path | None = None  # a folder beside it that holds no other list's run
 
 
 class _RereadError(Exception):
@@ -50,6 +57,7 @@ class RunStarter(QObject):
     batch_reread = Signal(object, object)  # Batch, PortalProfile
     ready = Signal(object, object)  # PoolController, its journal's results (list[PoResult])
     refused = Signal(str, bool)  # message for the message bar ("" when a dialog said it), offer the settings
+    output_changed = Signal(str)  # the user chose another folder for the loaded file; the check starts again
 
     def __init__(self, parent: QWidget, background: Background, worker_target: Callable[..., None]) -> None:
         super().__init__(parent)
@@ -67,22 +75,30 @@ class RunStarter(QObject):
     def _checked(self, settings: Settings, checked: _Checked) -> None:
         if checked.reread:
             self.batch_reread.emit(checked.batch, checked.portal)
-        accept_new = start_over = False
+        accept_new = False
         if checked.mismatch is not None:
             choice = desktop.ask(
-                self._parent,
-                "This output folder holds another run",
-                f"{checked.mismatch}\n\nKeep the POs already finished there and go on, or start over and process "
-                "every PO again?",
-                ("Keep finished POs", "Start over", "Cancel"),
+                self._parent, QUESTION_TITLE, _question(settings, checked), CHOICES, default=NEW_FOLDER
             )
-            if choice not in (KEEP, START_OVER):
+            folder = ""
+            if choice == NEW_FOLDER and checked.free_folder is not None:
+                folder = str(checked.free_folder)
+            elif choice == CHOOSE_FOLDER:
+                folder = desktop.choose_folder(
+                    self._parent, "Choose the folder for this list's files", str(output_dir(settings).parent)
+                )
+            elif choice == KEEP:
+                accept_new = True
+            if folder:
+                self.output_changed.emit(folder)
+                self.start(settings.replace(output_dir=folder), checked.batch, checked.portal)
+                return
+            if not accept_new:
                 self.refused.emit("", False)
                 return
-            accept_new, start_over = choice == KEEP, choice == START_OVER
         target = self._worker_target
         self._background.run(
-            lambda: _build(settings, checked, accept_new=accept_new, start_over=start_over, worker_target=target),
+            lambda: _build(settings, checked, accept_new=accept_new, worker_target=target),
             lambda built: self.ready.emit(*built),
             lambda exc: self._failed(settings, checked.batch, exc),
         )
@@ -109,20 +125,50 @@ def _check(settings: Settings, batch: Batch, batch_portal: PortalProfile) -> _Ch
             batch = read_run_batch(Path(batch.source), portal)
         except (InputError, OSError) as exc:
             raise _RereadError(str(exc)) from exc
+    folder = output_dir(settings)
     with _output_locked(settings):  # a folder another run holds is refused before any question
         try:
-            Journal.check(output_dir(settings), batch)
+            Journal.check(folder, batch)
         except JournalMismatchError as exc:
-            return _Checked(portal, batch, reread, exc)
+            return _Checked(portal, batch, reread, exc, read_run(folder), _free_folder(folder, batch))
     return _Checked(portal, batch, reread, None)
 
 
+def _free_folder(taken: Path, batch: Batch) -> Path | None:
+    """`<name> (2)`, `(3)`... beside `taken`: the first that does not exist yet or already holds this list's run."""
+    for number in range(2, 100):
+        candidate = taken.with_name(f"{taken.name} ({number})")
+        if not candidate.exists():
+            return candidate
+        try:
+            Journal.check(candidate, batch)
+        except (JournalMismatchError, OSError, sqlite3.Error):
+            continue
+        if (candidate / JOURNAL_DIR).is_dir():
+            return candidate
+    return None
+
+
+def _question(settings: Settings, checked: _Checked) -> str:
+    """The question in an analyst's words: what is in the folder, and what each answer does."""
+    folder = output_dir(settings)
+    other = checked.other
+    if other is not None and other.input_file:
+        held = f"the files of another list, {Path(other.input_file).name} ({other.done:,} of {other.total:,} POs done)"
+    else:
+        held = "the files of another list, or of another version of popool"
+    new = f" ({checked.free_folder.name})" if checked.free_folder is not None else ""
+    return (
+        f"The folder {folder} already holds {held}.\n\n"
+        f"Use a new folder{new} beside it for {Path(checked.batch.source).name}, or choose a folder yourself.\n\n"
+        "Keep finished POs and go on makes that folder this list's: the POs the two lists share keep their "
+        "files, and the other list's results file is replaced by this one's."
+    )
+
+
 def _build(
-    settings: Settings, checked: _Checked, *, accept_new: bool, start_over: bool, worker_target: Callable[..., None]
+    settings: Settings, checked: _Checked, *, accept_new: bool, worker_target: Callable[..., None]
 ) -> tuple[PoolController, list[PoResult]]:
-    if start_over:
-        with _output_locked(settings):  # never the journal of a run that took the folder meanwhile
-            Journal.delete(output_dir(settings))
     controller = PoolController(
         settings, checked.batch, accept_new_input=accept_new, portal=checked.portal, worker_target=worker_target
     ).open()

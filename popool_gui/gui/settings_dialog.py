@@ -66,7 +66,8 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 HELP: dict[str, str] = {
     "workers": f"How many browsers work in parallel ({MIN_WORKERS}-{MAX_WORKERS}). Each needs a few hundred MB of RAM",
-    "output_dir": "Folder for the PO folders and the results file; reusing it resumes an interrupted run",
+    "output_dir": "Where files go: each PO list gets a folder of its own in here, named after the file; loading "
+    "the same list again resumes its run",
     "max_attempts": "Attempts per PO for transient errors (timeouts, crashes, 5xx)",
     "po_timeout_s": "A worker that spends longer on one PO (not counting popool's own waits for its lists to render) "
     "is restarted and the PO retried",

@@ -23,6 +23,9 @@ class Desktop:
         self.urls: list[str] = []
         self.questions: list[str] = []
         self.answers: list[int] = []
+        self.texts: list[str] = []  # each question's text
+        self.defaults: list[str] = []  # each question's default button
+        self.folders: list[str] = []  # what the folder dialog answers, in turn ("" cancels)
         self.warnings: list[tuple[str, str]] = []
 
     def open_path(self, path: Path) -> bool:
@@ -33,9 +36,14 @@ class Desktop:
         self.urls.append(url)
         return True
 
-    def ask(self, _parent: Any, title: str, _text: str, _buttons: tuple[str, ...], default: int = 0) -> int:
+    def ask(self, _parent: Any, title: str, text: str, buttons: tuple[str, ...], default: int = 0) -> int:
         self.questions.append(title)
+        self.texts.append(text)
+        self.defaults.append(buttons[default])
         return self.answers.pop(0) if self.answers else default
+
+    def choose_folder(self, _parent: Any, _title: str, _start: str) -> str:
+        return self.folders.pop(0) if self.folders else ""
 
     def warn(self, _parent: Any, title: str, text: str) -> None:
         self.warnings.append((title, text))
@@ -50,6 +58,7 @@ def fake_desktop(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Desktop:
     monkeypatch.setattr(desktop, "open_url", fake.open_url)
     monkeypatch.setattr(desktop, "ask", fake.ask)
     monkeypatch.setattr(desktop, "warn", fake.warn)
+    monkeypatch.setattr(desktop, "choose_folder", fake.choose_folder)
     return fake
 
 

@@ -52,7 +52,7 @@ def test_two_workers_from_start_to_summary(
         summary = window.last_summary
         assert summary is not None and summary.state is RunState.FINISHED
         assert sum(summary.counts.values()) == summary.total == COUNT
-        assert verify_run(demo, Path(settings.output_dir)) == []
+        assert verify_run(demo, window.output_dir) == []
 
         states = {s.state for s in seen}
         assert {WorkerState.STARTING, WorkerState.BUSY, WorkerState.STOPPED} <= states

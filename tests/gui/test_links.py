@@ -58,7 +58,7 @@ def test_open_page_opens_the_portals_own_page(
 def test_open_folder_opens_only_folders_inside_the_output(
     window: MainWindow, qtbot: Any, fake_desktop: Desktop, tmp_path: Path
 ) -> None:
-    output = Path(window.settings.output_dir)
+    output = tmp_path / "output" / "pos"  # the loaded file's own folder (load_one's pos.csv)
     inside = output / "Acme" / f"{KEY}_COMPLETED"
     inside.mkdir(parents=True)
     outside = tmp_path / "elsewhere"

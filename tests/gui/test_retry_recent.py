@@ -36,7 +36,7 @@ def status_of(window: MainWindow, key: str) -> PoStatus:
 
 def history(window: MainWindow, key: str) -> list[PoStatus]:
     assert window.batch is not None
-    with Journal.open(Path(window.settings.output_dir), window.batch) as journal:
+    with Journal.open(window.output_dir, window.batch) as journal:
         return [h.status for h in journal.history(key)]
 
 
@@ -66,7 +66,7 @@ def test_after_a_run_retry_takes_only_the_failed_and_the_summary_opens_the_repor
     dialog = window.summary_dialog
     assert dialog is not None and dialog.open_report.isEnabled()
     qtbot.mouseClick(dialog.open_report, Qt.MouseButton.LeftButton)
-    assert fake_desktop.opened == [Path(window.settings.output_dir) / REPORT_FILE]
+    assert fake_desktop.opened == [window.output_dir / REPORT_FILE]
     dialog.close()
     window.summary_dialog = None
 
@@ -90,7 +90,7 @@ def test_recent_runs_are_listed_and_resume_loads_the_file_with_its_folder(
     load(qtbot, window, source)
     start(qtbot, window)
     finish(qtbot, window)
-    output = window.settings.output_dir
+    output = str(window.output_dir)
     gone = tmp_path / "moved-away"
     WindowState(tmp_path / "config" / "window.ini").add_recent_run(gone)
     window.close()  # the fixture deletes it
@@ -107,7 +107,8 @@ def test_recent_runs_are_listed_and_resume_loads_the_file_with_its_folder(
             qtbot.mouseClick(resume, Qt.MouseButton.LeftButton)
         assert loaded.args == [True]
         assert again.stack.currentIndex() == PAGE_LOADED
-        assert again.settings.output_dir == output
+        assert str(again.output_dir) == output
+        assert again.settings.output_dir == elsewhere.output_dir, "resuming a run changes no setting"
     finally:
         shut_down(qtbot, again)
 

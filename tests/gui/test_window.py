@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QSystemTrayIcon
 from popool_gui.batch.model import PoStatus, RunState, WorkerState
 from popool_gui.gui.banners import Level
 from popool_gui.gui.main_window import PAGE_EMPTY, PAGE_LOADED, MainWindow
+from popool_gui.gui.run_start import CHOICES, QUESTION_TITLE
 from popool_gui.gui.worker_model import WorkerColumn
 from tests.gui.helpers import drop_file, load, start, write_pos
 from tests.real_processes import LockHolder
@@ -186,13 +187,16 @@ def test_retry_between_runs_and_a_changed_input(
     assert window.last_summary is not None and window.last_summary.processed_this_run == 1
     window.summary_dialog.close()
 
-    # Another input on the same output folder: the window asks, "Keep finished POs" goes on.
+    # Another input sent to the same folder on purpose: the window asks, "Keep finished POs and go on" goes on.
+    folder = window.output_dir
     second = write_pos(tmp_path / "second.csv", [str(15000010 + i) for i in range(6)])
     load(qtbot, window, second)
-    fake_desktop.answers = [0]
+    window._set_output(str(folder))
+    fake_desktop.answers = [CHOICES.index("Keep finished POs and go on")]
     window.summary_dialog = None
     start(qtbot, window)
-    assert fake_desktop.questions == ["This output folder holds another run"]
+    assert fake_desktop.questions == [QUESTION_TITLE]
+    assert window.output_dir == folder
     qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
     assert window.last_summary is not None and window.last_summary.processed_this_run == 2
 
@@ -267,9 +271,9 @@ def test_a_profile_changed_after_loading_rereads_the_file_at_start(
 def test_start_on_an_output_folder_another_run_holds_shows_a_dialog_naming_it(
     window: MainWindow, qtbot: Any, fake_desktop: Any, tmp_path: Path
 ) -> None:
-    holder = LockHolder(Path(window.settings.output_dir))
+    load(qtbot, window, write_pos(tmp_path / "pos.csv", [str(15000010 + i) for i in range(3)]))
+    holder = LockHolder(window.output_dir)
     try:
-        load(qtbot, window, write_pos(tmp_path / "pos.csv", [str(15000010 + i) for i in range(3)]))
         assert not start(qtbot, window)
         assert window.bridge is None, "no run started"
         [(title, text)] = fake_desktop.warnings
@@ -281,21 +285,71 @@ def test_start_on_an_output_folder_another_run_holds_shows_a_dialog_naming_it(
     assert window.bridge is not None
 
 
-def test_start_over_on_another_runs_folder_processes_every_po_again(
-    window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
-) -> None:
+def run_first_list(qtbot: Any, window: MainWindow, tmp_path: Path) -> Path:
+    """A 4-PO list run to its end in its own folder; returns that folder."""
     load(qtbot, window, write_pos(tmp_path / "first.csv", [str(15000010 + i) for i in range(4)]))
     start(qtbot, window)
     qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
     window.summary_dialog.close()
     window.summary_dialog = None
+    return window.output_dir
 
+
+def folder_state(folder: Path) -> tuple[bytes, bytes]:
+    return (folder / ".popool" / "journal.sqlite3").read_bytes(), (folder / "popool-results.csv").read_bytes()
+
+
+def test_each_file_gets_its_own_folder_and_a_chosen_one_does_not_follow_the_next(
+    window: MainWindow, qtbot: Any, tmp_path: Path, fake_settings: Any
+) -> None:
+    base = Path(fake_settings.output_dir)
+    load(qtbot, window, write_pos(tmp_path / "march orders.csv", ["15000010"]))
+    assert window.output_dir == base / "march orders"
+    assert str(base / "march orders") in window.page.output_label.text(), "shown before Start"
+    window._set_output(str(tmp_path / "chosen"))
+    assert window.output_dir == tmp_path / "chosen"
+    load(qtbot, window, write_pos(tmp_path / "april.csv", ["15000011"]))
+    assert window.output_dir == base / "april", "the folder chosen for one file is that file's alone"
+    assert window.settings.output_dir == fake_settings.output_dir
+
+
+def test_another_lists_folder_offers_a_new_folder_by_default_and_overwrites_nothing(
+    window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
+) -> None:
+    first = run_first_list(qtbot, window, tmp_path)
+    before = folder_state(first)
     load(qtbot, window, write_pos(tmp_path / "second.csv", [str(15000010 + i) for i in range(6)]))
-    fake_desktop.answers = [1]  # "Start over": the first run's journal goes, once
-    assert start(qtbot, window)
-    assert fake_desktop.questions == ["This output folder holds another run"]
+    window._set_output(str(first))
+    assert start(qtbot, window)  # no scripted answer: the dialog's default button
+    assert fake_desktop.questions == [QUESTION_TITLE]
+    assert fake_desktop.defaults == ["Use a new folder"]
+    text = fake_desktop.texts[0]
+    assert "first.csv" in text and "4 of 4 POs done" in text and "second.csv" in text, text
+    assert "CLI" not in text and "--" not in text and text[0].isupper()
     qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    assert window.output_dir == first.with_name(f"{first.name} (2)")
     assert window.last_summary is not None and window.last_summary.processed_this_run == 6
+    assert folder_state(first) == before, "the first list's journal and results file are untouched"
+
+
+def test_another_lists_folder_lets_the_user_choose_a_folder_or_cancel(
+    window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
+) -> None:
+    first = run_first_list(qtbot, window, tmp_path)
+    before = folder_state(first)
+    load(qtbot, window, write_pos(tmp_path / "second.csv", [str(15000010 + i) for i in range(6)]))
+    window._set_output(str(first))
+    choose = CHOICES.index("Choose another folder...")
+    fake_desktop.answers = [choose, CHOICES.index("Cancel")]
+    fake_desktop.folders = [""]  # the folder dialog cancelled: nothing starts
+    assert not start(qtbot, window)
+    fake_desktop.answers = [choose]
+    fake_desktop.folders = [str(tmp_path / "chosen")]
+    assert start(qtbot, window)
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    assert window.output_dir == tmp_path / "chosen"
+    assert (tmp_path / "chosen" / "popool-results.csv").is_file()
+    assert folder_state(first) == before
 
 
 def test_the_stop_countdown_follows_the_runs_own_timeout(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:

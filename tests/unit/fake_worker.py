@@ -81,8 +81,8 @@ def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
             result.status, result.attachments_found, result.attachments_downloaded = PoStatus.NO_ATTACHMENTS, 0, 0
             result.attachment_names, result.first_attachment_ms = [], None
             result.error = f"floor {command.empty_wait_ms} second look {command.second_look}"
-        elif behaviour == "12" or (behaviour == "13" and command.attempt == 1):
-            # Files that did not arrive: a PARTIAL worth another attempt ("13" gets them all on the second).
+        elif behaviour == "97" or (behaviour == "98" and command.attempt == 1):
+            # Files that did not arrive: a PARTIAL worth another attempt ("98" gets them all on the second).
             result.status, result.transient, result.attachments_found = PoStatus.PARTIAL, True, 3
             result.error = "missing: b.pdf (HTTP 503); c.pdf (HTTP 503)"
         elif behaviour in ("05", "06"):

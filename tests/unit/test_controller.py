@@ -117,12 +117,12 @@ def test_transient_failures_are_retried_then_failed(tmp_path):
 
 def test_a_partial_with_missing_files_is_tried_again_and_stays_partial_when_attempts_run_out(tmp_path):
     rec = Recorder()
-    summary = controller(tmp_path, ["100112", "100113"], rec, max_attempts=3).run()
+    summary = controller(tmp_path, ["100197", "100198"], rec, max_attempts=3).run()
     assert summary.counts == {"PARTIAL": 1, "COMPLETED": 1}
-    partial = [r for r in rec.finished() if r.key == "PO100112"][-1]
+    partial = [r for r in rec.finished() if r.key == "PO100197"][-1]
     assert partial.status is PoStatus.PARTIAL and partial.attempts == 3
     assert "gave up after 3 attempts: missing: b.pdf" in partial.error
-    completed = [r for r in rec.finished() if r.key == "PO100113"][-1]
+    completed = [r for r in rec.finished() if r.key == "PO100198"][-1]
     assert completed.status is PoStatus.COMPLETED and completed.attempts == 2
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from popool_gui.batch.input import InputError
 from popool_gui.browser.portal import BUILTIN_DIR
-from popool_gui.run_setup import plan_run
+from popool_gui.run_setup import input_output_dir, plan_run
 from popool_gui.settings import Settings, SettingsError, load
 
 PR_PATTERN = r"^PR-?(\d{7})$"
@@ -77,3 +77,19 @@ def test_cli_refuses_bad_input_before_any_browser_or_portal_check(tmp_path: Path
     bad_flag = run_cli("run", str(pr_input(tmp_path)), "--workers", "0", cwd=tmp_path)
     assert bad_flag.returncode == 2
     assert "--workers: must be 1-8, not 0" in bad_flag.stderr and "settings.toml" not in bad_flag.stderr
+
+
+@pytest.mark.parametrize(
+    ("input_name", "folder"),
+    [
+        ("March orders.csv", "March orders"),
+        ("orders.2026.xlsx", "orders.2026"),
+        ("CON.csv", "_CON"),
+        ("a:b*c?.csv", "a_b_c_"),
+        ("   .csv", "popool"),
+    ],
+)
+def test_each_input_gets_its_own_folder_inside_the_output_folder(input_name: str, folder: str, tmp_path: Path) -> None:
+    assert input_output_dir(str(tmp_path / "Documents"), tmp_path / "in" / input_name) == (
+        tmp_path / "Documents" / folder
+    )
