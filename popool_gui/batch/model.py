@@ -296,3 +296,20 @@ class RunSummary:
     message: str = ""
     render: RenderFigures = RenderFigures()
     report_file: str = ""  # popool-report.html, when it could be written
+
+    @property
+    def left_pending(self) -> int:
+        """POs not worked to the end: waiting, or handed back by a Stop."""
+        return sum(self.counts.get(s.value, 0) for s in (PoStatus.PENDING, PoStatus.ASSIGNED))
+
+    @property
+    def headline(self) -> str:
+        """What became of the run, in one line: the window's summary and the report say the same."""
+        if self.state is RunState.FAILED:
+            return "The run failed"
+        if self.stopped_early:
+            left = self.left_pending
+            return f"Stopped: {left:,} PO{'s' if left != 1 else ''} left pending"
+        if self.state is RunState.FINISHED:
+            return "Run finished"
+        return f"Run {self.state.value.lower()}"

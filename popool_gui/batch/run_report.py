@@ -31,7 +31,7 @@ import jinja2
 from popool_gui import __version__
 from popool_gui.batch import report_charts
 from popool_gui.batch.journal import Journal
-from popool_gui.batch.model import REPORTED_STATUSES, PoResult, PoStatus, RunState, RunSummary
+from popool_gui.batch.model import REPORTED_STATUSES, PoResult, PoStatus, RenderFigures, RunState, RunSummary
 from popool_gui.batch.report_charts import Series, nice_step
 from popool_gui.status_colours import PO_STATUS_COLOURS
 
@@ -194,7 +194,7 @@ def build_view(
     this_run = _this_run(shown, facts.started_at)
     return ReportView(
         title=f"popool run report: {Path(facts.input_file).name or output_dir.name}",
-        headline=_headline(summary),
+        headline=summary.headline,
         state_colour=PO_STATUS_COLOURS[PoStatus.FAILED if summary.state is RunState.FAILED else PoStatus.COMPLETED],
         input_name=Path(facts.input_file).name,
         output_dir=str(output_dir),
@@ -214,7 +214,7 @@ def build_view(
         group_title="Top folder level" if levels else "Supplier",
         groups=_groups(shown, levels),
         throughput_svg=report_charts.throughput_svg(throughput_series(this_run)),
-        throughput_note=_throughput_note(this_run),
+        throughput_note=_throughput_note(this_run, summary.rate_per_min),
         durations_svg=report_charts.durations_svg(duration_series(this_run)),
         durations_note=_durations_note(this_run),
         problems=tuple(_problem(output_dir, r) for r in _problem_order(shown)),
@@ -277,15 +277,15 @@ def quantile(ordered: Sequence[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
 
-def _throughput_note(results: Sequence[PoResult]) -> str:
+def _throughput_note(results: Sequence[PoResult], rate_per_min: float) -> str:
+    """The run's one rate (the summary's, as the window's status bar and summary show it)."""
     if not results:
         return "No PO finished in this run."
     start = min(r.started_at or 0.0 for r in results)
     end = max(r.finished_at or 0.0 for r in results)
-    minutes = max((end - start) / 60, 1 / 60)
     return (
         f"{len(results)} POs finished between {_clock(start, time_only=True)} and {_clock(end, time_only=True)}: "
-        f"{len(results) / minutes:.1f} per minute on average."
+        f"{rate_per_min:.1f} per minute on average."
     )
 
 
@@ -380,7 +380,6 @@ def folder_link(output_dir: Path, folder: str) -> tuple[str | None, str]:
 
 def _run_facts(facts: RunFacts) -> tuple[tuple[str, str], ...]:
     render = facts.summary.render
-    p95 = f"{render.p95_ms / 1000:.1f} s" if render.p95_ms is not None else "not learned"
     rows: list[tuple[str, str]] = [
         ("Workers", str(facts.workers)),
         ("Worker restarts", str(facts.restarts)),
@@ -391,25 +390,29 @@ def _run_facts(facts: RunFacts) -> tuple[tuple[str, str], ...]:
     ]
     if facts.system_memory_peak_pct is not None:
         rows.append(("Machine memory peak", f"{facts.system_memory_peak_pct:.0f} %"))
-    rows += [
-        ("Render timing samples", str(render.samples)),
-        ("First attachment after load (p95)", p95),
-        ("Empty list believed after", f"{render.empty_wait_ms / 1000:.1f} s"),
-        ("Second look after", f"{render.second_look_ms / 1000:.1f} s"),
-        ("Empty lists looked at twice", str(render.second_looks)),
-        ("… with attachments after all", str(render.found_on_second_look)),
-    ]
+    rows += _render_facts(render)
     return tuple(rows)
 
 
-def _headline(summary: RunSummary) -> str:
-    if summary.state is RunState.FAILED:
-        return "The run failed"
-    if summary.stopped_early:
-        return "Run stopped before the end"
-    if summary.state is RunState.FINISHED:
-        return "Run finished"
-    return f"Run {summary.state.value.lower()}"
+def _render_facts(render: RenderFigures) -> list[tuple[str, str]]:
+    """How popool made sure an empty list was really empty, in words: the portal shows its documents by script,
+    often seconds after the page, so popool learns how long that takes and waits at least twice that."""
+    if render.p95_ms is None:
+        shown = f"not measured: too few POs had documents ({render.samples}); popool used its standard wait"
+    else:
+        shown = f"within {render.p95_ms / 1000:.1f} s of the page for 95 % of the {render.samples} POs with documents"
+    twice = f"{render.second_looks} PO{'s' if render.second_looks != 1 else ''}"
+    if render.found_on_second_look:
+        twice += f"; {render.found_on_second_look} had documents after all, which were downloaded"
+    return [
+        ("How soon the portal showed documents", shown),
+        (
+            "When a PO was called empty",
+            f"only after waiting {render.empty_wait_ms / 1000:.1f} s for its list, and again "
+            f"{render.second_look_ms / 1000:.1f} s on a second look",
+        ),
+        ("POs looked at twice because their list was empty", twice),
+    ]
 
 
 def human_duration(seconds: float) -> str:

@@ -263,6 +263,8 @@ class MainWindow(QMainWindow):
     def _loaded(self, batch: Batch, portal: PortalProfile) -> None:
         self.target = self._loading or RunTarget(Path(batch.source))
         self._set_batch(batch, portal)
+        self.po_panel.show_all()  # a new file opens with every row shown, and only its own log lines
+        self.log_pane.model.clear()
         self.last_summary = None
         self.messages.hide()
         self.sign_in.clear()
@@ -440,7 +442,7 @@ class MainWindow(QMainWindow):
         self.last_summary = summary
         self._end_run()
         self._refresh_recent_runs()
-        self.status.set_state(summary.state)
+        self.status.show_end(summary)
         if self._quit_after_run:
             self.close()
             return
@@ -536,7 +538,7 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         idle = not (self.running or self.busy)
-        can_start = idle and self.batch is not None
+        can_start = idle and self.batch is not None and bool(self.batch.records)
         self.page.follow_run(
             can_start=can_start,
             idle=idle,

@@ -115,6 +115,12 @@ class PoPanel(QWidget):
                 self.status_filter.setCurrentIndex(i)
                 return
 
+    def show_all(self) -> None:
+        """No status filter and no search: what a newly loaded file starts with."""
+        self.search.clear()
+        self.show_status(None)
+        self.apply_filter()
+
     def apply_filter(self) -> None:
         self._search_timer.stop()
         statuses = FILTERS[self.status_filter.currentIndex()][1]

@@ -51,6 +51,10 @@ class _RereadError(Exception):
     """The input file could not be read again with the changed profile's PO pattern."""
 
 
+class _NothingToDo(Exception):
+    """Every PO of the list already has a final result in its folder: a run would process nothing."""
+
+
 class RunStarter(QObject):
     """Turns a Start into `ready(controller)`, or into a message or dialog saying why not (then `refused`)."""
 
@@ -109,6 +113,8 @@ class RunStarter(QObject):
             self.refused.emit("", False)
         elif isinstance(exc, PortalError):
             self.refused.emit(str(exc), True)
+        elif isinstance(exc, _NothingToDo):
+            self.refused.emit(str(exc), False)
         elif isinstance(exc, _RereadError):
             self.refused.emit(f"Cannot read {batch.source} again: {exc}", False)
         elif isinstance(exc, (JournalMismatchError, OSError, sqlite3.Error)):
@@ -172,6 +178,12 @@ def _build(
     controller = PoolController(
         settings, checked.batch, accept_new_input=accept_new, portal=checked.portal, worker_target=worker_target
     ).open()
+    if not controller.journal.pending():
+        controller.close()
+        raise _NothingToDo(
+            f"Nothing to do: every PO of {Path(checked.batch.source).name} in {output_dir(settings)} has its result. "
+            "To try some again, right-click them in the table and choose Retry."
+        )
     return controller, controller.po_results()
 
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
-from popool_gui.batch.model import RunSnapshot, RunState
+from popool_gui.batch.model import RunSnapshot, RunState, RunSummary
 from popool_gui.gui.theme import chip_style, load_colour
 from popool_gui.pool.rolling_rate import format_eta
 from popool_gui.status_colours import RUN_STATE_COLOURS
@@ -82,16 +82,27 @@ class RunStatusBar(QStatusBar):
         self.rate.setText("")
         self.eta.setText("")
 
-    def set_state(self, state: RunState) -> None:
+    def set_state(self, state: RunState, text: str = "") -> None:
         colour = RUN_STATE_COLOURS[state]
-        self.state.setText(str(state))
+        self.state.setText(text or str(state))
         self.state.setStyleSheet(chip_style(colour))
+
+    def show_end(self, summary: RunSummary) -> None:
+        """The run's last word: its one average rate (as in the summary and the report) and how it ended."""
+        self.eta.setText("")
+        self.rate.setText(f"{summary.rate_per_min:.1f} POs/min" if summary.processed_this_run else "")
+        self.rate.setToolTip("POs finished per minute over the whole run")
+        if summary.stopped_early:
+            self.set_state(RunState.STOPPING, "Stopped")
+        else:
+            self.set_state(summary.state)
 
     def show_run(self, snap: RunSnapshot) -> None:
         self.progress.setVisible(True)
         self.progress.setRange(0, max(1, snap.total))
         self.progress.setValue(snap.done)
         self.rate.setText(f"{snap.rate_per_min:.1f} POs/min" if snap.rate_per_min else "")
+        self.rate.setToolTip("POs finished per minute over the last 30 seconds")
         running = snap.state in (RunState.RUNNING, RunState.STOPPING)
         # An unknown ETA (stalled, or too early) shows as "?" rather than a number that is wrong.
         self.eta.setText(f"ETA {format_eta(snap.eta_s)}" if running else "")

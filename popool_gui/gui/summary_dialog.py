@@ -7,19 +7,10 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from popool_gui.batch.model import PoStatus, RunState, RunSummary
+from popool_gui.batch.model import PoStatus, RunSummary
 from popool_gui.duration import format_duration
 from popool_gui.gui.theme import chip_style
-from popool_gui.pool import render_timing
 from popool_gui.status_colours import PO_STATUS_COLOURS
-
-
-def headline(summary: RunSummary) -> str:
-    if summary.state is RunState.FAILED:
-        return "The run failed"
-    if summary.stopped_early:
-        return "Run stopped: the remaining POs stay PENDING and the next Start resumes them"
-    return "Run finished"
 
 
 class SummaryDialog(QDialog):
@@ -27,7 +18,7 @@ class SummaryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("popool: run summary")
         self.summary = summary
-        title = QLabel(f"<h3>{headline(summary)}</h3>")
+        title = QLabel(f"<h3>{summary.headline}</h3>")
         figures = QLabel(
             f"{summary.processed_this_run} POs processed in {format_duration(summary.elapsed_s)} "
             f"({summary.rate_per_min:.1f} per minute); {summary.total} POs in the file."
@@ -53,10 +44,6 @@ class SummaryDialog(QDialog):
             message.setWordWrap(True)
             layout.addWidget(message)
         layout.addLayout(grid)
-        timing = QLabel(render_timing.describe(summary.render))
-        timing.setWordWrap(True)
-        timing.setObjectName("renderTiming")
-        layout.addWidget(timing)
         where = QLabel(f"Output: {summary.output_dir}")
         where.setWordWrap(True)
         layout.addWidget(where)

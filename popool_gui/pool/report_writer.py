@@ -10,7 +10,7 @@ from pathlib import Path
 
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import RunSummary
-from popool_gui.batch.run_report import RunFacts, write_report_from_journal
+from popool_gui.batch.run_report import REPORT_FILE, RunFacts, write_report_from_journal
 from popool_gui.pool.reporting import Reporter
 from popool_gui.pool.slot import Slot
 
@@ -43,7 +43,12 @@ def write_end_report(
     reporter: Reporter,
 ) -> RunSummary:
     """Write the report; return the summary naming it. A report that cannot be written is a warning, never a
-    failed run: the results files are what the run is for."""
+    failed run: the results files are what the run is for. A run that processed nothing keeps the report of the
+    run before it, which says more than "0 processed"."""
+    earlier = output_dir / REPORT_FILE
+    if summary.processed_this_run == 0 and earlier.is_file():
+        reporter.say("info", "report_kept", reason="this run processed no PO")
+        return dataclasses.replace(summary, report_file=str(earlier))
     facts = RunFacts(
         summary=summary,
         workers=len(slots),

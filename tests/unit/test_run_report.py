@@ -158,7 +158,7 @@ def test_a_stopped_run_without_finished_pos_still_renders(tmp_path):
     summary = RunSummary(RunState.FINISHED, {"PENDING": 2}, 2, 0, 1.0, 0.0, str(out), (), stopped_early=True)
     page = write_report(out, [PoResult("A", PoStatus.PENDING), PoResult("B", PoStatus.ASSIGNED)], RunFacts(summary, 1))
     text = page.read_text(encoding="utf-8")
-    assert "Run stopped before the end" in text and "No PO finished in this run" in text
+    assert "Stopped: 2 POs left pending" in text and "No PO finished in this run" in text
     assert [p.name for p in out.iterdir()] == [REPORT_FILE], "no temporary file left behind"
 
 
