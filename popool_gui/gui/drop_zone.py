@@ -9,8 +9,10 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from popool_gui.batch.recent_runs import RecentRun
 from popool_gui.gui.recent_runs_view import RecentRunsView
+from popool_gui.gui.theme import secondary_label_style
 
 PROMPT = "Drop a CSV or Excel file of PO numbers here, or Open..."
+SETUP_FIRST = "First, tell popool your portal's address and sign in: it needs both before it can download anything."
 
 
 class DropZone(QFrame):
@@ -21,6 +23,7 @@ class DropZone(QFrame):
     demo_requested = Signal()
     resume_run = Signal(str, str)  # input file, output folder
     open_run_folder = Signal(str)
+    settings_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -39,7 +42,21 @@ class DropZone(QFrame):
         hint = QLabel("The file needs a PO_NUMBER column; the other columns are kept in the results file.")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setWordWrap(True)
-        hint.setEnabled(False)  # a quieter, secondary line in every palette
+        hint.setStyleSheet(secondary_label_style(self.palette()))  # quieter, still WCAG AA
+        self.hint = hint
+
+        # The first thing to do on a new machine, above everything else until the portal's address is set.
+        self.setup_line = QLabel(SETUP_FIRST)
+        self.setup_line.setObjectName("setupFirst")
+        self.setup_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setup_line.setWordWrap(True)
+        self.setup_button = QPushButton("Set up the portal...")
+        self.setup_button.setToolTip("Open Settings at the portal's address, the sign-in and where files go")
+        self.setup_button.clicked.connect(self.settings_requested)
+        setup_row = QHBoxLayout()
+        setup_row.addStretch()
+        setup_row.addWidget(self.setup_button)
+        setup_row.addStretch()
 
         open_button = QPushButton("Open...")
         open_button.setToolTip("Choose a CSV or Excel file (Ctrl+O)")
@@ -60,6 +77,9 @@ class DropZone(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 32, 32, 32)
         layout.addStretch()
+        layout.addWidget(self.setup_line)
+        layout.addLayout(setup_row)
+        layout.addSpacing(16)
         layout.addWidget(title)
         layout.addWidget(hint)
         layout.addSpacing(12)
@@ -73,6 +93,11 @@ class DropZone(QFrame):
         layout.addSpacing(12)
         layout.addWidget(self.recent_runs, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch()
+
+    def set_setup_needed(self, needed: bool) -> None:
+        """Show the first-launch line while the portal's address is missing."""
+        self.setup_line.setVisible(needed)
+        self.setup_button.setVisible(needed)
 
     def set_recent(self, paths: list[str]) -> None:
         while self._recent_box.count():

@@ -29,7 +29,7 @@ from popool_gui import logs
 from popool_gui import settings as settings_mod
 from popool_gui.batch.model import Batch, PoResult, PoStatus, RunState, RunSummary
 from popool_gui.batch.recent_runs import recent_runs
-from popool_gui.browser.portal import PortalProfile
+from popool_gui.browser.portal import PortalError, PortalProfile
 from popool_gui.gui import desktop
 from popool_gui.gui.background import Background
 from popool_gui.gui.banners import Level, MessageBar
@@ -56,7 +56,7 @@ from popool_gui.gui.worker_model import WorkerTableModel
 from popool_gui.gui.worker_view import WorkerTableView
 from popool_gui.pool.controller import PoolController
 from popool_gui.pool.worker import worker_main
-from popool_gui.run_setup import DEMO_COUNT, default_portal, output_dir
+from popool_gui.run_setup import DEMO_COUNT, default_portal, output_dir, run_portal
 from popool_gui.settings import Settings
 
 log = structlog.get_logger()
@@ -133,6 +133,8 @@ class MainWindow(QMainWindow):
         self.drop_zone = DropZone()
         self.drop_zone.open_requested.connect(self.choose_file)
         self.drop_zone.recent_chosen.connect(lambda path: self.load_file(Path(path)))
+        self.drop_zone.settings_requested.connect(self.edit_settings)
+        self.drop_zone.set_setup_needed(bool(self._portal_problem()))
         self.drop_zone.demo_requested.connect(self.try_demo)
         self.drop_zone.resume_run.connect(self.resume_recent_run)
         self.drop_zone.open_run_folder.connect(lambda folder: desktop.open_path(Path(folder)))
@@ -336,6 +338,15 @@ class MainWindow(QMainWindow):
             except OSError as exc:
                 self.show_message(Level.WARNING, f"Settings not saved: {exc}")
         self._show_batch_summary()  # the loaded file's folder follows a new output folder unless one was chosen
+        self.drop_zone.set_setup_needed(bool(self._portal_problem()))
+
+    def _portal_problem(self) -> str:
+        """Why the portal cannot be opened with the user's settings (no address, a broken profile), or ""."""
+        try:
+            run_portal(self.settings).require_base_url()
+        except PortalError as exc:
+            return str(exc)
+        return ""
 
     def edit_settings(self) -> None:
         chosen = edit_settings(self, self.settings, self.running)
@@ -370,6 +381,15 @@ class MainWindow(QMainWindow):
             self.start_finished.emit(False)
             return
         settings = self.run_settings
+        if self.target is not None and not self.target.is_demo and (problem := self._portal_problem()):
+            self.show_message(
+                Level.ERROR,
+                "Set your portal's address first (Settings, Essentials): " + problem,
+                action="Settings...",
+                callback=self.edit_settings,
+            )
+            self.start_finished.emit(False)
+            return
         problems = settings.validate()
         if problems:
             self.show_message(

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
 from popool_gui.batch.recent_runs import RecentRun
+from popool_gui.gui.theme import secondary_label_style
 
 FOLDER_CHARS = 48  # a longer output folder is shortened in the middle; the tooltip has all of it
 
@@ -78,7 +79,7 @@ class RecentRunsView(QFrame):
         done = QLabel(progress_text(run))
         when = QLabel(when_text(run.updated_at))
         for label in (folder, when):
-            label.setEnabled(False)  # secondary, quieter text in every palette
+            label.setStyleSheet(secondary_label_style(self.palette()))  # quieter, still WCAG AA
         resume = QPushButton("Resume")
         resume.setObjectName("resumeRun")
         can_resume = source.is_file()

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -15,33 +16,40 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
+    QFrame,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from popool_gui.browser.portal import BUILTIN_PORTALS
+from popool_gui.browser.portal import BUILTIN_PORTALS, PortalError
+from popool_gui.browser.sign_in_check import SignInCheck, check_sign_in
+from popool_gui.gui.background import Background
+from popool_gui.gui.theme import secondary_label_style
+from popool_gui.run_setup import run_portal
 from popool_gui.settings import LOG_LEVELS, MAX_WORKERS, MIN_WORKERS, BrowserKind, ResultsFormat, Settings
-from popool_gui.status_colours import RED
+from popool_gui.status_colours import GREEN, RED
 
-PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Run", ("workers", "output_dir", "max_attempts", "po_timeout_s", "results_format", "keep_awake", "log_level")),
-    ("Portal", ("portal", "base_url")),
+# The first page: the three things an analyst must do. Everything else is tuning, under Advanced.
+ESSENTIALS: tuple[str, ...] = ("base_url", "profile_dir", "output_dir")
+ADVANCED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Run", ("workers", "max_attempts", "po_timeout_s", "results_format", "keep_awake", "log_level")),
+    ("Portal", ("portal",)),
     (
         "Browser",
         (
             "browser",
             "headless",
+            "profile_name",
             "driver_path",
             "browser_binary",
-            "profile_dir",
-            "profile_name",
             "grid_url",
             "tabs_per_worker",
             "block_resources",
@@ -63,11 +71,17 @@ PAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
 )
+# What the first page calls its fields: the analyst's words for the same settings.
+ESSENTIAL_LABELS: dict[str, str] = {
+    "base_url": "Portal address",
+    "profile_dir": "Signed-in browser profile",
+    "output_dir": "Where files go",
+}
 
 HELP: dict[str, str] = {
     "workers": f"How many browsers work in parallel ({MIN_WORKERS}-{MAX_WORKERS}). Each needs a few hundred MB of RAM",
-    "output_dir": "Where files go: each PO list gets a folder of its own in here, named after the file; loading "
-    "the same list again resumes its run",
+    "output_dir": "Each PO list gets a folder of its own in here, named after the file; loading the same list "
+    "again resumes its run",
     "max_attempts": "Attempts per PO for transient errors (timeouts, crashes, 5xx)",
     "po_timeout_s": "A worker that spends longer on one PO (not counting popool's own waits for its lists to render) "
     "is restarted and the PO retried",
@@ -75,12 +89,13 @@ HELP: dict[str, str] = {
     "log_level": "How much goes to the log files and the log pane",
     "keep_awake": "Stop the computer from going to sleep while a run works; released when the run ends",
     "portal": "Portal profile: coupa, demo, or the path of a .toml profile for a tenant whose pages differ",
-    "base_url": "Your portal's address, e.g. https://yourcompany.coupahost.com",
+    "base_url": "Your portal's address as Edge shows it when you are signed in, e.g. https://yourcompany.coupahost.com",
     "browser": "Which browser the workers drive",
     "headless": "Run browsers without windows. Signing in needs a visible browser: turn this off once",
     "driver_path": "WebDriver executable (msedgedriver, chromedriver, geckodriver); empty: search PATH",
     "browser_binary": "Browser executable; empty: the installed one",
-    "profile_dir": "A browser 'User Data' folder whose sign-in to reuse; each worker gets its own copy",
+    "profile_dir": "popool's browsers start from copies of this profile, so they are signed in as you are. "
+    "Use my signed-in Edge profile fills it in; Check sign-in tries it",
     "profile_name": "Profile folder inside it; Edge and Chrome call the first one 'Default'",
     "grid_url": "Run the browsers on a Selenium Grid instead of this machine",
     "tabs_per_worker": "Tabs each browser may use",
@@ -109,46 +124,35 @@ def edge_profile_dir() -> str:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None, run_in_progress: bool = False) -> None:
+    """Two pages: Essentials (portal address, sign-in, where files go) and Advanced (every tuning knob). Each
+    field shows its help under it, and its problem, if any, in red below that."""
+
+    sign_in_checked = Signal(object)  # SignInCheck, once a Check sign-in has answered
+
+    def __init__(
+        self,
+        settings: Settings,
+        parent: QWidget | None = None,
+        run_in_progress: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._base = settings
+        self._background = Background(self)  # its own: a check must not make the window look busy
         self._editors: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
         self.result_settings: Settings | None = None
-        meta = {f.name: f for f in fields(Settings)}
+        self._meta = {f.name: f for f in fields(Settings)}
 
-        tabs = QTabWidget()
-        for title, names in PAGES:
-            page = QWidget()
-            form = QFormLayout(page)
-            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-            for name in names:
-                label_text = meta[name].metadata.get("label", name)
-                restart = bool(meta[name].metadata.get("restart"))
-                label = QLabel(label_text + (RESTART_MARK if restart else ""))
-                tip = HELP.get(name, label_text) + (". Takes effect when the pool starts" if restart else "")
-                label.setToolTip(tip)
-                editor = self._make_editor(name, getattr(settings, name), tip)
-                error = QLabel()
-                error.setStyleSheet(f"color: {RED};")
-                error.setWordWrap(True)
-                error.hide()
-                self._errors[name] = error
-                column = QVBoxLayout()
-                column.setSpacing(2)
-                column.addWidget(editor)
-                column.addWidget(error)
-                form.addRow(label, column)
-                if name == "profile_dir":
-                    form.addRow("", self._edge_button())
-            tabs.addTab(page, title)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._essentials_page(settings), "Essentials")
+        self.tabs.addTab(self._advanced_page(settings), "Advanced")
 
         note = QLabel(
             f"{RESTART_MARK.strip()} Takes effect when the pool starts."
             + (" A run is in progress: changes apply to the next run." if run_in_progress else "")
         )
-        note.setEnabled(False)
+        note.setStyleSheet(secondary_label_style(self.palette()))
         self.summary = QLabel()
         self.summary.setStyleSheet(f"color: {RED};")
         self.buttons = QDialogButtonBox(
@@ -165,12 +169,123 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(tabs)
+        layout.addWidget(self.tabs)
         layout.addWidget(note)
         layout.addWidget(self.summary)
         layout.addWidget(self.buttons)
-        self.resize(640, 520)
+        self.resize(720, 640)
         self.validate()
+
+    # ------------------------------------------------------------------ pages
+
+    def _essentials_page(self, settings: Settings) -> QWidget:
+        page = QWidget()
+        column = QVBoxLayout(page)
+        intro = QLabel(
+            "Three things before the first run: your portal's address, a browser profile that is signed in to it, "
+            "and where the files go."
+        )
+        intro.setWordWrap(True)
+        column.addWidget(intro)
+        column.addSpacing(8)
+        for name in ESSENTIALS:
+            self._add_field(column, name, settings, label=ESSENTIAL_LABELS[name])
+            if name == "profile_dir":
+                column.addWidget(self._sign_in_row())
+            column.addSpacing(10)
+        column.addStretch()
+        return page
+
+    def _advanced_page(self, settings: Settings) -> QWidget:
+        inner = QWidget()
+        column = QVBoxLayout(inner)
+        for title, names in ADVANCED:
+            group = QGroupBox(title)
+            fields_column = QVBoxLayout(group)
+            for name in names:
+                self._add_field(fields_column, name, settings)
+                fields_column.addSpacing(6)
+            column.addWidget(group)
+        column.addStretch()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        return scroll
+
+    def _add_field(self, column: QVBoxLayout, name: str, settings: Settings, label: str = "") -> None:
+        """Its label, the editor, its help (visible, not only on hover) and its error line, one under another:
+        a stack keeps wrapped help lines whole where a form layout in a scroll area clips them."""
+        meta = self._meta[name]
+        text = label or meta.metadata.get("label", name)
+        restart = bool(meta.metadata.get("restart"))
+        help_text = HELP.get(name, text) + (". Takes effect when the pool starts" if restart else "")
+        title = QLabel(text + (RESTART_MARK if restart else ""))
+        editor = self._make_editor(name, getattr(settings, name), help_text)
+        editor.setAccessibleName(text)
+        editor.setAccessibleDescription(help_text)
+        title.setBuddy(self.editor(name))
+        hint = QLabel(help_text + ".")
+        hint.setWordWrap(True)
+        hint.setStyleSheet(secondary_label_style(self.palette()))
+        error = QLabel()
+        error.setStyleSheet(f"color: {RED};")
+        error.setWordWrap(True)
+        error.hide()
+        self._errors[name] = error
+        for widget in (title, editor, hint, error):
+            column.addWidget(widget)
+
+    def _sign_in_row(self) -> QWidget:
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(self._edge_button())
+        self.check_button = QPushButton("Check sign-in")
+        self.check_button.setToolTip(
+            "Open the portal in a browser started from a copy of this profile, as a worker would, and say whether "
+            "it asks for a sign-in"
+        )
+        self.check_button.clicked.connect(self.check_sign_in)
+        row.addWidget(self.check_button)
+        row.addStretch()
+        column.addLayout(row)
+        self.sign_in_result = QLabel("Not checked yet.")
+        self.sign_in_result.setObjectName("signInResult")
+        self.sign_in_result.setWordWrap(True)
+        self.sign_in_result.setStyleSheet(secondary_label_style(self.palette()))
+        column.addWidget(self.sign_in_result)
+        return box
+
+    # ------------------------------------------------------------------ sign-in check
+
+    def check_sign_in(self) -> None:
+        """Start the check off the GUI thread with the values as they stand; `sign_in_checked` tells the answer."""
+        settings = self._base.replace(**self.values())
+        try:
+            portal = run_portal(settings)
+            portal.require_base_url()
+        except PortalError:
+            self._show_check(SignInCheck(False, "Enter the portal address first."))
+            return
+        problems = [p for p in settings.validate() if p.name in ("base_url", "profile_dir", "profile_name")]
+        if problems:
+            self._show_check(SignInCheck(False, f"Fix this first: {problems[0].message}."))
+            return
+        self.check_button.setEnabled(False)
+        self.sign_in_result.setText("Checking: starting a browser and opening the portal...")
+        self._background.run(
+            lambda: check_sign_in(settings, portal),
+            self._show_check,
+            lambda exc: self._show_check(SignInCheck(False, f"The check failed: {exc}")),
+        )
+
+    def _show_check(self, check: SignInCheck) -> None:
+        self.check_button.setEnabled(True)
+        self.sign_in_result.setText(("✔ " if check.signed_in else "✘ ") + check.message)
+        self.sign_in_result.setStyleSheet(f"QLabel {{ color: {GREEN if check.signed_in else RED}; }}")
+        self.sign_in_checked.emit(check)
 
     # ------------------------------------------------------------------ editors
 

@@ -13,6 +13,46 @@ def chip_style(colour: str) -> str:
     return f"QLabel {{ color: white; background: {colour}; border-radius: 8px; padding: 1px 8px; }}"
 
 
+# WCAG AA for body text: the least contrast between a text colour and its background.
+MIN_TEXT_CONTRAST = 4.5
+
+
+def relative_luminance(colour: QColor) -> float:
+    """WCAG 2's relative luminance of an sRGB colour (0 black, 1 white)."""
+
+    def linear(channel: float) -> float:
+        return channel / 12.92 if channel <= 0.04045 else ((channel + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(colour.redF()) + 0.7152 * linear(colour.greenF()) + 0.0722 * linear(colour.blueF())
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2's contrast ratio, from 1 (none) to 21 (black on white)."""
+    light, dark = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def secondary_text_colour(palette: QPalette) -> QColor:
+    """A quieter text colour for hints and help lines that still reads at WCAG AA on the window's background:
+    the text colour moved towards the background only as far as 4.5:1 allows (Qt's disabled grey is 1.6:1)."""
+    text = palette.color(QPalette.ColorRole.WindowText)
+    background = palette.color(QPalette.ColorRole.Window)
+    for step in range(40, -1, -5):  # per cent of the way towards the background
+        t = step / 100
+        mixed = QColor.fromRgbF(
+            text.redF() + (background.redF() - text.redF()) * t,
+            text.greenF() + (background.greenF() - text.greenF()) * t,
+            text.blueF() + (background.blueF() - text.blueF()) * t,
+        )
+        if contrast_ratio(mixed, background) >= MIN_TEXT_CONTRAST:
+            return mixed
+    return text
+
+
+def secondary_label_style(palette: QPalette) -> str:
+    return f"QLabel {{ color: {secondary_text_colour(palette).name()}; }}"
+
+
 def load_colour(fraction_of_threshold: float) -> QColor:
     """Green well below the memory threshold, amber when close, red at or above it."""
     if fraction_of_threshold >= 1.0:
