@@ -218,10 +218,27 @@ class WorkerSnapshot:
     memory_mb: float = 0.0  # RSS of the worker's whole process tree
     done: int = 0
     failed: int = 0
-    restarts: int = 0
+    restarts: int = 0  # every new browser after the first: crashes, memory recycles, the user's Restarts
+    crashes: int = 0  # the unplanned ones (crashes, hangs, timeouts), counted against max_restarts
     started_at: float | None = None  # epoch seconds of the current process start
     message: str = ""  # why it is paused/crashed/retired
     node: str = ""  # the Selenium Grid node its browser runs on; "" for a local browser
+    # Where a busy worker is heading at the user's request (PAUSED or RESTARTING once its current PO is done);
+    # None when nothing is pending. The window shows "Pausing..." or "Restarting..." from the moment it is asked.
+    heading_to: WorkerState | None = None
+
+    @property
+    def state_text(self) -> str:
+        if self.heading_to is WorkerState.PAUSED:
+            return "Pausing..."
+        if WorkerState.RESTARTING in (self.heading_to, self.state):
+            return "Restarting..."
+        return str(self.state)
+
+    @property
+    def shown_state(self) -> WorkerState:
+        """The state whose colour the row shows: where it is heading, when it is heading somewhere."""
+        return self.heading_to or self.state
 
 
 @dataclass(frozen=True, slots=True)

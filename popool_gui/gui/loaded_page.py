@@ -18,6 +18,9 @@ from popool_gui.gui.worker_view import WorkerTableView
 
 INVALID_LINK = "invalid"
 
+# What the PO table and the log pane keep when the worker table grows to show every worker.
+MIN_PO_PANE_PX = 170
+MIN_LOG_PANE_PX = 90
 
 class LoadedPage(QWidget):
     invalid_rows_requested = Signal()
@@ -91,13 +94,15 @@ class LoadedPage(QWidget):
         self.output_label.setText(output_dir)
 
     def fit_worker_pane(self) -> None:
-        """Give the worker table the height of its rows; the PO table gets the rest, the log keeps its size."""
+        """Give the worker table the height of all its rows (8 fit at 1280x800), taken from the log pane before the
+        PO table, which keeps a few rows; the log keeps the size the user gave it where there is room."""
         sizes = self.splitter.sizes()
         label = self.workers_box.layout().itemAt(0).widget().sizeHint().height()
         wanted = self.worker_view.fitting_height() + label + self.workers_box.layout().spacing()
-        total = sizes[0] + sizes[1]
-        if total > wanted * 2:
-            self.splitter.setSizes([wanted, total - wanted, sizes[2]])
+        total = sum(sizes)
+        workers = max(0, min(wanted, total - MIN_PO_PANE_PX - MIN_LOG_PANE_PX))
+        log = max(MIN_LOG_PANE_PX, min(sizes[2], total - workers - MIN_PO_PANE_PX))
+        self.splitter.setSizes([workers, total - workers - log, log])
 
     def follow_run(
         self, *, can_start: bool, idle: bool, running: bool, finished_once: bool, countdown: StopCountdown | None

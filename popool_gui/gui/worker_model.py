@@ -167,7 +167,7 @@ class WorkerTableModel(QAbstractTableModel):
         ):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == CHIP_COLOUR_ROLE and column is WorkerColumn.STATE:
-            return WORKER_STATE_COLOURS[snap.state]
+            return WORKER_STATE_COLOURS[snap.shown_state]
         if role == GAUGE_FRACTION_ROLE and column is WorkerColumn.MEMORY:
             return 0.0 if self.on_grid else min(1.0, snap.memory_mb / self._full_bar_mb)
         if role == GAUGE_LOAD_ROLE and column is WorkerColumn.MEMORY:
@@ -181,7 +181,7 @@ class WorkerTableModel(QAbstractTableModel):
             case WorkerColumn.WORKER:
                 return str(snap.worker)
             case WorkerColumn.STATE:
-                return str(snap.state)
+                return snap.state_text
             case WorkerColumn.PO:
                 return snap.current_po
             case WorkerColumn.TAB:
@@ -205,7 +205,9 @@ class WorkerTableModel(QAbstractTableModel):
 
     def _tooltip(self, snap: WorkerSnapshot, column: WorkerColumn) -> str:
         if column is WorkerColumn.STATE:
-            parts = [str(snap.state)]
+            parts = [snap.state_text]
+            if snap.heading_to is not None:
+                parts.append("once its current PO is done")
             if snap.message:
                 parts.append(snap.message)
             if snap.browser_pid:

@@ -29,22 +29,45 @@ class RowActions(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.pause)
         layout.addWidget(self.restart)
-        self._shown: WorkerState | None = None
+        self.pause.setAccessibleName(f"Pause worker {worker}")
+        self.restart.setAccessibleName(f"Restart worker {worker}")
+        self._shown: tuple[WorkerState, WorkerState | None] | None = None
 
-    def show_state(self, state: WorkerState) -> None:
-        if state is self._shown:
+    def show_state(self, state: WorkerState, heading_to: WorkerState | None = None) -> None:
+        if (state, heading_to) == self._shown:
             return  # setText/setToolTip re-lay out the row: only touch the buttons when the state changed
-        self._shown = state
+        self._shown = (state, heading_to)
         paused = state is WorkerState.PAUSED
-        self.pause.setText("Resume" if paused else "Pause")
+        pausing = heading_to is WorkerState.PAUSED
+        self.pause.setText("Resume" if paused else "Pausing..." if pausing else "Pause")
+        self.pause.setAccessibleName(f"{'Resume' if paused else 'Pause'} worker {self.worker}")
         self.pause.setToolTip(
             f"Let worker {self.worker} take POs again"
             if paused
+            else f"Worker {self.worker} is finishing its current PO, then pauses"
+            if pausing
             else f"Worker {self.worker} finishes its current PO and takes no new one; its browser stays open"
         )
         usable = state in COMMANDABLE
-        self.pause.setEnabled(usable)
-        self.restart.setEnabled(usable)
+        self.pause.setEnabled(usable and not pausing)
+        self._show_restart(restarting=heading_to is WorkerState.RESTARTING or state is WorkerState.RESTARTING)
+        self.restart.setEnabled(usable or state is WorkerState.RESTARTING)
+
+    def _show_restart(self, *, restarting: bool) -> None:
+        self.restart.setText("Restart now" if restarting else "Restart")
+        self.restart.setToolTip(
+            f"Worker {self.worker} gets a new browser after its current PO: click to restart it at once"
+            if restarting
+            else f"Give worker {self.worker} a new browser after its current PO (click again to restart it at once)"
+        )
+
+    def acknowledge_pause(self) -> None:
+        """At once, before the run answers: the press was heard."""
+        self.pause.setText("Pausing...")
+        self.pause.setEnabled(False)
+
+    def acknowledge_restart(self) -> None:
+        self._show_restart(restarting=True)
 
 
 class WorkerTableView(QTableView):
@@ -102,8 +125,8 @@ class WorkerTableView(QTableView):
             snap = self._model.snapshot(row)
             actions = RowActions(snap.worker)
             actions.pause.clicked.connect(lambda _=False, a=actions: self._pause_or_resume(a))
-            actions.restart.clicked.connect(lambda _=False, w=snap.worker: self.restart_requested.emit(w))
-            actions.show_state(snap.state)
+            actions.restart.clicked.connect(lambda _=False, a=actions: self._restart(a))
+            actions.show_state(snap.state, snap.heading_to)
             self._actions[snap.worker] = actions
             self.setIndexWidget(self._model.index(row, WorkerColumn.ACTIONS), actions)
 
@@ -112,13 +135,18 @@ class WorkerTableView(QTableView):
             snap = self._model.snapshot(row)
             actions = self._actions.get(snap.worker)
             if actions is not None:
-                actions.show_state(snap.state)
+                actions.show_state(snap.state, snap.heading_to)
 
     def _pause_or_resume(self, actions: RowActions) -> None:
         if actions.pause.text() == "Resume":
             self.resume_requested.emit(actions.worker)
         else:
+            actions.acknowledge_pause()
             self.pause_requested.emit(actions.worker)
+
+    def _restart(self, actions: RowActions) -> None:
+        actions.acknowledge_restart()
+        self.restart_requested.emit(actions.worker)
 
     def fitting_height(self) -> int:
         """Height that shows every worker row without scrolling or empty space below."""

@@ -129,8 +129,17 @@ class Slot:
             memory_mb=round(self.memory_mb, 1),
             done=self.done,
             failed=self.failed,
-            restarts=self.restarts,
+            restarts=max(0, self.generation - 1),
+            crashes=self.restarts,
             started_at=self.started_at,
             message=self.message,
             node=self.node,
+            heading_to=self._heading_to(),
         )
+
+    def _heading_to(self) -> WorkerState | None:
+        if self.state is not WorkerState.BUSY:
+            return None
+        if self.exit is Exit.RESTART_AFTER_PO:
+            return WorkerState.RESTARTING
+        return WorkerState.PAUSED if Hold.PAUSED in self.holds else None
