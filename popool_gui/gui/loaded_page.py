@@ -22,6 +22,7 @@ INVALID_LINK = "invalid"
 MIN_PO_PANE_PX = 170
 MIN_LOG_PANE_PX = 90
 
+
 class LoadedPage(QWidget):
     invalid_rows_requested = Signal()
 
@@ -36,7 +37,8 @@ class LoadedPage(QWidget):
         self.output_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.output_label.setToolTip("Where the PO folders and the results file go")
         self.change_output = QPushButton("Change...")
-        self.change_output.setToolTip("Choose another output folder (a folder used before resumes its run)")
+        self.change_output.setToolTip("Another folder for this file's downloads (a folder used before resumes its run)")
+        self.change_output.setAccessibleName("Change the output folder")
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("start")
         self.start_button.setToolTip("Start processing the POs (Ctrl+R)")

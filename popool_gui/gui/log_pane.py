@@ -104,6 +104,9 @@ class LogPane(QWidget):
         self.model = LogModel()
         self.view = QTableView()
         self.view.setModel(self.model)
+        # Tab leaves the table for the next part of the window; the arrow keys move between its rows.
+        self.view.setTabKeyNavigation(False)
+        self.view.setAccessibleName("Log")
         self.view.setToolTip("Recent events of this run; the full log is in the log folder")
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)

@@ -47,11 +47,13 @@ class PoPanel(QWidget):
         self.proxy = PoFilterProxy(model)
 
         self.status_filter = QComboBox()
+        self.status_filter.setAccessibleName("Show POs with status")
         self.status_filter.setToolTip("Show only POs with this status")
         for label, _ in FILTERS:
             self.status_filter.addItem(label)
         self.status_filter.currentIndexChanged.connect(self.apply_filter)
         self.search = QLineEdit()
+        self.search.setAccessibleName("Search POs")
         self.search.setPlaceholderText("Search PO, supplier or error")
         self.search.setToolTip("Show only POs whose number, supplier, status or error contains this text (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
@@ -64,6 +66,9 @@ class PoPanel(QWidget):
         self.shown.setToolTip("POs shown / POs in the file")
 
         self.view = QTableView()
+        # Tab leaves the table for the next part of the window; the arrow keys move between its rows.
+        self.view.setTabKeyNavigation(False)
+        self.view.setAccessibleName("Purchase orders")
         self.view.setModel(self.proxy)
         self.view.setItemDelegateForColumn(PoColumn.STATUS, ChipDelegate(self.view))
         self.view.setSortingEnabled(True)

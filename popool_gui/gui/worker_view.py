@@ -80,6 +80,9 @@ class WorkerTableView(QTableView):
         super().__init__()
         self.setModel(model)
         self._model = model
+        # Tab goes from the table to each worker's Pause and Restart, then on to the next part of the window.
+        self.setTabKeyNavigation(False)
+        self.setAccessibleName("Workers")
         self._actions: dict[int, RowActions] = {}
         self.setItemDelegateForColumn(WorkerColumn.STATE, ChipDelegate(self))
         self.setItemDelegateForColumn(WorkerColumn.MEMORY, MemoryGaugeDelegate(self))
@@ -129,6 +132,12 @@ class WorkerTableView(QTableView):
             actions.show_state(snap.state, snap.heading_to)
             self._actions[snap.worker] = actions
             self.setIndexWidget(self._model.index(row, WorkerColumn.ACTIONS), actions)
+        # Tab from the table goes through each worker's buttons in row order, before the next part of the window.
+        previous: QWidget = self
+        for actions in self._actions.values():
+            for button in (actions.pause, actions.restart):
+                QWidget.setTabOrder(previous, button)
+                previous = button
 
     def _refresh_actions(self, top_left: QModelIndex, bottom_right: QModelIndex) -> None:
         for row in range(top_left.row(), bottom_right.row() + 1):
