@@ -31,6 +31,7 @@ from popool_gui.cli_render import (
 )
 from popool_gui.pool.output_lock import OutputInUseError
 from popool_gui.run_setup import DEMO_COUNT, demo_overrides, output_dir, plan_run
+from popool_gui.safe_text import ECHO_LIMIT, printable, printable_lines
 from popool_gui.settings import MAX_WORKERS, MIN_WORKERS, BrowserKind, Settings, SettingsError
 
 SELF_TEST_COUNT = 12
@@ -170,7 +171,7 @@ def main(argv: list[str]) -> int:
         OutputInUseError,
         GridPreflightError,
     ) as exc:
-        print(f"popool: {exc}", file=sys.stderr)
+        print(f"popool: {printable_lines(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
@@ -204,13 +205,14 @@ def _execute(
     renderer = JsonRenderer() if json_out else ProgressRenderer(on_grid=bool(settings.grid_url))
     if not json_out:
         print(
-            f"{len(batch.records)} POs from {input_path} "
+            f"{len(batch.records)} POs from {printable(str(input_path))} "
             f"({len(batch.invalid)} invalid, {len(batch.duplicates)} duplicate, "
-            f"{len(batch.already_completed)} already completed) -> {settings.output_dir}",
+            f"{len(batch.already_completed)} already completed) -> {printable(settings.output_dir)}",
             file=sys.stderr,
         )
         for problem in batch.invalid:
-            print(f"  row {problem.row_number}: {problem.value!r}: {problem.reason}", file=sys.stderr)
+            value = printable(problem.value, ECHO_LIMIT)
+            print(f"  row {problem.row_number}: '{value}': {problem.reason}", file=sys.stderr)
     controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input, portal=plan.portal).open()
     if retry_failed:
         retried = controller.journal.reset_many(controller.journal.keys_to_retry())
