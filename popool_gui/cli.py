@@ -29,6 +29,7 @@ from popool_gui.cli_render import (
     ProgressRenderer,
     exit_code,
 )
+from popool_gui.pool.output_folder import OutputFolderError
 from popool_gui.pool.output_lock import OutputInUseError
 from popool_gui.run_setup import DEMO_COUNT, demo_overrides, output_dir, plan_run
 from popool_gui.safe_text import ECHO_LIMIT, printable, printable_lines
@@ -169,6 +170,7 @@ def main(argv: list[str]) -> int:
         JournalMismatchError,
         ProfileCloneError,
         OutputInUseError,
+        OutputFolderError,
         GridPreflightError,
     ) as exc:
         print(f"popool: {printable_lines(str(exc))}", file=sys.stderr)

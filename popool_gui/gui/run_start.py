@@ -19,12 +19,13 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from popool_gui.batch.input import InputError
-from popool_gui.batch.journal import Journal, JournalMismatchError
+from popool_gui.batch.journal import Journal, JournalCorruptError, JournalMismatchError
 from popool_gui.batch.model import Batch, PoResult
 from popool_gui.browser.portal import PortalError, PortalProfile
 from popool_gui.gui import desktop
 from popool_gui.gui.background import Background
 from popool_gui.pool.controller import PoolController
+from popool_gui.pool.output_folder import OutputFolderError, ensure_output_dir
 from popool_gui.pool.output_lock import OutputInUseError, OutputLock
 from popool_gui.run_setup import output_dir, read_run_batch, run_portal
 from popool_gui.settings import Settings
@@ -68,7 +69,20 @@ class RunStarter(QObject):
         if checked.reread:
             self.batch_reread.emit(checked.batch, checked.portal)
         accept_new = start_over = False
-        if checked.mismatch is not None:
+        if isinstance(checked.mismatch, JournalCorruptError):
+            # Nothing in it can be kept: the only ways on are to start over here or to leave (and move it aside).
+            choice = desktop.ask(
+                self._parent,
+                "This output folder's journal is damaged",
+                f"{checked.mismatch}\n\nStart over in this folder and process every PO again?",
+                ("Start over", "Cancel"),
+                default=1,
+            )
+            if choice != 0:
+                self.refused.emit("", False)
+                return
+            start_over = True
+        elif checked.mismatch is not None:
             choice = desktop.ask(
                 self._parent,
                 "This output folder holds another run",
@@ -95,6 +109,8 @@ class RunStarter(QObject):
             self.refused.emit(str(exc), True)
         elif isinstance(exc, _RereadError):
             self.refused.emit(f"Cannot read {batch.source} again: {exc}", False)
+        elif isinstance(exc, OutputFolderError):
+            self.refused.emit(str(exc), True)
         elif isinstance(exc, (JournalMismatchError, OSError, sqlite3.Error)):
             self.refused.emit(f"Cannot use the output folder {settings.output_dir}: {exc}", False)
         else:
@@ -109,6 +125,7 @@ def _check(settings: Settings, batch: Batch, batch_portal: PortalProfile) -> _Ch
             batch = read_run_batch(Path(batch.source), portal)
         except (InputError, OSError) as exc:
             raise _RereadError(str(exc)) from exc
+    ensure_output_dir(output_dir(settings), settings.results_format, Path(batch.source))
     with _output_locked(settings):  # a folder another run holds is refused before any question
         try:
             Journal.check(output_dir(settings), batch)
