@@ -37,6 +37,7 @@ from popool_gui.batch.model import (
     PoStatus,
     RowProblem,
 )
+from popool_gui.batch.xlsx_limits import XlsxLimits, XlsxTooBig, check_workbook
 from popool_gui.safe_text import ECHO_LIMIT, printable
 
 MAX_INPUT_BYTES = 100 * 1024 * 1024  # a very wide 10,000-row export is ~50 MB; beyond this, a mistake
@@ -391,13 +392,22 @@ def _xlsx_table(path: Path, data: bytes) -> list[list[str]]:
         )
     advice = "Open it in Excel and save it again as .xlsx, or export it as CSV."
     try:
+        check_workbook(data, XlsxLimits(max_rows=MAX_ROWS + 1))  # a header and MAX_ROWS data rows
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except XlsxTooBig as exc:
+        raise _fail(
+            path,
+            f"is too big to read: it {exc}",
+            f"Keep only the PO numbers' sheet and columns (at most {MAX_ROWS:,} rows), or export it as CSV.",
+        ) from exc
     except Exception as exc:  # openpyxl signals a damaged file with many types (BadZipFile, KeyError, ...)
         raise _fail(path, f"could not be opened as an Excel workbook ({type(exc).__name__}: {exc})", advice) from exc
     try:
         sheet = _pick_sheet(workbook)
         if sheet is None:
             raise _fail(path, "has no worksheet", f"Put the POs on a sheet named {PO_DATA_SHEET}.")
+        # A declared size (<dimension ref="A1:XFD1048576">) would pad every row to 16,384 cells: go by the cells.
+        sheet.reset_dimensions()
         return _limit_rows(path, ([_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)))
     except InputError:
         raise
