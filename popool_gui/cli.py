@@ -29,7 +29,7 @@ from popool_gui.cli_render import (
     ProgressRenderer,
     exit_code,
 )
-from popool_gui.pool.output_folder import OutputFolderError
+from popool_gui.pool.output_folder import OutputFolderError, ensure_output_dir
 from popool_gui.pool.output_lock import OutputInUseError
 from popool_gui.run_setup import DEMO_COUNT, demo_overrides, output_dir, plan_run
 from popool_gui.safe_text import ECHO_LIMIT, printable, printable_lines
@@ -248,7 +248,7 @@ def _cmd_demo(args: argparse.Namespace, argv: list[str]) -> int:
 
     root = (args.output or Path.cwd() / "popool-demo").resolve()
     run_dir = root / time.strftime("run-%Y%m%d-%H%M%S")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    ensure_output_dir(run_dir, settings_mod.ResultsFormat.CSV)  # --output a file: one line, not a traceback
     sample = write_sample_csv(run_dir / "demo-pos.csv", args.count)
     with demo_portal() as portal:
         print(f"Demo portal at {portal.url}; {args.count} POs from {sample}", file=sys.stderr)
