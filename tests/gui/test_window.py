@@ -345,3 +345,20 @@ def test_a_run_whose_results_cannot_be_written_ends_failed_with_the_reason(
     shown = " ".join(label.text() for label in window.summary_dialog.findChildren(QLabel))
     assert "The run failed" in shown
     assert "the results file could not be written ([Errno 28] No space left on device)" in shown
+
+
+def test_a_damaged_journal_is_named_and_start_over_replaces_it(
+    window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
+) -> None:
+    journal = tmp_path / "output" / ".popool" / "journal.sqlite3"
+    journal.parent.mkdir(parents=True)
+    journal.write_bytes(b"garbage" * 100)
+    load(qtbot, window, write_pos(tmp_path / "pos.csv", ["15000010", "15000011"]))
+    fake_desktop.answers = [1]  # "Cancel"
+    assert not start(qtbot, window)
+    assert fake_desktop.questions == ["This output folder's journal is damaged"]
+    assert journal.read_bytes() == b"garbage" * 100, "Cancel leaves it for the user to move aside"
+    fake_desktop.answers = [0]  # "Start over"
+    assert start(qtbot, window)
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    assert window.last_summary is not None and window.last_summary.counts[PoStatus.COMPLETED] == 2
