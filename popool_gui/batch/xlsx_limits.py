@@ -6,7 +6,8 @@ million tiny members. openpyxl's read-only mode streams a sheet's rows but loads
 workbook's other parts whole. So every XML part is first inflated in chunks and run through a streaming expat
 parser that keeps counts, never content: the declared and the actual inflated sizes, rows, columns, cells,
 shared strings and their text, the longest text and the longest tag. A workbook inside the limits costs openpyxl
-a bounded amount of memory; one outside them is refused with what was too big.
+a bounded amount of memory; one outside them is refused with what was too big. Parts that are not XML (images,
+VBA) and pivot caches are never opened by openpyxl's read-only mode, so they are not inflated here either.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ _CELL_COLUMN = re.compile(r"([A-Za-z]{1,3})\d*")
 _SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
 _SHARED_STRINGS_PART = re.compile(r"xl/sharedStrings\.xml", re.IGNORECASE)
 _XML_PART = re.compile(r".+\.(?:xml|rels)", re.IGNORECASE)
+# Parts openpyxl's read-only mode never opens, and the only ones that are large in real workbooks besides the
+# sheets: a pivot table's cache holds a copy of its source data.
+_NEVER_OPENED = re.compile(r"xl/pivot(?:Cache|Tables)/.*", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +55,8 @@ def check_workbook(data: bytes, limits: XlsxLimits) -> None:
     """Raise XlsxTooBig when the workbook in `data` is over `limits`, zipfile.BadZipFile when it is no ZIP."""
     _check_member_count(data, limits)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:  # BytesIO shares the bytes, no copy
-        members = archive.infolist()
+        members = [m for m in archive.infolist() if _XML_PART.fullmatch(m.filename)]
+        members = [m for m in members if not _NEVER_OPENED.fullmatch(m.filename)]
         declared = sum(m.file_size for m in members)
         if declared > limits.max_inflated_bytes:
             raise XlsxTooBig(
@@ -60,8 +65,7 @@ def check_workbook(data: bytes, limits: XlsxLimits) -> None:
             )
         budget = _Budget(limits.max_inflated_bytes)
         for member in members:
-            if _XML_PART.fullmatch(member.filename):
-                _scan_part(archive, member, limits, budget)
+            _scan_part(archive, member, limits, budget)
 
 
 def _check_member_count(data: bytes, limits: XlsxLimits) -> None:

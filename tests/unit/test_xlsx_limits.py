@@ -101,3 +101,9 @@ def test_a_member_count_beyond_the_limit_is_refused_before_zipfile_reads_them(tm
 def test_a_part_that_is_not_xml_is_damage(tmp_path: Path) -> None:
     with pytest.raises(zipfile.BadZipFile, match="is not well-formed XML"):
         check_workbook(workbook_with(tmp_path, sheet=b"<worksheet><row>"), XlsxLimits(max_rows=100))
+
+
+def test_a_large_pivot_cache_is_not_unpacked_since_openpyxl_never_opens_it(tmp_path: Path) -> None:
+    cache = b"<pivotCacheRecords>" + b"<r><n v='1'/></r>" * 100_000 + b"</pivotCacheRecords>"
+    data = workbook_with(tmp_path, **{"xl/pivotCache/pivotCacheRecords1.xml": cache})
+    check_workbook(data, XlsxLimits(max_rows=100, max_loaded_part_bytes=100_000, max_inflated_bytes=1_000_000))
