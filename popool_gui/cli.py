@@ -205,6 +205,8 @@ def _execute(
     plan = plan_run(settings, input_path)
     batch = plan.batch
     renderer = JsonRenderer() if json_out else ProgressRenderer(on_grid=bool(settings.grid_url))
+    # Opened first: a folder in use or a damaged journal is then the only line printed.
+    controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input, portal=plan.portal).open()
     if not json_out:
         print(
             f"{len(batch.records)} POs from {printable(str(input_path))} "
@@ -215,7 +217,6 @@ def _execute(
         for problem in batch.invalid:
             value = printable(problem.value, ECHO_LIMIT)
             print(f"  row {problem.row_number}: '{value}': {problem.reason}", file=sys.stderr)
-    controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input, portal=plan.portal).open()
     if retry_failed:
         retried = controller.journal.reset_many(controller.journal.keys_to_retry())
         if not json_out:

@@ -187,7 +187,7 @@ def test_bad_input_gets_one_line_and_its_exit_code(tmp_path: Path, name: str) ->
     done, seconds = run_popool([*defaults, *case.args(tmp_path)], tmp_path)
     assert "Traceback" not in done.stderr and "\x1b" not in done.stderr
     assert done.returncode == case.code, done.stderr
-    assert done.stderr.splitlines()[-1] == "popool: " + case.expected.replace("{tmp}", str(tmp_path))
+    assert done.stderr.splitlines() == ["popool: " + case.expected.replace("{tmp}", str(tmp_path))]
     assert seconds < 30
     assert not list(tmp_path.rglob("run-*")), "no browser's run folder was made"
 
