@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from popool_gui.batch import report
+from popool_gui.batch.journal import JOURNAL_DIR
 from popool_gui.safe_text import printable
 from popool_gui.settings import ResultsFormat
 
@@ -51,6 +52,13 @@ def ensure_output_dir(folder: Path, results_format: ResultsFormat, input_path: P
                 f"holds a folder named {target.name} where popool writes its results",
                 "Rename or move that folder, or choose another output folder.",
             )
+    own = folder / JOURNAL_DIR
+    if own.exists() and not own.is_dir():
+        raise _fail(
+            folder,
+            f"holds a file named {JOURNAL_DIR} where popool keeps its journal and lock",
+            "Rename or move that file, or choose another output folder.",
+        )
 
 
 def _fail(folder: Path, problem: str, advice: str) -> OutputFolderError:

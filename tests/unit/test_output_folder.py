@@ -62,3 +62,11 @@ def test_a_folder_where_the_results_file_goes_is_refused(tmp_path: Path, fmt: Re
         f"the output folder {tmp_path} holds a folder named {name} where popool writes its results. "
         "Rename or move that folder, or choose another output folder."
     )
+
+
+def test_a_file_where_the_journal_and_lock_go_is_refused(tmp_path: Path) -> None:
+    (tmp_path / ".popool").write_text("x", encoding="utf-8")
+    assert refusal(tmp_path) == (
+        f"the output folder {tmp_path} holds a file named .popool where popool keeps its journal and lock. "
+        "Rename or move that file, or choose another output folder."
+    )
