@@ -234,7 +234,7 @@ def _check_values(s: Settings, need: _Need) -> None:
     for name in ("driver_path", "browser_binary"):
         path = getattr(s, name)
         need(
-            lambda p=path: not p or Path(p).is_file(),
+            lambda p=path: not p or os.path.isfile(p),  # os.path's checks never raise (a too-long name)
             name,
             f"file not found: {path} (leave empty to search PATH)",
         )
@@ -251,10 +251,10 @@ def _is_web_address(url: str) -> bool:
 
 def _check_profile(s: Settings, need: _Need) -> None:
     profile = Path(s.profile_dir)
-    need(profile.is_dir, "profile_dir", f"folder not found: {s.profile_dir}")
-    if profile.is_dir():
+    need(lambda: os.path.isdir(profile), "profile_dir", f"folder not found: {s.profile_dir}")
+    if os.path.isdir(profile):
         need(
-            lambda: (profile / s.profile_name).is_dir(),
+            lambda: os.path.isdir(profile / s.profile_name),
             "profile_name",
             f"no profile folder '{s.profile_name}' in {s.profile_dir} (Edge and Chrome call it 'Default')",
         )

@@ -123,6 +123,18 @@ CASES: dict[str, Case] = {
         "invalid settings in the command line: --base-url: must be an http:// or https:// address with a host "
         "name, e.g. https://acme.example.com, not 'http://'",
     ),
+    "--portal file name of 300 characters": Case(
+        lambda t: [good(t), "--portal", f"{LONG}.toml"],
+        f"portal profile: not found: '{LONG}.toml' is neither a built-in profile (coupa, demo) nor a file",
+    ),
+    "--driver path of 300 characters": Case(
+        lambda t: [good(t), "--driver", str(t / LONG)],
+        f"invalid settings in the command line: --driver: file not found: {{tmp}}/{LONG} (leave empty to search PATH)",
+    ),
+    "--profile-dir path of 300 characters": Case(
+        lambda t: [good(t), "--profile-dir", str(t / LONG)],
+        f"invalid settings in the command line: --profile-dir: folder not found: {{tmp}}/{LONG}",
+    ),
     "input name of 300 characters": Case(
         lambda t: [str(t / f"{LONG}.csv")],
         f"{{tmp}}/{LONG}.csv has a name too long for the file system. Rename it or its folder shorter.",
