@@ -12,7 +12,6 @@ import datetime as dt
 import errno
 import hashlib
 import io
-import itertools
 import os
 import re
 import stat
@@ -42,6 +41,8 @@ from popool_gui.safe_text import ECHO_LIMIT, printable
 
 MAX_INPUT_BYTES = 100 * 1024 * 1024  # a very wide 10,000-row export is ~50 MB; beyond this, a mistake
 MAX_ROWS = 100_000  # ten times the largest batch seen in the field; a million rows would take seconds and GBs
+MAX_COLUMNS = 1_000  # wide exports have a few hundred
+MAX_CELLS = 2_000_000  # about 100 MB once read: 100,000 rows of 20 columns, or 10,000 of 200
 PO_DATA_SHEET = "PO_Data"
 TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -314,10 +315,24 @@ class _RowLines:
 
 
 def _limit_rows(path: Path, rows: Iterator[list[str]]) -> list[list[str]]:
-    """Stop reading as soon as the file proves too long, before it costs seconds and memory."""
-    table = list(itertools.islice(rows, MAX_ROWS + 2))  # a header, MAX_ROWS data rows, and one too many
-    if len(table) > MAX_ROWS + 1:
-        raise _fail(path, f"has more than {MAX_ROWS:,} rows", f"Split it into files of at most {MAX_ROWS:,} POs.")
+    """Stop reading as soon as the file proves too long or too wide, before it costs seconds and memory."""
+    table: list[list[str]] = []
+    cells = 0
+    for cells_in_row in rows:
+        table.append(cells_in_row)
+        if len(table) > MAX_ROWS + 1:  # a header and MAX_ROWS data rows
+            raise _fail(path, f"has more than {MAX_ROWS:,} rows", f"Split it into files of at most {MAX_ROWS:,} POs.")
+        if len(cells_in_row) > MAX_COLUMNS:
+            raise _fail(
+                path,
+                f"has more than {MAX_COLUMNS:,} columns (line {len(table)} has {len(cells_in_row):,})",
+                "Keep only the columns you need: PO_NUMBER and the ones you want in the results.",
+            )
+        cells += len(cells_in_row)
+        if cells > MAX_CELLS:
+            raise _fail(
+                path, f"has more than {MAX_CELLS:,} cells", "Keep only the columns you need, or split it into files."
+            )
     return table
 
 
@@ -392,7 +407,8 @@ def _xlsx_table(path: Path, data: bytes) -> list[list[str]]:
         )
     advice = "Open it in Excel and save it again as .xlsx, or export it as CSV."
     try:
-        check_workbook(data, XlsxLimits(max_rows=MAX_ROWS + 1))  # a header and MAX_ROWS data rows
+        # A header and MAX_ROWS data rows; shared strings are bounded like cells (no sheet uses more than it has).
+        check_workbook(data, XlsxLimits(max_rows=MAX_ROWS + 1, max_columns=MAX_COLUMNS, max_cells=MAX_CELLS))
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except XlsxTooBig as exc:
         raise _fail(

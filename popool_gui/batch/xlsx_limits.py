@@ -37,8 +37,8 @@ _NEVER_OPENED = re.compile(r"xl/pivot(?:Cache|Tables)/.*", re.IGNORECASE)
 @dataclass(frozen=True, slots=True)
 class XlsxLimits:
     max_rows: int  # rows of a sheet, blank ones and the header included
-    max_columns: int = 1_000
-    max_cells: int = 2_000_000  # about 100 MB of cell values once read: 100,000 rows of 20 columns
+    max_columns: int
+    max_cells: int  # of a sheet, and of the shared strings
     max_shared_text_chars: int = 32 * _MIB
     max_inflated_bytes: int = 256 * _MIB  # every member together; read in chunks, so a cost in time only
     max_loaded_part_bytes: int = 16 * _MIB  # a part openpyxl parses whole: workbook, styles, theme...

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from popool_gui.batch.input import MAX_PO_CHARS, InputError, normalise_po, read_batch
@@ -111,3 +112,28 @@ def test_a_po_number_has_a_maximum_length() -> None:
         None,
         f"too long for a PO number (9,998 characters, at most {MAX_PO_CHARS})",
     )
+
+
+def test_a_csv_wider_than_the_column_limit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("PO_NUMBER\nPO123456" + ";" * 1500 + "\n", encoding="utf-8")
+    assert "has more than 1,000 columns (line 2 has 1,501). Keep only the columns you need" in refusal(path)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_file_with_more_cells_than_the_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    from popool_gui.batch import input as batch_input
+
+    monkeypatch.setattr(batch_input, "MAX_CELLS", 50)
+    path = tmp_path / f"orders{suffix}"
+    rows = [["PO_NUMBER", "A", "B"]] + [[f"PO{100_000 + i}", "a", "b"] for i in range(20)]
+    if suffix == ".csv":
+        path.write_text("".join(";".join(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        book = openpyxl.Workbook()
+        for r in rows:
+            book.active.append(r)
+        book.save(path)
+    assert "more than 50 cells" in refusal(path)

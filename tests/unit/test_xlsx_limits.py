@@ -20,9 +20,13 @@ def workbook_with(tmp_path: Path, **parts: bytes) -> bytes:
     return write_workbook(tmp_path / "book.xlsx", members).read_bytes()
 
 
+def limits_with(**limits: int) -> XlsxLimits:
+    return XlsxLimits(**{"max_rows": 100, "max_columns": 1_000, "max_cells": 2_000_000, **limits})
+
+
 def refusal(data: bytes, **limits: int) -> str:
     with pytest.raises(XlsxTooBig) as caught:
-        check_workbook(data, XlsxLimits(**{"max_rows": 100, **limits}))
+        check_workbook(data, limits_with(**limits))
     return str(caught.value)
 
 
@@ -31,11 +35,11 @@ def rows(count: int, cells: bytes = b'<c t="inlineStr"><is><t>PO123456</t></is><
 
 
 def test_a_plain_workbook_passes(tmp_path: Path) -> None:
-    check_workbook(workbook_with(tmp_path), XlsxLimits(max_rows=100))
+    check_workbook(workbook_with(tmp_path), limits_with())
 
 
 def test_rows_are_counted_and_so_is_a_row_number_beyond_the_limit(tmp_path: Path) -> None:
-    check_workbook(workbook_with(tmp_path, sheet=rows(100)), XlsxLimits(max_rows=100))
+    check_workbook(workbook_with(tmp_path, sheet=rows(100)), limits_with())
     assert refusal(workbook_with(tmp_path, sheet=rows(101))) == "has a sheet of more than 99 rows"
     far = HEAD + b'<row r="1"><c r="A1"/></row><row r="1048576"><c r="A1048576"/></row>' + TAIL
     assert refusal(workbook_with(tmp_path, sheet=far)) == "has a sheet of more than 99 rows"
@@ -100,10 +104,10 @@ def test_a_member_count_beyond_the_limit_is_refused_before_zipfile_reads_them(tm
 
 def test_a_part_that_is_not_xml_is_damage(tmp_path: Path) -> None:
     with pytest.raises(zipfile.BadZipFile, match="is not well-formed XML"):
-        check_workbook(workbook_with(tmp_path, sheet=b"<worksheet><row>"), XlsxLimits(max_rows=100))
+        check_workbook(workbook_with(tmp_path, sheet=b"<worksheet><row>"), limits_with())
 
 
 def test_a_large_pivot_cache_is_not_unpacked_since_openpyxl_never_opens_it(tmp_path: Path) -> None:
     cache = b"<pivotCacheRecords>" + b"<r><n v='1'/></r>" * 100_000 + b"</pivotCacheRecords>"
     data = workbook_with(tmp_path, **{"xl/pivotCache/pivotCacheRecords1.xml": cache})
-    check_workbook(data, XlsxLimits(max_rows=100, max_loaded_part_bytes=100_000, max_inflated_bytes=1_000_000))
+    check_workbook(data, limits_with(max_loaded_part_bytes=100_000, max_inflated_bytes=1_000_000))
