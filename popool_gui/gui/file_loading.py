@@ -45,7 +45,7 @@ class FileLoader(QObject):
         if isinstance(exc, InputError):
             self.refused.emit(str(exc))
         elif isinstance(exc, OSError):
-            self.refused.emit(f"Cannot read {path}: {exc.strerror or exc}")
+            self.refused.emit(f"Cannot read {printable(str(path))}: {exc.strerror or exc}")
         else:
             raise exc
 

@@ -362,3 +362,18 @@ def test_a_damaged_journal_is_named_and_start_over_replaces_it(
     assert start(qtbot, window)
     qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
     assert window.last_summary is not None and window.last_summary.counts[PoStatus.COMPLETED] == 2
+
+
+def test_an_output_folder_that_is_a_file_is_refused_at_start_with_the_settings_offered(
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "output"  # the fake settings' output folder
+    blocker.write_text("x", encoding="utf-8")
+    load(qtbot, window, write_pos(tmp_path / "pos.csv", ["15000010"]))
+    assert not start(qtbot, window)
+    assert window.messages.isVisible() and window.messages.level is Level.ERROR
+    assert window.messages.text() == (
+        f"the output folder {blocker} is a file, not a folder. "
+        "Choose another output folder (Output folder in the settings, or --output)."
+    )
+    assert window.bridge is None, "no run was built"
