@@ -63,6 +63,6 @@ def plan_run(settings: Settings, input_path: Path) -> RunPlan:
     """Everything a run needs that can be checked before any browser starts; the output folder is made."""
     portal = run_portal(settings)
     batch = read_run_batch(input_path, portal)
-    ensure_output_dir(output_dir(settings), settings.results_format, input_path)
     portal.require_base_url()
+    ensure_output_dir(output_dir(settings), settings.results_format, input_path)  # last: it makes the folder
     return RunPlan(settings=settings, portal=portal, batch=batch)
