@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import zipfile
 from pathlib import Path
 
@@ -111,3 +112,13 @@ def test_a_large_pivot_cache_is_not_unpacked_since_openpyxl_never_opens_it(tmp_p
     cache = b"<pivotCacheRecords>" + b"<r><n v='1'/></r>" * 100_000 + b"</pivotCacheRecords>"
     data = workbook_with(tmp_path, **{"xl/pivotCache/pivotCacheRecords1.xml": cache})
     check_workbook(data, limits_with(max_loaded_part_bytes=100_000, max_inflated_bytes=1_000_000))
+
+
+def test_a_member_that_inflates_beyond_what_it_declares_is_damage(tmp_path: Path) -> None:
+    data = bytearray(workbook_with(tmp_path, sheet=rows(5000)))
+    entry = data.index(b"PK\x01\x02")  # the first central directory entry...
+    while not data[entry + 46 :].startswith(SHEET.encode()):  # ...walked to the sheet's
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    struct.pack_into("<I", data, entry + 24, 1000)  # its uncompressed size: 1,000 bytes, a lie
+    with pytest.raises(zipfile.BadZipFile, match="Bad CRC-32"):
+        check_workbook(bytes(data), limits_with())
