@@ -29,8 +29,10 @@ from popool_gui.cli_render import (
     ProgressRenderer,
     exit_code,
 )
+from popool_gui.pool.output_folder import OutputFolderError, ensure_output_dir
 from popool_gui.pool.output_lock import OutputInUseError
 from popool_gui.run_setup import DEMO_COUNT, demo_overrides, input_output_dir, output_dir, plan_run
+from popool_gui.safe_text import ECHO_LIMIT, printable, printable_lines
 from popool_gui.settings import MAX_WORKERS, MIN_WORKERS, BrowserKind, Settings, SettingsError
 
 SELF_TEST_COUNT = 12
@@ -174,9 +176,10 @@ def main(argv: list[str]) -> int:
         JournalMismatchError,
         ProfileCloneError,
         OutputInUseError,
+        OutputFolderError,
         GridPreflightError,
     ) as exc:
-        print(f"popool: {exc}", file=sys.stderr)
+        print(f"popool: {printable_lines(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
 
@@ -208,16 +211,18 @@ def _execute(
     plan = plan_run(settings, input_path)
     batch = plan.batch
     renderer = JsonRenderer() if json_out else ProgressRenderer(on_grid=bool(settings.grid_url))
+    # Opened first: a folder in use or a damaged journal is then the only line printed.
+    controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input, portal=plan.portal).open()
     if not json_out:
         print(
-            f"{len(batch.records)} POs from {input_path} "
+            f"{len(batch.records)} POs from {printable(str(input_path))} "
             f"({len(batch.invalid)} invalid, {len(batch.duplicates)} duplicate, "
-            f"{len(batch.already_completed)} already completed) -> {settings.output_dir}",
+            f"{len(batch.already_completed)} already completed) -> {printable(settings.output_dir)}",
             file=sys.stderr,
         )
         for problem in batch.invalid:
-            print(f"  row {problem.row_number}: {problem.value!r}: {problem.reason}", file=sys.stderr)
-    controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input, portal=plan.portal).open()
+            value = printable(problem.value, ECHO_LIMIT)
+            print(f"  row {problem.row_number}: '{value}': {problem.reason}", file=sys.stderr)
     if retry_failed:
         retried = controller.journal.reset_many(controller.journal.keys_to_retry())
         if not json_out:
@@ -252,7 +257,7 @@ def _cmd_demo(args: argparse.Namespace, argv: list[str]) -> int:
 
     root = (args.output or Path.cwd() / "popool-demo").resolve()
     run_dir = root / time.strftime("run-%Y%m%d-%H%M%S")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    ensure_output_dir(run_dir, settings_mod.ResultsFormat.CSV)  # --output a file: one line, not a traceback
     sample = write_sample_csv(run_dir / "demo-pos.csv", args.count)
     with demo_portal() as portal:
         print(f"Demo portal at {portal.url}; {args.count} POs from {sample}", file=sys.stderr)

@@ -25,6 +25,7 @@ from popool_gui.duration import format_duration
 from popool_gui.pool import render_timing
 from popool_gui.pool.listener import NullListener
 from popool_gui.pool.rolling_rate import format_eta
+from popool_gui.safe_text import printable_lines
 
 # Exit codes of `popool run`, `popool demo --headless` and `popool self-test`.
 EXIT_OK = 0
@@ -85,7 +86,8 @@ class ProgressRenderer(NullListener):
             if self.tty and self._width:
                 self.stream.write("\r" + " " * self._width + "\r")
                 self._width = 0
-            print(text, file=self.stream, flush=True)
+            # Warnings quote what the portal and the files said: never let that drive the terminal.
+            print(printable_lines(text), file=self.stream, flush=True)
 
     def on_log(self, line: LogLine) -> None:
         if line.level in ("warning", "error"):
@@ -109,7 +111,7 @@ class ProgressRenderer(NullListener):
             file=self.stream,
         )
         if summary.message:
-            print(summary.message, file=self.stream)
+            print(printable_lines(summary.message), file=self.stream)
         print(render_timing.describe(summary.render), file=self.stream)
         print(f"Files:   {summary.output_dir}", file=self.stream)
         for path in summary.results_files:

@@ -14,6 +14,8 @@ from popool_gui.batch.input import InputError, read_batch
 from popool_gui.batch.layout import sanitize_component
 from popool_gui.batch.model import Batch
 from popool_gui.browser.portal import PortalProfile, load_portal
+from popool_gui.pool.output_folder import ensure_output_dir
+from popool_gui.safe_text import printable
 from popool_gui.settings import Settings
 
 DEMO_COUNT = 40  # POs in the demo's sample, from the command line and from the window alike
@@ -59,15 +61,16 @@ def read_run_batch(path: Path, portal: PortalProfile) -> Batch:
     batch = read_batch(path, portal.po_id_regex)
     if not (batch.records or batch.invalid or batch.duplicates or batch.already_completed):
         raise InputError(
-            f"no PO numbers in {batch.source}: the file has a header but no rows below it. "
+            f"no PO numbers in {printable(batch.source)}: the file has a header but no rows below it. "
             "Add the PO numbers under the PO_NUMBER column and load it again."
         )
     return batch
 
 
 def plan_run(settings: Settings, input_path: Path) -> RunPlan:
-    """Everything a run needs that can be checked before any browser starts."""
+    """Everything a run needs that can be checked before any browser starts; the output folder is made."""
     portal = run_portal(settings)
     batch = read_run_batch(input_path, portal)
     portal.require_base_url()
+    ensure_output_dir(output_dir(settings), settings.results_format, input_path)  # last: it makes the folder
     return RunPlan(settings=settings, portal=portal, batch=batch)

@@ -15,8 +15,11 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
+
+from popool_gui.safe_text import printable
 
 APP_NAME = "popool"
 SETTINGS_FILE_NAME = "settings.toml"
@@ -113,7 +116,10 @@ class SettingsError(ValueError):
     def __init__(self, problems: list[SettingProblem], source: str = "") -> None:
         self.problems = problems
         where = f" in {source}" if source else ""
-        super().__init__(f"invalid settings{where}:\n" + "\n".join(f"  - {p}" for p in problems))
+        if len(problems) == 1:  # one problem, one line
+            super().__init__(f"invalid settings{where}: {problems[0]}")
+        else:
+            super().__init__(f"invalid settings{where}:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
@@ -153,7 +159,7 @@ def coerce_values(values: dict[str, Any]) -> dict[str, Any]:
                 value = ResultsFormat(value.lower())
             elif kind == "str" and isinstance(value, Path):
                 value = str(value)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: int(inf); validate() names the setting
             pass
         out[name] = value
     return out
@@ -221,25 +227,34 @@ def _check_values(s: Settings, need: _Need) -> None:
     for name in ("base_url", "grid_url"):
         url = getattr(s, name)
         need(
-            lambda u=url: not u or u.startswith(("http://", "https://")),
+            lambda u=url: not u or _is_web_address(u),
             name,
-            f"must start with http:// or https://, not {url!r}",
+            f"must be an http:// or https:// address with a host name, e.g. https://acme.example.com, not {url!r}",
         )
     for name in ("driver_path", "browser_binary"):
         path = getattr(s, name)
         need(
-            lambda p=path: not p or Path(p).is_file(),
+            lambda p=path: not p or os.path.isfile(p),  # os.path's checks never raise (a too-long name)
             name,
             f"file not found: {path} (leave empty to search PATH)",
         )
 
 
+def _is_web_address(url: str) -> bool:
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018  # raises ValueError for a port that is not a number
+    except ValueError:  # also an unbalanced [IPv6] bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _check_profile(s: Settings, need: _Need) -> None:
     profile = Path(s.profile_dir)
-    need(profile.is_dir, "profile_dir", f"folder not found: {s.profile_dir}")
-    if profile.is_dir():
+    need(lambda: os.path.isdir(profile), "profile_dir", f"folder not found: {s.profile_dir}")
+    if os.path.isdir(profile):
         need(
-            lambda: (profile / s.profile_name).is_dir(),
+            lambda: os.path.isdir(profile / s.profile_name),
             "profile_name",
             f"no profile folder '{s.profile_name}' in {s.profile_dir} (Edge and Chrome call it 'Default')",
         )
@@ -262,18 +277,14 @@ def settings_path() -> Path:
 def load(
     path: Path | None = None, overrides: dict[str, Any] | None = None, labels: dict[str, str] | None = None
 ) -> Settings:
-    """Read the settings file (missing file = defaults), apply `overrides`, validate; raise SettingsError.
+    """Read the settings file, apply `overrides`, validate; raise SettingsError.
 
+    Without `path`, the user's settings file, whose absence means defaults; a `path` the user named must exist.
     `labels` names where each override came from (`{"workers": "--workers"}`): a bad value is then blamed on
     that flag, not on the settings file."""
+    values = _read_file(path) if path is not None else _read_file(settings_path(), missing_ok=True)
     path = path or settings_path()
-    values: dict[str, Any] = {}
     problems: list[SettingProblem] = []
-    if path.exists():
-        try:
-            values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise SettingsError([SettingProblem("(file)", f"not valid TOML: {exc}")], str(path)) from exc
     for unknown in sorted(set(values) - set(FIELD_NAMES)):
         problems.append(SettingProblem(unknown, "unknown setting; remove it or check its spelling"))
         del values[unknown]
@@ -294,6 +305,24 @@ def load(
             source = str(path) + (" and the command line" if flagged else "")
         raise SettingsError(shown, source)
     return settings
+
+
+def _read_file(path: Path, *, missing_ok: bool = False) -> dict[str, Any]:
+    def fail(message: str) -> SettingsError:
+        return SettingsError([SettingProblem("(file)", message)], printable(str(path)))
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        if missing_ok:
+            return {}
+        raise fail("file not found: check the path, or leave --settings out to use your own settings") from exc
+    except IsADirectoryError as exc:
+        raise fail("is a folder, not a settings file: name the .toml file inside it") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise fail(f"not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise fail(f"cannot be read ({exc.strerror or exc}): check the path and its permissions") from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import hashlib
 import io
-import itertools
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,12 +36,18 @@ from popool_gui.batch.model import (
     PoStatus,
     RowProblem,
 )
+from popool_gui.batch.xlsx_limits import XlsxLimits, XlsxTooBig, check_workbook
+from popool_gui.safe_text import ECHO_LIMIT, printable
 
 MAX_INPUT_BYTES = 100 * 1024 * 1024  # a very wide 10,000-row export is ~50 MB; beyond this, a mistake
 MAX_ROWS = 100_000  # ten times the largest batch seen in the field; a million rows would take seconds and GBs
+MAX_COLUMNS = 1_000  # wide exports have a few hundred
+MAX_CELLS = 2_000_000  # about 100 MB once read: 100,000 rows of 20 columns, or 10,000 of 200
 PO_DATA_SHEET = "PO_Data"
 TEXT_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+# What the CLI reads and the window accepts: the one list of input file types.
+INPUT_SUFFIXES: tuple[str, ...] = tuple(sorted(TEXT_SUFFIXES | EXCEL_SUFFIXES))
 XLSX_DELIMITER = ","
 
 _DELIMITERS = (";", ",", "\t")  # order breaks ties: ";" is the house format
@@ -47,11 +55,18 @@ _STRICT_ENCODINGS = ("utf-8-sig", "cp1252")  # utf-8-sig also reads UTF-8 withou
 _FORMULA_STARTS = ("=", "+", "@")  # a spreadsheet would evaluate these: never treat them as data
 _EXAMPLES = "PO15262984, PM15492200 or 15262984"
 _MIN_DIGITS = 6
+# Longer than any portal's PO number (Coupa's are 8-12 characters); a whole paragraph pasted in a cell is not one.
+MAX_PO_CHARS = 30
+
+_SHOWN_COLUMNS = 8  # header names a message lists before "and N more"
 
 _EXCEL_INTEGER = re.compile(r"(\d+)\.0+")  # how Excel exports a number cell: 15262984.0
 _EXCEL_SCIENTIFIC = re.compile(r"\d+(?:[.,]\d+)?E\+?\d+", re.IGNORECASE)
 _PO_SHAPE = re.compile(r"(?:P[OM])?[\s-]*(\d*)", re.IGNORECASE | re.ASCII)
 _SEP_LINE = re.compile(r"sep=(.)\r?\n")  # Excel's own hint line for the delimiter
+_NOT_DELIMITERS = frozenset('"\r\n')  # a sep= line naming one of these would make the file unreadable as CSV
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_FIELD_LIMIT_ERROR = "field larger than field limit"  # how the csv module says a cell is too long
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG", "a PNG image"),
@@ -65,6 +80,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"Rar!", "a RAR archive"),
 )
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode Text" export
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX only; Windows has no named pipes in its file system
+_O_BINARY = getattr(os, "O_BINARY", 0)  # Windows only
 
 
 class InputError(Exception):
@@ -74,9 +91,9 @@ class InputError(Exception):
 def normalise_po(text: str, regex: str = DEFAULT_PO_ID_REGEX) -> tuple[str | None, str]:
     """Return `(po_id, "")` for a usable PO value, else `(None, reason)` with a reason a person understands.
 
-    The value is trimmed and matched case-insensitively in full against `regex`, whose group 1 (or the whole match
-    when it has no group) is the portal id. Only ASCII digits count as digits. Never raises for any text; an
-    invalid `regex` raises `re.error` (`read_batch` reports that as an `InputError`).
+    The value is trimmed and matched case-insensitively in full against `regex`, whose group 1 (or the whole
+    match when it has no group) is the portal id, at most MAX_PO_CHARS long. Only ASCII digits count as digits.
+    Never raises for any text; an invalid `regex` raises `re.error` (`read_batch` reports that as an `InputError`).
     """
     value = _clean(text)
     if not value:
@@ -89,6 +106,8 @@ def normalise_po(text: str, regex: str = DEFAULT_PO_ID_REGEX) -> tuple[str | Non
     match = _compile(regex).fullmatch(value)
     if match:
         po_id = match.group(1) if match.re.groups else match.group(0)
+        if len(po_id) > MAX_PO_CHARS:
+            return None, f"too long for a PO number ({len(po_id):,} characters, at most {MAX_PO_CHARS})"
         if po_id:
             return po_id, ""
     return None, _why_invalid(value, regex)
@@ -162,24 +181,27 @@ def _check_pattern(regex: str) -> None:
 
 
 def _fail(path: Path, problem: str, advice: str) -> InputError:
-    return InputError(f"{path} {problem}. {advice}")
+    return InputError(f"{printable(str(path))} {problem}. {advice}")
 
 
 def _read_bytes(path: Path) -> bytes:
-    if path.is_dir():
-        raise _fail(path, "is a folder, not a file", "Choose the CSV or Excel file inside it.")
+    """The file's bytes, read only from a regular file and never more than MAX_INPUT_BYTES of them: a named pipe
+    would block forever and a device (`/dev/zero`) or a file system that reports 0 bytes would read without end."""
     suffix = path.suffix.lower()
     try:
-        size = path.stat().st_size
-        if suffix not in TEXT_SUFFIXES | EXCEL_SUFFIXES:
+        kind = _file_kind(os.stat(path).st_mode)
+        if kind == "a folder":
+            raise _fail(path, "is a folder, not a file", "Choose the CSV or Excel file inside it.")
+        if suffix not in INPUT_SUFFIXES:
             raise _fail(path, f"has an unsupported type ({suffix or 'no extension'})", _unsupported_advice(suffix))
-        if size > MAX_INPUT_BYTES:
-            raise _fail(
-                path,
-                f"is {size / 1_048_576:.0f} MB, more than the {MAX_INPUT_BYTES // 1_048_576} MB popool reads",
-                "Keep only the columns you need, or split it into several files.",
-            )
-        return path.read_bytes()
+        if kind:
+            raise _not_regular(path, kind)
+        # O_NONBLOCK: had the file become a pipe since the stat, opening it must not wait for a writer.
+        with os.fdopen(os.open(path, os.O_RDONLY | _O_NONBLOCK | _O_BINARY), "rb") as f:
+            kind = _file_kind(os.fstat(f.fileno()).st_mode)
+            if kind:
+                raise _not_regular(path, kind)
+            data = f.read(MAX_INPUT_BYTES + 1)
     except FileNotFoundError as exc:
         raise _fail(path, "was not found", "Check the path, or pick the file again.") from exc
     except PermissionError as exc:
@@ -189,9 +211,37 @@ def _read_bytes(path: Path) -> bytes:
             "If it is open in Excel, close it in Excel and try again.",
         ) from exc
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise _fail(path, "has a name too long for the file system", "Rename it or its folder shorter.") from exc
         raise _fail(
             path, f"cannot be read ({exc.strerror or exc})", "Copy it to a local folder and try again."
         ) from exc
+    if len(data) > MAX_INPUT_BYTES:
+        raise _fail(
+            path,
+            f"is more than the {MAX_INPUT_BYTES // 1_048_576} MB popool reads",
+            "Keep only the columns you need, or split it into several files.",
+        )
+    return data
+
+
+def _file_kind(mode: int) -> str:
+    """What a file that is not a regular file is, in words; "" for a regular file."""
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _not_regular(path: Path, kind: str) -> InputError:
+    return _fail(path, f"is not a file popool can read: it is {kind}", "Save the PO list as a .csv or .xlsx file.")
 
 
 def _unsupported_advice(suffix: str) -> str:
@@ -215,6 +265,12 @@ def _text_table(path: Path, data: bytes) -> tuple[list[list[str]], str]:
     sep_line = _SEP_LINE.match(text)
     if sep_line:
         delimiter, text = sep_line.group(1), text[sep_line.end() :]
+        if delimiter in _NOT_DELIMITERS:
+            raise _fail(
+                path,
+                f"starts with the line sep={printable(delimiter)}, which names no usable delimiter",
+                "Remove that first line, or write sep=; or sep=, instead.",
+            )
     else:
         delimiter = _sniff_delimiter(text)
     return _parse_csv(path, text, delimiter), delimiter
@@ -222,32 +278,81 @@ def _text_table(path: Path, data: bytes) -> tuple[list[list[str]], str]:
 
 def _parse_csv(path: Path, text: str, delimiter: str) -> list[list[str]]:
     """Parse strictly first: the lenient reader silently swallows the rest of a file after an unclosed quote."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(_lines(text), delimiter=delimiter, strict=True)
+    rows = _RowLines(reader)
     try:
-        return _limit_rows(path, reader)
+        return _limit_rows(path, rows)
     except csv.Error as exc:
-        if "end of data" in str(exc):
-            raise _unclosed_quote(path, reader.line_num, exc) from exc
+        if "end of data" in str(exc) or _FIELD_LIMIT_ERROR in str(exc):
+            raise _csv_error(path, rows, exc) from exc
     # Like Excel, accept text after a closing quote ("Acme"Ltd), which only the strict reader refuses.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = _RowLines(csv.reader(_lines(text), delimiter=delimiter))
     try:
-        return _limit_rows(path, reader)
+        return _limit_rows(path, rows)
     except csv.Error as exc:
-        raise _unclosed_quote(path, reader.line_num, exc) from exc
+        raise _csv_error(path, rows, exc) from exc
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` with their endings (\r\n, \r or \n), as a file opened with newline="" gives them,
+    one at a time: io.StringIO would copy the text at four bytes a character."""
+    return (match.group() for match in _LINE.finditer(text))
+
+
+@dataclass
+class _RowLines:
+    """A CSV reader that remembers on which line the row it is reading began."""
+
+    reader: Any  # a csv reader (its type is private to the csv module)
+    row_start: int = 1
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for row in self.reader:
+            yield row
+            self.row_start = self.reader.line_num + 1
+
+    @property
+    def line(self) -> int:
+        return self.reader.line_num
+
+    @property
+    def one_line(self) -> bool:
+        """Whether the row read so far lies on one line: no quoted cell has run on over line breaks."""
+        return self.reader.line_num <= self.row_start
 
 
 def _limit_rows(path: Path, rows: Iterator[list[str]]) -> list[list[str]]:
-    """Stop reading as soon as the file proves too long, before it costs seconds and memory."""
-    table = list(itertools.islice(rows, MAX_ROWS + 2))  # a header, MAX_ROWS data rows, and one too many
-    if len(table) > MAX_ROWS + 1:
-        raise _fail(path, f"has more than {MAX_ROWS:,} rows", f"Split it into files of at most {MAX_ROWS:,} POs.")
+    """Stop reading as soon as the file proves too long or too wide, before it costs seconds and memory."""
+    table: list[list[str]] = []
+    cells = 0
+    for cells_in_row in rows:
+        table.append(cells_in_row)
+        if len(table) > MAX_ROWS + 1:  # a header and MAX_ROWS data rows
+            raise _fail(path, f"has more than {MAX_ROWS:,} rows", f"Split it into files of at most {MAX_ROWS:,} POs.")
+        if len(cells_in_row) > MAX_COLUMNS:
+            raise _fail(
+                path,
+                f"has more than {MAX_COLUMNS:,} columns (line {len(table)} has {len(cells_in_row):,})",
+                "Keep only the columns you need: PO_NUMBER and the ones you want in the results.",
+            )
+        cells += len(cells_in_row)
+        if cells > MAX_CELLS:
+            raise _fail(
+                path, f"has more than {MAX_CELLS:,} cells", "Keep only the columns you need, or split it into files."
+            )
     return table
 
 
-def _unclosed_quote(path: Path, line: int, exc: csv.Error) -> InputError:
+def _csv_error(path: Path, rows: _RowLines, exc: csv.Error) -> InputError:
+    if _FIELD_LIMIT_ERROR in str(exc) and rows.one_line:
+        return _fail(
+            path,
+            f"has a cell longer than {csv.field_size_limit():,} characters on line {rows.line}",
+            "A PO list has no such cells: check that this is the right file, or shorten that cell.",
+        )
     return _fail(
         path,
-        f"could not be read as CSV near line {line} ({exc})",
+        f"could not be read as CSV near line {rows.line} ({exc})",
         'Look for a quote (") that is opened but never closed.',
     )
 
@@ -309,13 +414,23 @@ def _xlsx_table(path: Path, data: bytes) -> list[list[str]]:
         )
     advice = "Open it in Excel and save it again as .xlsx, or export it as CSV."
     try:
+        # A header and MAX_ROWS data rows; shared strings are bounded like cells (no sheet uses more than it has).
+        check_workbook(data, XlsxLimits(max_rows=MAX_ROWS + 1, max_columns=MAX_COLUMNS, max_cells=MAX_CELLS))
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except XlsxTooBig as exc:
+        raise _fail(
+            path,
+            f"is too big to read: it {exc}",
+            f"Keep only the PO numbers' sheet and columns (at most {MAX_ROWS:,} rows), or export it as CSV.",
+        ) from exc
     except Exception as exc:  # openpyxl signals a damaged file with many types (BadZipFile, KeyError, ...)
         raise _fail(path, f"could not be opened as an Excel workbook ({type(exc).__name__}: {exc})", advice) from exc
     try:
         sheet = _pick_sheet(workbook)
         if sheet is None:
             raise _fail(path, "has no worksheet", f"Put the POs on a sheet named {PO_DATA_SHEET}.")
+        # A declared size (<dimension ref="A1:XFD1048576">) would pad every row to 16,384 cells: go by the cells.
+        sheet.reset_dimensions()
         return _limit_rows(path, ([_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)))
     except InputError:
         raise
@@ -432,7 +547,8 @@ class _BatchBuilder:
         if guessed and not builder.first_row:
             raise _fail(
                 path,
-                f"has no {COL_PO_NUMBER} column, and its only column {header[0]!r} holds no PO numbers",
+                f"has no {COL_PO_NUMBER} column, and its only column '{printable(header[0], ECHO_LIMIT)}' holds no "
+                "PO numbers",
                 f"Name the column holding the PO numbers {COL_PO_NUMBER}.",
             )
         return builder.batch(path, data, delimiter)
@@ -482,7 +598,9 @@ def _require_single_column(path: Path, header: list[str], regex: str) -> None:
         advice = f"Its first line looks like data: add a header line naming the PO column {COL_PO_NUMBER}."
     else:
         advice = f"Name the column holding the PO numbers {COL_PO_NUMBER}."
-    found = ", ".join(repr(name) for name in header)
+    found = ", ".join(f"'{printable(name, ECHO_LIMIT)}'" for name in header[:_SHOWN_COLUMNS])
+    if len(header) > _SHOWN_COLUMNS:
+        found += f" and {len(header) - _SHOWN_COLUMNS:,} more"
     raise _fail(path, f"has no {COL_PO_NUMBER} column (columns found: {found})", advice)
 
 

@@ -42,6 +42,7 @@ from popool_gui.batch.model import (
     merged_supplier,
 )
 from popool_gui.redact import redact_urls
+from popool_gui.safe_text import printable
 
 JOURNAL_DIR = ".popool"
 JOURNAL_FILE = "journal.sqlite3"
@@ -117,6 +118,21 @@ class JournalMismatchError(Exception):
     """The output folder's journal belongs to another input file (or another popool version)."""
 
 
+class JournalCorruptError(JournalMismatchError):
+    """The output folder's journal is not a readable SQLite database (damaged, or another file under its name).
+
+    A kind of mismatch: what the user can do is the same, move it aside or start over in this folder."""
+
+    def __init__(self, path: Path, exc: sqlite3.Error) -> None:
+        self.path = path
+        super().__init__(
+            f"the journal {printable(str(path))} cannot be read ({exc}): it is damaged or not a journal; move it "
+            "aside to keep it, "
+            "or delete it to start over in this output folder (the window offers Start over), or choose another "
+            "output folder"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class _Seed:
     """One input row as the journal stores it, with the result it starts with when nothing better is known."""
@@ -158,7 +174,7 @@ class Journal:
         unless `accept_new_input`: then results of POs still in the input are kept and the rest dropped."""
         path = _path(output_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn = _connect(path, check_same_thread=False)
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -181,9 +197,9 @@ class Journal:
 
         The window asks what to do about another input's journal before it builds the run."""
         path = _path(output_dir)
-        if not path.is_file():
+        if not path.exists():
             return
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn = _connect(path)
         try:
             meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
         except sqlite3.OperationalError:  # no meta table: an empty file that `open` fills
@@ -192,6 +208,13 @@ class Journal:
             conn.close()
         if meta:
             _check_meta(meta, batch, accept_new_input=False)
+
+    @staticmethod
+    def delete(output_dir: Path) -> None:
+        """Forget the output folder's damaged journal ("start over"): the journal and SQLite's WAL files beside it."""
+        path = _path(output_dir)
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
 
     # ----------------------------------------------------------------- reads
 
@@ -423,7 +446,7 @@ def _write_meta(conn: sqlite3.Connection, batch: Batch, old: dict[str, str]) -> 
     now = _now_iso()
     meta = {
         "schema_version": SCHEMA_VERSION,
-        "source": batch.source,
+        "source": _storable(batch.source),
         "source_hash": batch.source_hash,
         "created_at": old.get("created_at", now),
         "updated_at": now,
@@ -433,6 +456,32 @@ def _write_meta(conn: sqlite3.Connection, batch: Batch, old: dict[str, str]) -> 
     }
     conn.executemany("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", meta.items())
     return meta
+
+
+def _connect(path: Path, *, check_same_thread: bool = True) -> sqlite3.Connection:
+    """Open the journal; JournalCorruptError when SQLite cannot read it ("file is not a database", a folder under
+    its name). A journal another process holds locked is not damaged: that error goes on as it is."""
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=check_same_thread)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
+        if "locked" in str(exc):
+            raise
+        raise JournalCorruptError(path, exc) from exc
+    return conn
+
+
+def _storable(path: str) -> str:
+    """The input's path as SQLite can hold it: a file name that is not valid UTF-8 (kept by Python as lone
+    surrogates) is stored in its escaped, printable form; it only names the input in messages and reports."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return printable(path)
+    return path
 
 
 def _seed(conn: sqlite3.Connection, batch: Batch) -> None:

@@ -1,4 +1,5 @@
-"""The results files: `popool-results.csv` (UTF-8 with BOM, the input's delimiter) and `popool-results.xlsx`.
+"""The results files: `popool-results.csv` (UTF-8 with BOM, the input's delimiter if `;` or `,`, else `;`) and
+`popool-results.xlsx`.
 
 Columns: the input's columns in their order, then the result columns of DOMAIN.md. An input column that
 already is a result column (a results file fed back as input, or an input with its own SUPPLIER) is written
@@ -65,6 +66,7 @@ REPLACE_POLL_S = 0.1
 XLSX_MAX_CELL = 32767  # Excel refuses to open a workbook with a longer cell
 WIDTH_SAMPLE_ROWS = 500
 MIN_WIDTH, MAX_WIDTH = 8, 60
+RESULTS_DELIMITERS = (";", ",")  # ";" first: the house format
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's CSV injection list
 
 Cell = str | int
@@ -173,10 +175,17 @@ def _local_iso(epoch: float | None) -> str:
 # ----------------------------------------------------------------- formats
 
 
+def results_delimiter(input_delimiter: str) -> str:
+    """The results CSV's delimiter: the input's when it is `;` or `,`, else `;`. Excel opens those two by double
+    click (which one depends on the locale), and popool reads both back; a tab, a `|` or whatever an input's
+    `sep=` line named would give a file neither reads as the results."""
+    return input_delimiter if input_delimiter in RESULTS_DELIMITERS else RESULTS_DELIMITERS[0]
+
+
 def _write_csv(path: Path, header: list[str], table: list[list[Cell]], delimiter: str) -> None:
     # Excel reads UTF-8 only with a BOM; CRLF is what Excel writes and expects.
     with path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f, delimiter=delimiter if len(delimiter) == 1 else ",", lineterminator="\r\n")
+        writer = csv.writer(f, delimiter=results_delimiter(delimiter), lineterminator="\r\n")
         writer.writerow(header)
         writer.writerows(table)
 

@@ -7,6 +7,7 @@ any browser starts, with the offending key named. Page texts are matched case-in
 
 from __future__ import annotations
 
+import os
 import re
 import string
 import tomllib
@@ -126,7 +127,7 @@ def load_portal(name_or_path: str, base_url: str = "") -> PortalProfile:
         path = BUILTIN_DIR / f"{text_name.lower()}.toml"
     else:
         path = Path(text_name).expanduser()
-        if not path.is_file():
+        if not os.path.isfile(path):  # unlike Path.is_file, never raises (a name too long for the file system)
             raise PortalError(
                 [f"not found: {text_name!r} is neither a built-in profile ({', '.join(BUILTIN_PORTALS)}) nor a file"]
             )

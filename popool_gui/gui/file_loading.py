@@ -6,15 +6,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from popool_gui.batch.input import InputError
+from popool_gui.batch.input import INPUT_SUFFIXES, InputError
 from popool_gui.batch.model import Batch
 from popool_gui.browser.portal import PortalError, PortalProfile
 from popool_gui.gui.background import Background
 from popool_gui.run_setup import default_portal, read_run_batch, run_portal
+from popool_gui.safe_text import ECHO_LIMIT, printable
 from popool_gui.settings import Settings
 
-ACCEPTED_SUFFIXES = (".csv", ".xlsx", ".txt", ".tsv")
-FILE_FILTER = "PO lists (*.csv *.xlsx *.txt *.tsv);;All files (*)"
+# The types the CLI reads, from its one definition: the window accepts exactly the same.
+FILE_FILTER = f"PO lists ({' '.join('*' + suffix for suffix in INPUT_SUFFIXES)});;All files (*)"
 
 
 class FileLoader(QObject):
@@ -27,9 +28,10 @@ class FileLoader(QObject):
 
     def load(self, path: Path, settings: Settings) -> bool:
         """Start reading `path`; False (after `refused`) when it is not a PO list at all."""
-        if path.suffix.lower() not in ACCEPTED_SUFFIXES:
+        if path.suffix.lower() not in INPUT_SUFFIXES:
             self.refused.emit(
-                f"{path.name} is not a PO list. Drop a CSV (.csv) or Excel (.xlsx) file with a PO_NUMBER column."
+                f"{printable(path.name, ECHO_LIMIT)} is not a PO list. Drop a CSV (.csv) or Excel (.xlsx) file with a "
+                "PO_NUMBER column."
             )
             return False
         self._background.run(
@@ -43,7 +45,7 @@ class FileLoader(QObject):
         if isinstance(exc, InputError):
             self.refused.emit(str(exc))
         elif isinstance(exc, OSError):
-            self.refused.emit(f"Cannot read {path}: {exc.strerror or exc}")
+            self.refused.emit(f"Cannot read {printable(str(path))}: {exc.strerror or exc}")
         else:
             raise exc
 

@@ -20,13 +20,14 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from popool_gui.batch.input import InputError
-from popool_gui.batch.journal import JOURNAL_DIR, Journal, JournalMismatchError
+from popool_gui.batch.journal import JOURNAL_DIR, Journal, JournalCorruptError, JournalMismatchError
 from popool_gui.batch.model import Batch, PoResult
 from popool_gui.batch.recent_runs import RecentRun, read_run
 from popool_gui.browser.portal import PortalError, PortalProfile
 from popool_gui.gui import desktop
 from popool_gui.gui.background import Background
 from popool_gui.pool.controller import PoolController
+from popool_gui.pool.output_folder import OutputFolderError, ensure_output_dir
 from popool_gui.pool.output_lock import OutputInUseError, OutputLock
 from popool_gui.run_setup import output_dir, read_run_batch, run_portal
 from popool_gui.settings import Settings
@@ -79,8 +80,21 @@ class RunStarter(QObject):
     def _checked(self, settings: Settings, checked: _Checked) -> None:
         if checked.reread:
             self.batch_reread.emit(checked.batch, checked.portal)
-        accept_new = False
-        if checked.mismatch is not None:
+        accept_new = start_over = False
+        if isinstance(checked.mismatch, JournalCorruptError):
+            # Nothing in it can be kept: the only ways on are to start over here or to leave (and move it aside).
+            choice = desktop.ask(
+                self._parent,
+                "This output folder's journal is damaged",
+                f"{checked.mismatch}\n\nStart over in this folder and process every PO again?",
+                ("Start over", "Cancel"),
+                default=1,
+            )
+            if choice != 0:
+                self.refused.emit("", False)
+                return
+            start_over = True
+        elif checked.mismatch is not None:
             choice = desktop.ask(
                 self._parent, QUESTION_TITLE, _question(settings, checked), CHOICES, default=NEW_FOLDER
             )
@@ -102,7 +116,7 @@ class RunStarter(QObject):
                 return
         target = self._worker_target
         self._background.run(
-            lambda: _build(settings, checked, accept_new=accept_new, worker_target=target),
+            lambda: _build(settings, checked, accept_new=accept_new, start_over=start_over, worker_target=target),
             lambda built: self.ready.emit(*built),
             lambda exc: self._failed(settings, checked.batch, exc),
         )
@@ -117,6 +131,8 @@ class RunStarter(QObject):
             self.refused.emit(str(exc), False)
         elif isinstance(exc, _RereadError):
             self.refused.emit(f"Cannot read {batch.source} again: {exc}", False)
+        elif isinstance(exc, OutputFolderError):
+            self.refused.emit(str(exc), True)
         elif isinstance(exc, (JournalMismatchError, OSError, sqlite3.Error)):
             self.refused.emit(f"Cannot use the output folder {settings.output_dir}: {exc}", False)
         else:
@@ -132,6 +148,7 @@ def _check(settings: Settings, batch: Batch, batch_portal: PortalProfile) -> _Ch
         except (InputError, OSError) as exc:
             raise _RereadError(str(exc)) from exc
     folder = output_dir(settings)
+    ensure_output_dir(folder, settings.results_format, Path(batch.source))
     with _output_locked(settings):  # a folder another run holds is refused before any question
         try:
             Journal.check(folder, batch)
@@ -173,8 +190,11 @@ def _question(settings: Settings, checked: _Checked) -> str:
 
 
 def _build(
-    settings: Settings, checked: _Checked, *, accept_new: bool, worker_target: Callable[..., None]
+    settings: Settings, checked: _Checked, *, accept_new: bool, start_over: bool, worker_target: Callable[..., None]
 ) -> tuple[PoolController, list[PoResult]]:
+    if start_over:  # only for a damaged journal, whose content nobody can read any more
+        with _output_locked(settings):  # never the journal of a run that took the folder meanwhile
+            Journal.delete(output_dir(settings))
     controller = PoolController(
         settings, checked.batch, accept_new_input=accept_new, portal=checked.portal, worker_target=worker_target
     ).open()

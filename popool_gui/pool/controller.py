@@ -401,7 +401,14 @@ class PoolController:
         try:
             note = self._results.write(final=True)
         except OSError as exc:
+            # Not a success: the user would look for a results file that is not there. Nothing is lost, though.
             self._reporter.say("error", "results_write_failed", error=str(exc))
+            failed = (
+                f"the results file could not be written ({exc}); every result is kept in "
+                f"{self.journal.path}: fix the cause and run again on this output folder to write it"
+            )
+            self._message = f"{failed}; {self._message}" if self._message else failed
+            self._outcome = RunState.FAILED
         else:
             if note:
                 self._message = f"{self._message}; {note}" if self._message else note

@@ -26,6 +26,7 @@ class ResultsFile:
         self._last_write = 0.0
         self._write_cost = 0.0
         self._told_beside_input = False
+        self._failing = False  # the last write failed: its warning was given once
         self.files: tuple[str, ...] = ()
 
     def changed(self) -> None:
@@ -35,7 +36,14 @@ class ResultsFile:
         # Large batches make a rewrite costly; space rewrites so they never take more than ~10% of the time.
         interval = max(RESULTS_MIN_INTERVAL_S, self._write_cost * 10)
         if self._dirty and now - self._last_write >= interval:
-            self.write(final=False)
+            try:
+                self.write(final=False)
+            except OSError as exc:
+                # The run goes on (the journal has every result); the final write reports a lasting failure.
+                self._last_write = time.monotonic()
+                if not self._failing:
+                    self._reporter.say("warning", "results_write_failed", error=str(exc), final=False)
+                self._failing = True
 
     def write(self, *, final: bool) -> str:
         """Rewrite the file(s); returns a note for the user when the results had to go beside the input."""
@@ -54,7 +62,7 @@ class ResultsFile:
             self._reporter.say("warning", "results_beside_input", input=str(self._input), results=str(beside[0]))
         if final:
             self.files = tuple(str(p) for p in paths)
-        self._dirty = False
+        self._dirty = self._failing = False
         self._last_write = time.monotonic()
         self._write_cost = self._last_write - started
         if beside and final:

@@ -11,6 +11,7 @@ from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import Batch
 from popool_gui.browser.profiles import clone_profile
 from popool_gui.pool import run_folder
+from popool_gui.pool.output_folder import ensure_output_dir
 from popool_gui.pool.output_lock import OutputLock
 from popool_gui.run_setup import output_dir
 from popool_gui.settings import Settings
@@ -41,8 +42,9 @@ class Workspace:
         return self._journal is not None
 
     def open(self, batch: Batch, *, accept_new_input: bool) -> None:
-        """Take the output folder and open its journal; raises OutputInUseError or JournalMismatchError."""
-        self.output_dir.mkdir(parents=True, exist_ok=True)
+        """Take the output folder and open its journal; raises OutputFolderError, OutputInUseError or
+        JournalMismatchError."""
+        ensure_output_dir(self.output_dir, self.settings.results_format, Path(batch.source))
         # Before the journal: opening it re-queues POs in flight, which belong to the run holding the lock.
         self._lock.acquire()
         try:

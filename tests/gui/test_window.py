@@ -6,12 +6,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QSystemTrayIcon
+from PySide6.QtWidgets import QLabel, QSystemTrayIcon
 
+from popool_gui.batch import report
+from popool_gui.batch.input import EXCEL_SUFFIXES, INPUT_SUFFIXES, read_batch
 from popool_gui.batch.model import PoStatus, RunState, WorkerState
 from popool_gui.gui.banners import Level
+from popool_gui.gui.file_loading import FILE_FILTER
 from popool_gui.gui.main_window import PAGE_EMPTY, PAGE_LOADED, MainWindow
 from popool_gui.gui.run_start import CHOICES, QUESTION_TITLE
 from popool_gui.gui.worker_model import WorkerColumn
@@ -360,3 +364,70 @@ def test_the_stop_countdown_follows_the_runs_own_timeout(window: MainWindow, qtb
     qtbot.mouseClick(window.stop_button, Qt.MouseButton.LeftButton)
     seconds = int(window.stop_button.text().split()[1])
     assert seconds <= 10  # the run's 10 s, not the 900 s set since
+
+
+def test_the_window_accepts_every_type_the_cli_reads(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
+    for suffix in INPUT_SUFFIXES:
+        path = tmp_path / f"pos{suffix}"
+        if suffix in EXCEL_SUFFIXES:
+            book = openpyxl.Workbook()
+            for value in ("PO_NUMBER", "15000010", "15000011"):
+                book.active.append([value])
+            book.save(path)
+        else:
+            write_pos(path, ["15000010", "15000011"])
+        assert len(read_batch(path).records) == 2, f"the CLI reads {suffix}"
+        assert load(qtbot, window, path), f"the window refused {suffix}: {window.messages.text()}"
+        assert window.po_model.rowCount() == 2
+        assert f"*{suffix}" in FILE_FILTER
+
+
+def test_a_run_whose_results_cannot_be_written_ends_failed_with_the_reason(
+    window: MainWindow, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(*_args: object, **_kwargs: object) -> list[Path]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "write_results", disk_full)
+    load(qtbot, window, write_pos(tmp_path / "pos.csv", ["15000010", "15000011"]))
+    with qtbot.waitSignal(window.start_finished):
+        qtbot.mouseClick(window.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=60_000)
+    summary = window.last_summary
+    assert summary is not None and summary.state is RunState.FAILED
+    assert summary.counts[PoStatus.COMPLETED] == 2, "the journal kept every result"
+    shown = " ".join(label.text() for label in window.summary_dialog.findChildren(QLabel))
+    assert "The run failed" in shown
+    assert "the results file could not be written ([Errno 28] No space left on device)" in shown
+
+
+def test_a_damaged_journal_is_named_and_start_over_replaces_it(
+    window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
+) -> None:
+    journal = tmp_path / "output" / ".popool" / "journal.sqlite3"
+    journal.parent.mkdir(parents=True)
+    journal.write_bytes(b"garbage" * 100)
+    load(qtbot, window, write_pos(tmp_path / "pos.csv", ["15000010", "15000011"]))
+    fake_desktop.answers = [1]  # "Cancel"
+    assert not start(qtbot, window)
+    assert fake_desktop.questions == ["This output folder's journal is damaged"]
+    assert journal.read_bytes() == b"garbage" * 100, "Cancel leaves it for the user to move aside"
+    fake_desktop.answers = [0]  # "Start over"
+    assert start(qtbot, window)
+    qtbot.waitUntil(lambda: window.summary_dialog is not None, timeout=30_000)
+    assert window.last_summary is not None and window.last_summary.counts[PoStatus.COMPLETED] == 2
+
+
+def test_an_output_folder_that_is_a_file_is_refused_at_start_with_the_settings_offered(
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "output"  # the fake settings' output folder
+    blocker.write_text("x", encoding="utf-8")
+    load(qtbot, window, write_pos(tmp_path / "pos.csv", ["15000010"]))
+    assert not start(qtbot, window)
+    assert window.messages.isVisible() and window.messages.level is Level.ERROR
+    assert window.messages.text() == (
+        f"the output folder {blocker} is a file, not a folder. "
+        "Choose another output folder (Output folder in the settings, or --output)."
+    )
+    assert window.bridge is None, "no run was built"

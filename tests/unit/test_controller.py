@@ -13,6 +13,7 @@ import pytest
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import Batch, PoRecord, PoStatus, RunState, WorkerState
 from popool_gui.browser.portal import PortalProfile, load_portal
+from popool_gui.cli_render import EXIT_TROUBLE, exit_code
 from popool_gui.pool.controller import PoolController
 from popool_gui.settings import Settings
 from tests.helpers import Recorder, RunThread, wait_for
@@ -334,3 +335,15 @@ def test_an_empty_list_held_to_its_floor_on_two_pages_is_not_a_timeout(tmp_path)
     assert summary.counts == {"COMPLETED": 2}  # each list showed on its second look
     assert not [s for s in rec.workers if s.state is WorkerState.CRASHED]
     assert all(s.restarts == 0 for s in rec.workers)
+
+
+def test_a_run_whose_results_cannot_be_written_fails_and_keeps_every_result(tmp_path):
+    ids = [str(100100 + i * 10) for i in range(6)]
+    ctl = controller(tmp_path, ids).open()
+    (tmp_path / "out" / "popool-results.csv").mkdir()  # after the output folder's checks, as if made meanwhile
+    summary = ctl.run()
+    assert summary.state is RunState.FAILED and exit_code(summary) == EXIT_TROUBLE
+    assert summary.message.startswith("the results file could not be written (")
+    assert f"every result is kept in {tmp_path / 'out' / '.popool' / 'journal.sqlite3'}" in summary.message
+    assert summary.results_files == ()
+    assert statuses(tmp_path, ids) == dict.fromkeys((f"PO{i}" for i in ids), "COMPLETED")

@@ -350,10 +350,10 @@ def test_input_file_is_never_modified(tmp_path: Path) -> None:
 def test_locked_file_says_close_excel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = text_file(HOUSE + "PO123456;A\n")(tmp_path)
 
-    def locked(self: Path) -> bytes:
+    def locked(*_args: object) -> int:
         raise PermissionError(13, "The process cannot access the file because it is being used by another process")
 
-    monkeypatch.setattr(Path, "read_bytes", locked)
+    monkeypatch.setattr(batch_input.os, "open", locked)
     with pytest.raises(InputError, match="close it in Excel and try again"):
         read_batch(path)
 

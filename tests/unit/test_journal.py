@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from popool_gui.batch.input import read_batch
-from popool_gui.batch.journal import Journal, JournalMismatchError
+from popool_gui.batch.journal import Journal, JournalCorruptError, JournalMismatchError
 from popool_gui.batch.model import Batch, PoResult, PoStatus
 
 
@@ -165,3 +166,32 @@ def test_a_second_look_is_recorded_and_a_journal_from_before_it_still_opens(tmp_
         journal.record(done("PO100001", PoStatus.NO_ATTACHMENTS, empty_looks=2))
     with Journal.open(out, batch) as journal:
         assert journal.result("PO100001").empty_looks == 2
+
+
+@pytest.mark.parametrize("damage", ["garbage", "folder"])
+def test_a_damaged_journal_is_named_with_its_way_out(tmp_path, damage):
+    batch = write_input(tmp_path / "in.csv", ["PO100001;Acme"])
+    path = tmp_path / "out" / ".popool" / "journal.sqlite3"
+    path.parent.mkdir(parents=True)
+    if damage == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(b"not a database" * 100)
+    for attempt in (lambda: Journal.open(tmp_path / "out", batch), lambda: Journal.check(tmp_path / "out", batch)):
+        with pytest.raises(JournalCorruptError) as caught:
+            attempt()
+        message = str(caught.value)
+        assert message.startswith(f"the journal {path} cannot be read (")
+        assert "move it aside to keep it, or delete it to start over" in message and "\n" not in message
+        assert isinstance(caught.value, JournalMismatchError), "the window offers Start over for it"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows file names are always Unicode")
+def test_an_input_whose_name_is_not_utf8_is_journaled(tmp_path):
+    source = Path(os.fsdecode(os.fsencode(tmp_path) + b"/orders-\xff\xfe.csv"))
+    batch = write_input(source, ["PO100001;Acme"])
+    with Journal.open(tmp_path / "out", batch) as journal:
+        assert journal.source == f"{tmp_path}/orders-\\xff\\xfe.csv"
+        assert [r.key for r in journal.pending()] == ["PO100001"]
+    with Journal.open(tmp_path / "out", batch) as again:  # the same input resumes its run
+        assert again.counts() == {"PENDING": 1}

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from popool_gui.batch.input import read_batch
 from popool_gui.batch.model import RESULT_COLUMNS, PoResult, PoStatus
@@ -94,3 +95,27 @@ def test_a_reader_never_sees_a_half_written_file(tmp_path):
         thread.join()
     assert seen and set(seen) == {2001}
     assert not list(tmp_path.glob(".popool-results-*")), "no temporary file is left behind"
+
+
+ODD_DELIMITERS = [(";", ";"), (",", ","), ("\t", ";"), ("|", ";"), ('"', ";"), ("\r", ";")]
+
+
+@pytest.mark.parametrize(("given", "written"), ODD_DELIMITERS)
+def test_the_results_csv_is_delimited_by_a_semicolon_or_a_comma(tmp_path, given, written):
+    paths = write_results(tmp_path, ("PO_NUMBER", "Note"), given, rows(3), ResultsFormat.CSV)
+    assert paths[0].read_bytes().decode("utf-8-sig").splitlines()[0] == written.join(
+        ["PO_NUMBER", "Note", *RESULT_COLUMNS[1:]]
+    )
+    batch = read_batch(paths[0])
+    assert batch.delimiter == written and len(batch.already_completed) == 3
+
+
+def test_an_input_with_a_pipe_sep_line_gives_results_popool_reads_back(tmp_path):
+    source = tmp_path / "orders.csv"
+    source.write_text("sep=|\nPO_NUMBER|Note\nPO100000|a;b\n", encoding="utf-8")
+    batch = read_batch(source)
+    assert batch.delimiter == "|"
+    result = PoResult(key="PO100000", status=PoStatus.COMPLETED)
+    paths = write_results(tmp_path, batch.columns, batch.delimiter, [(batch.records[0].row, result)], ResultsFormat.CSV)
+    back = read_batch(paths[0])
+    assert back.delimiter == ";" and back.already_completed[0].row["Note"] == "a;b"

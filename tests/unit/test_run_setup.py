@@ -50,6 +50,7 @@ def test_a_file_with_a_header_and_no_po_numbers_is_refused(tmp_path: Path) -> No
 
 def test_a_bad_flag_value_names_the_flag_not_the_settings_file(tmp_path: Path) -> None:
     settings_file = tmp_path / "settings.toml"
+    settings_file.write_text("", encoding="utf-8")
     with pytest.raises(SettingsError) as caught:
         load(settings_file, {"workers": 0}, {"workers": "--workers"})
     assert "--workers: must be 1-8, not 0" in str(caught.value)
