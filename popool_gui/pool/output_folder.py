@@ -12,7 +12,7 @@ from popool_gui.batch.journal import JOURNAL_DIR
 from popool_gui.safe_text import printable
 from popool_gui.settings import ResultsFormat
 
-_WHERE = "Choose another output folder (Output folder in the settings, or --output)."
+_WHERE = "Choose another output folder (Change... beside it in the window, or --output)."
 _RESULTS_EXTENSIONS = {
     ResultsFormat.CSV: (".csv",),
     ResultsFormat.XLSX: (".xlsx",),

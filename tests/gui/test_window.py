@@ -404,7 +404,7 @@ def test_a_run_whose_results_cannot_be_written_ends_failed_with_the_reason(
 def test_a_damaged_journal_is_named_and_start_over_replaces_it(
     window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
 ) -> None:
-    journal = tmp_path / "output" / ".popool" / "journal.sqlite3"
+    journal = tmp_path / "output" / "pos" / ".popool" / "journal.sqlite3"  # the folder of pos.csv
     journal.parent.mkdir(parents=True)
     journal.write_bytes(b"garbage" * 100)
     load(qtbot, window, write_pos(tmp_path / "pos.csv", ["15000010", "15000011"]))
@@ -421,13 +421,14 @@ def test_a_damaged_journal_is_named_and_start_over_replaces_it(
 def test_an_output_folder_that_is_a_file_is_refused_at_start_with_the_settings_offered(
     window: MainWindow, qtbot: Any, tmp_path: Path
 ) -> None:
-    blocker = tmp_path / "output"  # the fake settings' output folder
+    blocker = tmp_path / "output" / "pos"  # the folder pos.csv gets inside the fake settings' output folder
+    blocker.parent.mkdir()
     blocker.write_text("x", encoding="utf-8")
     load(qtbot, window, write_pos(tmp_path / "pos.csv", ["15000010"]))
     assert not start(qtbot, window)
     assert window.messages.isVisible() and window.messages.level is Level.ERROR
     assert window.messages.text() == (
         f"the output folder {blocker} is a file, not a folder. "
-        "Choose another output folder (Output folder in the settings, or --output)."
+        "Choose another output folder (Change... beside it in the window, or --output)."
     )
     assert window.bridge is None, "no run was built"

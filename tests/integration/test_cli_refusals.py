@@ -18,7 +18,7 @@ from tests.xlsx_bombs import sheet_without_dimension
 
 BASE_URL = ["--base-url", "http://127.0.0.1:9"]
 GOOD = "PO_NUMBER\nPO100001\n"
-CHOOSE = "Choose another output folder (Output folder in the settings, or --output)."
+CHOOSE = "Choose another output folder (Change... beside it in the window, or --output)."
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pytest
 from popool_gui.pool.output_folder import OutputFolderError, ensure_output_dir
 from popool_gui.settings import ResultsFormat
 
-CHOOSE = "Choose another output folder (Output folder in the settings, or --output)."
+CHOOSE = "Choose another output folder (Change... beside it in the window, or --output)."
 
 
 def refusal(folder: Path, input_path: Path | None = None, fmt: ResultsFormat = ResultsFormat.CSV_AND_XLSX) -> str:
