@@ -157,6 +157,9 @@ class PoResult:
     started_at: float | None = None  # epoch seconds
     finished_at: float | None = None
     transient: bool = False  # a timeout, crash, network error or 5xx: worth another attempt
+    # The PO's page was never reached (refused, reset, DNS, load timeout): one of these alone is the PO's, many in a
+    # row are the portal's (pool/portal_watch.py). Not journaled.
+    unreachable: bool = False
     # How long after its page loaded the first attachment appeared (render timing the run learns from).
     first_attachment_ms: int | None = None
     # NO_ATTACHMENTS only: how many looks saw the empty list (the verdict is final after the second).
@@ -259,6 +262,7 @@ class RunSnapshot:
     memory_threshold_pct: float = 0.0
     stop_deadline: float | None = None  # epoch seconds when a graceful stop turns forced
     message: str = ""
+    waiting: str = ""  # while the run holds its queue because the portal is not answering: what it is doing
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,6 +52,7 @@ from popool_gui.settings import Settings
 log = structlog.get_logger()
 
 POLL_S = 0.1
+NET_ERROR = "net::ERR_"  # how Chromium's driver reports a page that could not be reached at all
 DIRECT_PARALLEL = 4  # concurrent HTTP fetches per PO with direct_download: polite to the portal
 # Statuses whose files are kept in the PO's final folder.
 _FILED = frozenset({PoStatus.COMPLETED, PoStatus.PARTIAL, PoStatus.NO_ATTACHMENTS})
@@ -203,11 +204,11 @@ def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> 
     try:
         _run(job, record, output_dir, result, tally, logger)
     except TimeoutException:
-        _fail(result, f"page did not load in {job.settings.page_timeout_s:g} s")
+        _fail(result, f"page did not load in {job.settings.page_timeout_s:g} s", unreachable=True)
     except WebDriverException as exc:
         if is_dead_browser_error(exc):
             raise
-        _fail(result, f"browser error: {first_line(exc)}")
+        _fail(result, f"browser error: {first_line(exc)}", unreachable=NET_ERROR in (exc.msg or ""))
     finally:
         _close_po_tabs(job)
         clear_staging(job.staging_dir)
@@ -226,10 +227,11 @@ def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> 
     return result
 
 
-def _fail(result: PoResult, error: str) -> None:
+def _fail(result: PoResult, error: str, *, unreachable: bool = False) -> None:
     result.status = PoStatus.FAILED
     result.transient = True
     result.error = error
+    result.unreachable = unreachable
 
 
 def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally: _Tally, logger: Any) -> None:
@@ -343,7 +345,7 @@ def _page_problem(result: PoResult, evidence: PageEvidence, url: str, timeout_s:
         _fail(result, f"{where}the portal says it does not exist or denies access")
     elif verdict is Verdict.BROWSER_ERROR:
         code = f" ({evidence.error_code})" if evidence.error_code else ""
-        _fail(result, f"{where}the browser could not reach the portal{code}")
+        _fail(result, f"{where}the browser could not reach the portal{code}", unreachable=True)
     elif verdict is Verdict.SERVER_ERROR:
         status = f" (HTTP {evidence.http_status})" if evidence.http_status else ""
         _fail(result, f"{where}the portal answered with a server error{status}")

@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self.messages = MessageBar()
         self.messages.action_clicked.connect(self._message_action)
         self._message_callback: Callable[[], None] | None = None
+        self._waiting_shown = False  # the message bar shows the portal-away hold
         self.sign_in = SignInBar()
         self.sign_in.resume_requested.connect(self._resume)
         self.sign_in.settings_requested.connect(self.edit_settings)
@@ -433,6 +434,15 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.start_finished.emit(True)
 
+    def _show_waiting(self, waiting: str) -> None:
+        """The portal-away hold in the message bar while it lasts, gone when the run goes on."""
+        if waiting:
+            self.show_message(Level.WARNING, waiting, action="Stop", callback=self.stop_run)
+            self._waiting_shown = True
+        elif self._waiting_shown:
+            self.messages.hide()
+            self._waiting_shown = False
+
     def stop_run(self) -> None:
         if self.session is None:
             return
@@ -455,6 +465,7 @@ class MainWindow(QMainWindow):
             self.log_pane.append(updates.logs)
         if updates.run is not None:
             self.status.show_run(updates.run)
+            self._show_waiting(updates.run.waiting)
         for decision in updates.memory:
             self.statusBar().showMessage(f"Memory: {decision.action} worker {decision.worker}: {decision.reason}", 8000)
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 from popool_gui.batch.model import RunSnapshot, RunState, RunSummary
 from popool_gui.gui.theme import chip_style, load_colour
 from popool_gui.pool.rolling_rate import format_eta
-from popool_gui.status_colours import RUN_STATE_COLOURS
+from popool_gui.status_colours import AMBER, RUN_STATE_COLOURS
 
 
 class RamGauge(QWidget):
@@ -86,6 +86,7 @@ class RunStatusBar(QStatusBar):
         colour = RUN_STATE_COLOURS[state]
         self.state.setText(text or str(state))
         self.state.setStyleSheet(chip_style(colour))
+        self.state.setToolTip("State of the run")
 
     def show_end(self, summary: RunSummary) -> None:
         """The run's last word: its one average rate (as in the summary and the report) and how it ended."""
@@ -109,3 +110,7 @@ class RunStatusBar(QStatusBar):
         if snap.memory_threshold_pct:
             self.ram.set_values(snap.system_memory_pct, snap.memory_threshold_pct)
         self.set_state(snap.state)
+        if snap.waiting and snap.state is RunState.RUNNING:
+            self.state.setText("Waiting for the portal")
+            self.state.setStyleSheet(chip_style(AMBER))
+            self.state.setToolTip(snap.waiting)

@@ -46,6 +46,7 @@ from popool_gui.pool.memory_guard import MemoryGuard
 from popool_gui.pool.memory_policy import MemoryPolicy
 from popool_gui.pool.outcomes import Outcomes
 from popool_gui.pool.pending import PendingQueue
+from popool_gui.pool.portal_watch import PortalWatch, streak_for, waiting_message
 from popool_gui.pool.processes import Spawner, ready_handles
 from popool_gui.pool.report_writer import RunPeaks, write_end_report
 from popool_gui.pool.reporting import Reporter, RunClock, run_snapshot
@@ -120,8 +121,9 @@ class PoolController:
         self._results = ResultsFile(
             self._workspace.output_dir, journal, self.settings.results_format, Path(self.batch.source), self._reporter
         )
+        self._watch = PortalWatch(self.portal.base_url, streak_for(self.settings.workers))
         self._outcomes = Outcomes(
-            self.settings, journal, self._pending, self._looks, self._results, self._clock, self._reporter
+            self.settings, journal, self._pending, self._looks, self._results, self._clock, self._reporter, self._watch
         )
         self._dispatcher = Dispatcher(journal, self._pending, self._looks, self.settings.tabs_per_worker)
         self._supervisor = Supervisor(
@@ -271,7 +273,9 @@ class PoolController:
             if self._stop.stopping and self._stop.expired(now):
                 self._reporter.say("warning", "shutdown_timeout", timeout_s=self.settings.shutdown_timeout_s)
                 self._force("stopped: shutdown timeout reached")
-            if not self._stop.stopping:
+            if self._watch.tick(now):
+                self._reporter.say("info", "portal_back", probes=self._watch.probes)
+            if not self._stop.stopping and not self._watch.holding:
                 self._dispatcher.dispatch(self._slots, self.listener)
                 self._check_end()
             self._emit_changes(now)
@@ -391,6 +395,7 @@ class PoolController:
             self._outcome = RunState.FINISHED
 
     def _clean_up(self) -> None:
+        self._watch.close()
         self._supervisor.kill_all(self._slots, "interrupted", interrupted=True)
         self._grid.release_all()
         for problem in self._workspace.remove_run_folder():
@@ -458,6 +463,7 @@ class PoolController:
             memory_threshold_pct=self.settings.memory_threshold_pct,
             stop_deadline=deadline.epoch if deadline is not None else None,
             message=self._message,
+            waiting=waiting_message(self._watch, time.monotonic()),
         )
 
     def _write_report(self, summary: RunSummary) -> RunSummary:

@@ -9,11 +9,14 @@ from dataclasses import replace
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import PoResult, PoStatus
 from popool_gui.pool.pending import PendingQueue
+from popool_gui.pool.portal_watch import PortalWatch
 from popool_gui.pool.reporting import Reporter, RunClock
 from popool_gui.pool.results_file import ResultsFile
 from popool_gui.pool.second_look import SECOND_LOOK_NOTE, EmptyLists
 from popool_gui.pool.slot import Hold, InFlight, Slot
 from popool_gui.settings import Settings
+
+PORTAL_AWAY = "the portal was not answering: waiting for it with this PO's attempts kept"
 
 
 class Outcomes:
@@ -26,6 +29,7 @@ class Outcomes:
         results: ResultsFile,
         clock: RunClock,
         reporter: Reporter,
+        watch: PortalWatch,
     ) -> None:
         self._settings = settings
         self._journal = journal
@@ -34,6 +38,7 @@ class Outcomes:
         self._results = results
         self._clock = clock
         self._reporter = reporter
+        self._watch = watch
         # POs that met a login wall and are not final yet: a headless run ends them as AUTH_REQUIRED.
         self.auth_keys: set[str] = set()
 
@@ -48,6 +53,10 @@ class Outcomes:
         result.empty_looks = current.empty_looks
         self._looks.learn(result)
         self._pending.tried(key, slot.worker if slot else 0, time.monotonic())
+        if result.unreachable and self._portal_away(result, flight):
+            return
+        if not result.unreachable and self._watch.reached():
+            self._reporter.say("info", "portal_back", po=key)
         if result.status is PoStatus.AUTH_REQUIRED:
             self._wait_for_sign_in(result, flight, slot)
             return
@@ -72,6 +81,24 @@ class Outcomes:
             self._queue_second_look(result, flight, slot)
             return
         self._final(result, slot)
+
+    def _portal_away(self, result: PoResult, flight: InFlight) -> bool:
+        """While the portal is away, a PO that could not reach it waits with its attempts; the failure that starts
+        the hold gives back the attempts the streak before it used. False: an ordinary failure of this PO."""
+        now = time.monotonic()
+        earlier = self._watch.unreachable(flight.key, flight.attempt, now)
+        if not (earlier or self._watch.holding):
+            return False
+        if earlier:
+            self._reporter.say("warning", "portal_unreachable", streak=len(earlier) + 1, error=result.error)
+        for key, attempt in earlier:
+            current = self._journal.result(key)
+            if current.status is PoStatus.PENDING and current.attempts >= attempt:
+                self.requeue(key, PORTAL_AWAY, attempt - 1)
+            elif current.status is PoStatus.FAILED:  # its last attempt went on the outage: a clean slate
+                self.retry((key,), held=set())
+        self.give_back(flight, PORTAL_AWAY)
+        return True
 
     def requeue(self, key: str, error: str, attempts: int, *, front: bool = False) -> None:
         self._journal.requeue(key, error, attempts)

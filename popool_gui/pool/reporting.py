@@ -85,6 +85,7 @@ def run_snapshot(
     memory_threshold_pct: float,
     stop_deadline: float | None,
     message: str,
+    waiting: str = "",
 ) -> RunSnapshot:
     total = sum(counts.values())
     final = sum(n for status, n in counts.items() if PoStatus(status).is_final)
@@ -105,5 +106,6 @@ def run_snapshot(
         system_memory_pct=system_memory_pct,
         memory_threshold_pct=memory_threshold_pct,
         stop_deadline=stop_deadline,
+        waiting=waiting,
         message=message,
     )

@@ -97,3 +97,17 @@ def test_a_new_file_starts_with_every_row_shown_and_its_own_log(window: MainWind
     assert window.po_panel.search.text() == ""
     assert window.log_pane.model.rowCount() == 0
     assert window.messages.level is not Level.ERROR or not window.messages.isVisible()
+
+
+def test_a_run_waiting_for_the_portal_says_so_and_offers_stop(window: MainWindow) -> None:
+    from popool_gui.batch.model import RunSnapshot, RunState
+    from popool_gui.gui.run_bridge import Updates
+
+    waiting = "The portal is not answering; retrying in 10 s. The POs wait and keep their attempts; Stop ends the run."
+    window._apply_updates(Updates(run=RunSnapshot(RunState.RUNNING, total=3, waiting=waiting)))
+    assert window.messages.isVisible() and window.messages.text() == waiting
+    assert window.messages.level is Level.WARNING and window.messages.action.text() == "Stop"
+    assert window.status.state.text() == "Waiting for the portal"
+    window._apply_updates(Updates(run=RunSnapshot(RunState.RUNNING, total=3)))
+    assert not window.messages.isVisible()
+    assert window.status.state.text() == "Running"
