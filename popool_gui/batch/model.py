@@ -160,6 +160,8 @@ class PoResult:
     # The PO's page was never reached (refused, reset, DNS, load timeout): one of these alone is the PO's, many in a
     # row are the portal's (pool/portal_watch.py). Not journaled.
     unreachable: bool = False
+    # The output folder's disk had no room for a file: the free bytes it needs (pool/disk_watch.py). Not journaled.
+    disk_full_bytes: int = 0
     # How long after its page loaded the first attachment appeared (render timing the run learns from).
     first_attachment_ms: int | None = None
     # NO_ATTACHMENTS only: how many looks saw the empty list (the verdict is final after the second).

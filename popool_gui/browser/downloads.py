@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import http.client
 import http.cookiejar
 import json
@@ -48,6 +49,28 @@ STATE_CANCELED = "canceled"
 
 class IncompleteDownloadError(ValueError):
     """A file that must not be counted as downloaded (empty, temporary, or not the announced size)."""
+
+
+class DiskFullError(OSError):
+    """The output folder's disk has no room for a file and the reserve that keeps the journal and the results
+    writable. `needed` is the free space, in bytes, that would let the file go in."""
+
+    def __init__(self, folder: Path, needed: int, free: int) -> None:
+        super().__init__(
+            errno.ENOSPC,
+            f"the disk is full: {folder} has {free / MIB:.1f} MB free and needs {needed / MIB:.1f} MB",
+        )
+        self.folder = folder
+        self.needed = needed
+
+    def __str__(self) -> str:
+        return str(self.strerror)  # the sentence alone, without OSError's "[Errno 28]"
+
+
+MIB = 1024 * 1024
+# Room kept free on the output folder's disk for the journal, the results files and the report: a download that
+# would eat into it waits for space instead, so popool's own records never meet a full disk.
+DISK_RESERVE_BYTES = 32 * MIB
 
 
 # Chrome and Edge write `.com.google.Chrome.XXXXXX` first; Linux builds of Chromium `.org.chromium.Chromium.XXXXXX`
@@ -258,6 +281,8 @@ def move_verified(src: Path, dest: Path, expected_bytes: int = 0) -> int:
     if expected_bytes and size != expected_bytes:
         raise IncompleteDownloadError(f"{src.name}: {size} bytes of {expected_bytes}")
     dest.parent.mkdir(parents=True, exist_ok=True)
+    if src.stat().st_dev != dest.parent.stat().st_dev:
+        _require_room(dest.parent, size)
     try:
         os.rename(src, dest)  # one file system: atomic, nothing to verify
     except OSError:
@@ -269,11 +294,24 @@ def move_verified(src: Path, dest: Path, expected_bytes: int = 0) -> int:
     return moved
 
 
+def _require_room(folder: Path, size: int) -> None:
+    needed = size + DISK_RESERVE_BYTES
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise DiskFullError(folder, needed, free)
+
+
 def _copy_then_rename(src: Path, dest: Path, size: int) -> None:
     # A short name: the real one may already use the whole 255 bytes a name can have.
     tmp = dest.with_name(f"{MOVE_TEMP_PREFIX}{uuid.uuid4().hex}.tmp")
     try:
-        shutil.copy2(src, tmp)
+        try:
+            shutil.copy2(src, tmp)
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            # Something else filled the disk since the check: the same answer, a hold until there is room.
+            raise DiskFullError(dest.parent, size + DISK_RESERVE_BYTES, shutil.disk_usage(dest.parent).free) from exc
         copied = tmp.stat().st_size
         if copied != size:
             raise IncompleteDownloadError(f"{dest.name}: {copied} bytes copied, expected {size}")

@@ -33,6 +33,7 @@ from popool_gui.batch.model import PoRecord, PoResult, PoStatus, TabState
 from popool_gui.browser.cdp import execute_cdp, performance_log
 from popool_gui.browser.downloads import (
     DirectOutcome,
+    DiskFullError,
     DownloadEvents,
     IncompleteDownloadError,
     clear_staging,
@@ -203,6 +204,9 @@ def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> 
     tally = _Tally()
     try:
         _run(job, record, output_dir, result, tally, logger)
+    except DiskFullError as exc:
+        _fail(result, str(exc))
+        result.disk_full_bytes = exc.needed
     except TimeoutException:
         _fail(result, f"page did not load in {job.settings.page_timeout_s:g} s", unreachable=True)
     except WebDriverException as exc:
@@ -512,6 +516,8 @@ def _file_away(
     dest = layout.unique_path(work, layout.attachment_file_name(record.key, name))
     try:
         move_verified(staged, dest, expected_bytes)
+    except DiskFullError:
+        raise  # no file of this PO can go in now: the PO waits for room as a whole
     except (IncompleteDownloadError, OSError) as exc:
         return None, str(exc)
     return dest, ""

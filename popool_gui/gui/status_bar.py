@@ -111,6 +111,6 @@ class RunStatusBar(QStatusBar):
             self.ram.set_values(snap.system_memory_pct, snap.memory_threshold_pct)
         self.set_state(snap.state)
         if snap.waiting and snap.state is RunState.RUNNING:
-            self.state.setText("Waiting for the portal")
+            self.state.setText("Waiting")
             self.state.setStyleSheet(chip_style(AMBER))
             self.state.setToolTip(snap.waiting)

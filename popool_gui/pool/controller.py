@@ -35,6 +35,7 @@ from popool_gui.browser.grid import GridPreflightError
 from popool_gui.browser.portal import PortalProfile, load_portal
 from popool_gui.pool import grid_sessions
 from popool_gui.pool.commands import PauseWorker, RestartWorker, ResumeWorker, RetryPo, StopRun, UserCommand
+from popool_gui.pool.disk_watch import DiskWatch
 from popool_gui.pool.dispatch import Dispatcher
 from popool_gui.pool.events import WorkerEvents
 from popool_gui.pool.grid_sessions import GridSessions
@@ -122,8 +123,17 @@ class PoolController:
             self._workspace.output_dir, journal, self.settings.results_format, Path(self.batch.source), self._reporter
         )
         self._watch = PortalWatch(self.portal.base_url, streak_for(self.settings.workers))
+        self._disk = DiskWatch(self._workspace.output_dir)
         self._outcomes = Outcomes(
-            self.settings, journal, self._pending, self._looks, self._results, self._clock, self._reporter, self._watch
+            self.settings,
+            journal,
+            self._pending,
+            self._looks,
+            self._results,
+            self._clock,
+            self._reporter,
+            self._watch,
+            self._disk,
         )
         self._dispatcher = Dispatcher(journal, self._pending, self._looks, self.settings.tabs_per_worker)
         self._supervisor = Supervisor(
@@ -275,7 +285,9 @@ class PoolController:
                 self._force("stopped: shutdown timeout reached")
             if self._watch.tick(now):
                 self._reporter.say("info", "portal_back", probes=self._watch.probes)
-            if not self._stop.stopping and not self._watch.holding:
+            if self._disk.tick(now):
+                self._reporter.say("info", "disk_has_room", folder=str(self._disk.folder))
+            if not self._stop.stopping and not self._watch.holding and not self._disk.holding:
                 self._dispatcher.dispatch(self._slots, self.listener)
                 self._check_end()
             self._emit_changes(now)
@@ -463,7 +475,7 @@ class PoolController:
             memory_threshold_pct=self.settings.memory_threshold_pct,
             stop_deadline=deadline.epoch if deadline is not None else None,
             message=self._message,
-            waiting=waiting_message(self._watch, time.monotonic()),
+            waiting=self._disk.message() or waiting_message(self._watch, time.monotonic()),
         )
 
     def _write_report(self, summary: RunSummary) -> RunSummary:

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import PoResult, PoStatus
+from popool_gui.pool.disk_watch import DiskWatch
 from popool_gui.pool.pending import PendingQueue
 from popool_gui.pool.portal_watch import PortalWatch
 from popool_gui.pool.reporting import Reporter, RunClock
@@ -30,6 +31,7 @@ class Outcomes:
         clock: RunClock,
         reporter: Reporter,
         watch: PortalWatch,
+        disk: DiskWatch,
     ) -> None:
         self._settings = settings
         self._journal = journal
@@ -39,6 +41,7 @@ class Outcomes:
         self._clock = clock
         self._reporter = reporter
         self._watch = watch
+        self._disk = disk
         # POs that met a login wall and are not final yet: a headless run ends them as AUTH_REQUIRED.
         self.auth_keys: set[str] = set()
 
@@ -53,6 +56,12 @@ class Outcomes:
         result.empty_looks = current.empty_looks
         self._looks.learn(result)
         self._pending.tried(key, slot.worker if slot else 0, time.monotonic())
+        if result.disk_full_bytes:
+            # Not this PO's fault, and it left nothing on disk: it waits, with its attempt, for room.
+            self._disk.full(result.disk_full_bytes, time.monotonic())
+            self._reporter.say("warning", "disk_full", po=key, error=result.error)
+            self.give_back(flight, result.error)
+            return
         if result.unreachable and self._portal_away(result, flight):
             return
         if not result.unreachable and self._watch.reached():
