@@ -11,6 +11,7 @@ import os
 import sys
 from pathlib import Path, PureWindowsPath
 from types import SimpleNamespace
+from xml.dom import minidom
 
 import pytest
 
@@ -31,6 +32,7 @@ from popool_gui.browser import downloads
 from popool_gui.pool import worker
 from popool_gui.settings import ResultsFormat
 
+ROOT = Path(__file__).resolve().parents[2]
 EXTENDED = "\\\\?\\"
 # A OneDrive-synced Documents folder of a company with a long name, 200 characters in all: about the longest
 # output folder a user can reasonably have.
@@ -213,6 +215,20 @@ def test_results_and_report_are_written_through_long_path(tmp_path: Path, monkey
     assert written == [report.results_path(tmp_path, ".csv")] and page == tmp_path / run_report.REPORT_FILE
     assert {tmp_path, *written, page} <= set(spy.seen)  # the folder of the temporary files, then their targets
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([written[0].name, page.name])
+
+
+def test_the_windows_manifest_declares_long_path_awareness() -> None:
+    manifest = minidom.parse(str(ROOT / "resources" / "popool.manifest"))
+    aware = manifest.getElementsByTagNameNS("http://schemas.microsoft.com/SMI/2016/WindowsSettings", "longPathAware")
+    assert [node.firstChild.data for node in aware] == ["true"]
+    spec = (ROOT / "popool.spec").read_text(encoding="utf-8")
+    assert '"popool.manifest"' in spec and "manifest=MANIFEST" in spec
+
+
+def test_pyinstaller_keeps_long_path_awareness_in_the_manifest() -> None:
+    winmanifest = pytest.importorskip("PyInstaller.utils.win32.winmanifest")
+    built = winmanifest.create_application_manifest((ROOT / "resources" / "popool.manifest").read_bytes())
+    assert b'<longPathAware xmlns="http://schemas.microsoft.com/SMI/2016/WindowsSettings">true</longPathAware>' in built
 
 
 def test_a_po_that_fails_on_a_long_path_reports_it_plain() -> None:
