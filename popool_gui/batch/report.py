@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from popool_gui.batch.input import PO_DATA_SHEET
+from popool_gui.batch.layout import long_path, mkstemp_in
 from popool_gui.batch.model import (
     ATTACHMENT_NAME_SEPARATOR,
     COL_DOWNLOADED,
@@ -224,14 +224,13 @@ def _set_widths(sheet: WriteOnlyWorksheet, header: list[str], table: list[list[C
 def _publish(output_dir: Path, ext: str, write: Callable[[Path], None], protect: list[Path]) -> Path:
     target = results_path(output_dir, ext)
     candidates = [p for p in (target, target.with_stem(target.stem + ALTERNATE_SUFFIX)) if not _is_any(p, protect)]
-    fd, tmp_name = tempfile.mkstemp(dir=output_dir, prefix=f".{RESULTS_BASENAME}-", suffix=f"{ext}.tmp")
+    fd, tmp = mkstemp_in(output_dir, prefix=f".{RESULTS_BASENAME}-", suffix=f"{ext}.tmp")
     os.close(fd)
-    tmp = Path(tmp_name)
     try:
         write(tmp)
         for dest in candidates:
             try:
-                _replace(tmp, dest)
+                _replace(tmp, long_path(dest))
             except PermissionError:
                 log.warning("results file %s is locked (open in Excel?); trying another name", dest)
                 continue

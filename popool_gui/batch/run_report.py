@@ -17,7 +17,6 @@ import dataclasses
 import logging
 import math
 import os
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -31,6 +30,7 @@ import jinja2
 from popool_gui import __version__
 from popool_gui.batch import report_charts
 from popool_gui.batch.journal import Journal
+from popool_gui.batch.layout import long_path, mkstemp_in
 from popool_gui.batch.model import REPORTED_STATUSES, PoResult, PoStatus, RenderFigures, RunState, RunSummary
 from popool_gui.batch.report_charts import Series, nice_step
 from popool_gui.status_colours import PO_STATUS_COLOURS
@@ -144,12 +144,11 @@ def write_report(
     output_dir = Path(output_dir)
     page = render_html(build_view(output_dir, results, facts, levels or {}))
     target = output_dir / REPORT_FILE
-    fd, tmp_name = tempfile.mkstemp(dir=output_dir, prefix=".popool-report-", suffix=".html.tmp")
-    tmp = Path(tmp_name)
+    fd, tmp = mkstemp_in(output_dir, prefix=".popool-report-", suffix=".html.tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(page)
-        os.replace(tmp, target)
+        os.replace(tmp, long_path(target))
     finally:
         tmp.unlink(missing_ok=True)
     log.info("run report written to %s", target)

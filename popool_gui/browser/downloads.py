@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
+from popool_gui.batch.layout import long_path, plain_path
 from popool_gui.redact import redact_urls
 
 # The names browsers give a file they are still writing: Chromium and Edge `.crdownload`, Firefox `.part`.
@@ -56,6 +57,7 @@ class DiskFullError(OSError):
     writable. `needed` is the free space, in bytes, that would let the file go in."""
 
     def __init__(self, folder: Path, needed: int, free: int) -> None:
+        folder = plain_path(folder)  # the user's form, not Windows' extended one
         super().__init__(
             errno.ENOSPC,
             f"the disk is full: {folder} has {free / MIB:.1f} MB free and needs {needed / MIB:.1f} MB",
@@ -273,8 +275,10 @@ def move_verified(src: Path, dest: Path, expected_bytes: int = 0) -> int:
     Raises IncompleteDownloadError for an empty file, or one whose size differs from the `expected_bytes` the
     browser announced (when known); the file is then left where it was. Across file systems the bytes are copied
     to a temporary name in `dest`'s folder and renamed only once complete, so a failed copy (a full disk, a share
-    that went away) never leaves a truncated file under the real name.
+    that went away) never leaves a truncated file under the real name. Both paths go through `long_path`; the
+    messages name the file only, never its extended path.
     """
+    src, dest = long_path(src), long_path(dest)  # a PO folder deep in OneDrive can pass Windows' MAX_PATH
     size = src.stat().st_size
     if size == 0:
         raise IncompleteDownloadError(f"{src.name}: empty file")

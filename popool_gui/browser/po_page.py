@@ -219,7 +219,7 @@ def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> 
         result.finished_at = time.time()
         if result.status not in _FILED and tally.work is not None:
             # Nothing is reported for this attempt, so nothing of it stays on disk; a retry starts clean.
-            shutil.rmtree(tally.work, ignore_errors=True)
+            shutil.rmtree(layout.long_path(tally.work), ignore_errors=True)
     logger.info(
         "po_page_done",
         status=str(result.status),
@@ -268,8 +268,8 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     if supplier:
         result.supplier = supplier
     work = tally.work = layout.work_folder(output_dir, record, result.supplier)
-    if work.exists():
-        shutil.rmtree(work)  # leftovers of an earlier attempt would turn into duplicates
+    if (long_work := layout.long_path(work)).exists():
+        shutil.rmtree(long_work)  # leftovers of an earlier attempt would turn into duplicates
     attachments = _extract(driver, portal)
     _download_all(job, record, attachments, work, po_handle, tally, "", logger)
 
@@ -313,8 +313,8 @@ def _conclude(result: PoResult, tally: _Tally, output_dir: Path, record: PoRecor
     if tally.saved:
         final = layout.final_folder(output_dir, record, result.supplier, result.status)
         result.folder = str(layout.finalize(work, final))
-    elif work.exists():
-        shutil.rmtree(work, ignore_errors=True)
+    else:
+        shutil.rmtree(layout.long_path(work), ignore_errors=True)
 
 
 def _note_evidence(result: PoResult, evidence: PageEvidence, logger: Any, page: str = "po") -> None:
@@ -512,14 +512,16 @@ def _file_away(
 ) -> tuple[Path | None, str]:
     """Move a finished file from staging into the PO's work folder under its layout name, verified."""
     name = _file_name(attachment.name, served_name or staged.name)
-    work.mkdir(parents=True, exist_ok=True)
+    layout.long_path(work).mkdir(parents=True, exist_ok=True)
     dest = layout.unique_path(work, layout.attachment_file_name(record.key, name))
     try:
         move_verified(staged, dest, expected_bytes)
     except DiskFullError:
         raise  # no file of this PO can go in now: the PO waits for room as a whole
-    except (IncompleteDownloadError, OSError) as exc:
+    except IncompleteDownloadError as exc:
         return None, str(exc)
+    except OSError as exc:
+        return None, layout.os_error_text(exc)
     return dest, ""
 
 

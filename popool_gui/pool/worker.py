@@ -20,6 +20,7 @@ import psutil
 import structlog
 
 from popool_gui import logs
+from popool_gui.batch import layout
 from popool_gui.batch.model import PoResult, PoStatus, TabState
 from popool_gui.browser.errors import BrowserDeadError, BrowserStartError
 from popool_gui.browser.session import BrowserSession
@@ -316,7 +317,8 @@ def _process(session: BrowserSession, config: WorkerConfig, command: ProcessPo) 
             result = PoResult(
                 key=record.key,
                 status=PoStatus.FAILED,
-                error=f"{type(exc).__name__}: {exc}",
+                # An OSError names its paths in their plain form, not the extended one popool gave Windows.
+                error=f"{type(exc).__name__}: {layout.os_error_text(exc) if isinstance(exc, OSError) else exc}",
                 transient=True,
                 started_at=time.time(),
                 finished_at=time.time(),
