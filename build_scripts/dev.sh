@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Developer entry point for a Debian/Ubuntu machine that starts with only python3.
 #
-#   ./build_scripts/dev.sh setup          system packages (as root), .venv, pip install -e '.[test]'
+#   ./build_scripts/dev.sh setup          system packages (as root), .venv, pip install -e '.[test,build]'
 #   ./build_scripts/dev.sh test [ARGS]    setup, ruff check/format --check, pytest (offscreen Qt, 2 workers) with ARGS
 #   ./build_scripts/dev.sh demo [ARGS]    setup, then `popool demo --headless ARGS` against the embedded portal
 #   ./build_scripts/dev.sh build [ARGS]   setup, PyInstaller, then build_scripts/build.py ARGS
@@ -184,8 +184,8 @@ setup_python() {
     if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/popool" ]; then
         return 0
     fi
-    say "pip install -e '.[test]' (pyproject.toml changed or first install)"
-    "$VPY" -m pip install -q -e '.[test]' >&2
+    say "pip install -e '.[test,build]' (pyproject.toml changed or first install)"
+    "$VPY" -m pip install -q -e '.[test,build]' >&2
     printf '%s\n' "$want" >"$STAMP"
 }
 
