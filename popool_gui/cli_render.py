@@ -72,8 +72,8 @@ class ProgressRenderer(NullListener):
         )
         if snapshot.stop_deadline is not None:
             line += f"  stopping, {max(0, int(snapshot.stop_deadline - time.time()))} s left"
-        elif snapshot.waiting:
-            line += "  waiting for the portal"
+        elif snapshot.waiting_for:
+            line += f"  waiting for {snapshot.waiting_for}"
         with self._lock:
             if self.tty:
                 self.stream.write("\r" + line.ljust(self._width))

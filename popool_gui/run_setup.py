@@ -13,6 +13,7 @@ from typing import Any
 from popool_gui.batch.input import InputError, read_batch
 from popool_gui.batch.layout import sanitize_component
 from popool_gui.batch.model import Batch
+from popool_gui.batch.recent_runs import read_run
 from popool_gui.browser.portal import PortalProfile, load_portal
 from popool_gui.pool.output_folder import ensure_output_dir
 from popool_gui.safe_text import printable
@@ -35,9 +36,20 @@ def output_dir(settings: Settings) -> Path:
 
 def input_output_dir(base: str, input_path: Path) -> Path:
     """A PO list's own folder inside the output folder, named after the file: two lists never share a journal or
-    a results file unless the user chooses so."""
-    name = sanitize_component(Path(input_path).stem.strip() or "popool")
-    return Path(base).expanduser().resolve() / name
+    a results file unless the user chooses so. A run that earlier versions put in the output folder itself (one
+    folder for every list) stays there, so it resumes."""
+    root = Path(base).expanduser().resolve()
+    earlier = read_run(root)
+    if earlier is not None and earlier.input_file and _same_file(earlier.input_file, input_path):
+        return root
+    return root / sanitize_component(Path(input_path).stem.strip() or "popool")
+
+
+def _same_file(recorded: str, input_path: Path) -> bool:
+    try:
+        return Path(recorded).resolve() == Path(input_path).resolve()
+    except (OSError, ValueError):
+        return False
 
 
 def demo_overrides(portal_url: str, output: Path) -> dict[str, Any]:

@@ -139,6 +139,12 @@ def merged_supplier(found: str, known: str) -> str:
     return found or known
 
 
+@dataclass(frozen=True, slots=True)
+class DiskNeed:
+    folder: str
+    needed: int  # free bytes that would let the file in, with popool's reserve
+
+
 @dataclass(slots=True)
 class PoResult:
     """The outcome of one attempt at one PO, as a worker reports it and the journal stores it."""
@@ -160,8 +166,8 @@ class PoResult:
     # The PO's page was never reached (refused, reset, DNS, load timeout): one of these alone is the PO's, many in a
     # row are the portal's (pool/portal_watch.py). Not journaled.
     unreachable: bool = False
-    # The output folder's disk had no room for a file: the free bytes it needs (pool/disk_watch.py). Not journaled.
-    disk_full_bytes: int = 0
+    # A disk had no room for a file: which folder's, and the free bytes it needs (pool/disk_watch.py). Not journaled.
+    disk_full: DiskNeed | None = None
     # How long after its page loaded the first attachment appeared (render timing the run learns from).
     first_attachment_ms: int | None = None
     # NO_ATTACHMENTS only: how many looks saw the empty list (the verdict is final after the second).
@@ -264,7 +270,8 @@ class RunSnapshot:
     memory_threshold_pct: float = 0.0
     stop_deadline: float | None = None  # epoch seconds when a graceful stop turns forced
     message: str = ""
-    waiting: str = ""  # while the run holds its queue because the portal is not answering: what it is doing
+    waiting: str = ""  # while the run holds its queue (the portal is away, the disk is full): what it is doing
+    waiting_for: str = ""  # the same in a few words: "the portal", "disk space"
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,8 +285,10 @@ def move_verified(src: Path, dest: Path, expected_bytes: int = 0) -> int:
     if expected_bytes and size != expected_bytes:
         raise IncompleteDownloadError(f"{src.name}: {size} bytes of {expected_bytes}")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if src.stat().st_dev != dest.parent.stat().st_dev:
-        _require_room(dest.parent, size)
+    # Across drives the file needs its own room beside the reserve; on one drive a rename takes no more space, but a
+    # drive already into the reserve (the staged file's bytes count there) is full all the same.
+    same_drive = src.stat().st_dev == dest.parent.stat().st_dev
+    _require_room(dest.parent, 0 if same_drive else size)
     try:
         os.rename(src, dest)  # one file system: atomic, nothing to verify
     except OSError:
@@ -480,6 +482,9 @@ def fetch_direct(
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            # The staging drive is full: the PO waits for room (pool/disk_watch.py) instead of failing.
+            raise DiskFullError(staging, DISK_RESERVE_BYTES, shutil.disk_usage(staging).free) from exc
         if isinstance(exc, http.client.IncompleteRead):
             return DirectOutcome(None, error=f"truncated: {len(exc.partial)} bytes, then the connection closed")
         return DirectOutcome(None, error=f"{type(exc).__name__}: {exc}")

@@ -254,12 +254,14 @@ def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, emp
             count, count_since = probe.attachments, now
         stable_ms = (now - count_since) * 1000
         busy = _busy_reason(probe, settle_ms, cap_ms)
-        if probe.http_status >= 400 and probe.state == "complete" and not busy:
+        if probe.http_status >= 400:
             # Once its scripts had their chance to show a text the profile knows (not found, denied), the status
-            # is the answer: an error document is not the PO's page, whatever it lists.
-            verdict = Verdict.SERVER_ERROR if probe.http_status >= 500 else Verdict.HTTP_ERROR
-            return _evidence(verdict, probe, first_ms)
-        if probe.attachments:
+            # is the answer: an error document is not the PO's page, whatever it lists or marks as ready.
+            if probe.state == "complete" and not busy:
+                verdict = Verdict.SERVER_ERROR if probe.http_status >= 500 else Verdict.HTTP_ERROR
+                return _evidence(verdict, probe, first_ms)
+            reason = busy or "the page has not finished loading"
+        elif probe.attachments:
             if probe.ready and not probe.loading and not probe.requests:
                 # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.
                 return _evidence(Verdict.READY, probe, first_ms)

@@ -29,7 +29,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
 from popool_gui.batch import layout
-from popool_gui.batch.model import PoRecord, PoResult, PoStatus, TabState
+from popool_gui.batch.model import DiskNeed, PoRecord, PoResult, PoStatus, TabState
 from popool_gui.browser.cdp import execute_cdp, performance_log
 from popool_gui.browser.downloads import (
     DirectOutcome,
@@ -206,7 +206,7 @@ def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> 
         _run(job, record, output_dir, result, tally, logger)
     except DiskFullError as exc:
         _fail(result, str(exc))
-        result.disk_full_bytes = exc.needed
+        result.disk_full = DiskNeed(str(exc.folder), exc.needed)
     except TimeoutException:
         _fail(result, f"page did not load in {job.settings.page_timeout_s:g} s", unreachable=True)
     except WebDriverException as exc:
@@ -282,12 +282,16 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             driver.get(link)
             req = wait_for_page(driver, portal, time.monotonic() + job.settings.page_timeout_s, job.empty_floor_ms)
             _note_evidence(result, req, logger, page="requisition")
-            if req.verdict is not Verdict.READY:
+            if req.verdict is not Verdict.READY and (req.verdict is Verdict.LOGIN or not tally.saved):
                 # Its attachments were never seen, so no verdict about the PO's documents is earned: the whole
                 # PO is tried again, and a login wall waits for a sign-in like the PO page's.
                 _page_problem(result, req, driver.current_url, job.settings.page_timeout_s, page="requisition page")
                 return
-            _download_all(job, record, _extract(driver, portal), work, po_handle, tally, "requisition ", logger)
+            if req.verdict is not Verdict.READY:
+                # The PO page's own files are on disk: they stay, as PARTIAL, and the PO is tried again.
+                tally.missing.append(f"the requisition page ({req.verdict.value})")
+            else:
+                _download_all(job, record, _extract(driver, portal), work, po_handle, tally, "requisition ", logger)
     _conclude(result, tally, output_dir, record, work)
 
 

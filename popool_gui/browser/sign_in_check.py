@@ -1,12 +1,12 @@
 """Settings > Check sign-in: open the portal the way a worker would and say whether it asks for a sign-in.
 
-A worker starts from a copy of the user's browser profile (when one is set), so the check does the same, in a
-folder of its own that is removed afterwards: the user's own profile is only read, never opened by a browser.
+A worker starts from a copy of the user's browser profile (when one is set), so the check does the same, in the
+folder its caller gives it (a run folder, which the next start sweeps if this process dies before removing it):
+the user's own profile is only read, never opened by a browser.
 """
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -30,31 +30,29 @@ class SignInCheck:
     message: str  # one or two sentences for the dialog
 
 
-def check_sign_in(settings: Settings, portal: PortalProfile) -> SignInCheck:
-    """Start a headless browser as a worker would, open the portal's address, and report what it showed."""
+def check_sign_in(settings: Settings, portal: PortalProfile, work: Path) -> SignInCheck:
+    """Start a headless browser as a worker would, open the portal's address, and report what it showed. `work` is
+    an empty folder for the profile copy and the staging folder; the caller removes it."""
     host = urlsplit(portal.base_url).hostname or portal.base_url
-    with tempfile.TemporaryDirectory(prefix="popool-check-", ignore_cleanup_errors=True) as scratch:
-        work = Path(scratch)
-        try:
-            profile = _clone(settings, work)
-        except ProfileCloneError as exc:
-            return SignInCheck(
-                False, f"Your browser profile could not be copied: {exc}. Close the browser, then check again."
-            )
-        session = BrowserSession(
-            settings.replace(headless=True),
-            portal,
-            worker=CHECK_WORKER,
-            staging_dir=work / "staging",
-            user_data_dir=profile,
-        )
-        try:
-            session.start()
-            signed_in, detail = session.sign_in_again()
-        except BrowserError as exc:
-            return SignInCheck(False, f"The check could not open {host}: {exc}")
-        finally:
-            session.quit()
+    try:
+        profile = _clone(settings, work)
+    except ProfileCloneError as exc:
+        message = f"Your browser profile could not be copied: {exc}. Close the browser, then check again."
+        return SignInCheck(False, message)
+    session = BrowserSession(
+        settings.replace(headless=True),
+        portal,
+        worker=CHECK_WORKER,
+        staging_dir=work / "staging",
+        user_data_dir=profile,
+    )
+    try:
+        session.start()
+        signed_in, detail = session.sign_in_again()
+    except BrowserError as exc:
+        return SignInCheck(False, f"The check could not open {host}: {exc}")
+    finally:
+        session.quit()
     log.info("sign_in_checked", host=host, signed_in=signed_in, detail=detail)
     if signed_in:
         return SignInCheck(True, f"Signed in: {host} opened without asking for a sign-in.")

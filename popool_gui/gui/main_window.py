@@ -125,7 +125,7 @@ class MainWindow(QMainWindow):
         self.messages = MessageBar()
         self.messages.action_clicked.connect(self._message_action)
         self._message_callback: Callable[[], None] | None = None
-        self._waiting_shown = False  # the message bar shows the portal-away hold
+        self._waiting_shown = ""  # the hold's text the message bar was given last, if any
         self.sign_in = SignInBar()
         self.sign_in.resume_requested.connect(self._resume)
         self.sign_in.settings_requested.connect(self.edit_settings)
@@ -338,7 +338,8 @@ class MainWindow(QMainWindow):
                 settings_mod.save(settings)
             except OSError as exc:
                 self.show_message(Level.WARNING, f"Settings not saved: {exc}")
-        self._show_batch_summary()  # the loaded file's folder follows a new output folder unless one was chosen
+        if not self.running:  # during a run the label keeps naming the folder the run writes to
+            self._show_batch_summary()  # the loaded file's folder follows a new output folder unless one was chosen
         self.drop_zone.set_setup_needed(bool(self._portal_problem()))
 
     def _portal_problem(self) -> str:
@@ -435,13 +436,13 @@ class MainWindow(QMainWindow):
         self.start_finished.emit(True)
 
     def _show_waiting(self, waiting: str) -> None:
-        """The portal-away hold in the message bar while it lasts, gone when the run goes on."""
+        """A hold (the portal away, the disk full) in the message bar while it lasts; gone when the run goes on
+        or ends, unless another message has taken the bar since."""
         if waiting:
             self.show_message(Level.WARNING, waiting, action="Stop", callback=self.stop_run)
-            self._waiting_shown = True
-        elif self._waiting_shown:
+        elif self._waiting_shown and self.messages.text() == self._waiting_shown:
             self.messages.hide()
-            self._waiting_shown = False
+        self._waiting_shown = waiting
 
     def stop_run(self) -> None:
         if self.session is None:
@@ -499,6 +500,7 @@ class MainWindow(QMainWindow):
 
     def _end_run(self) -> None:
         assert self.session is not None
+        self._show_waiting("")
         self.session.deleteLater()
         self.session = None
         self.sign_in.clear()

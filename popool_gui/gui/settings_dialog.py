@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from popool_gui.browser.portal import BUILTIN_PORTALS, PortalError
+from popool_gui.browser.portal import BUILTIN_PORTALS, PortalError, PortalProfile
 from popool_gui.browser.sign_in_check import SignInCheck, check_sign_in
 from popool_gui.gui.background import Background
 from popool_gui.gui.theme import secondary_label_style
+from popool_gui.pool import run_folder
 from popool_gui.run_setup import run_portal
 from popool_gui.settings import LOG_LEVELS, MAX_WORKERS, MIN_WORKERS, BrowserKind, ResultsFormat, Settings
 from popool_gui.status_colours import GREEN, RED
@@ -138,7 +139,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self._base = settings
-        self._background = Background(self)  # its own: a check must not make the window look busy
+        self._background = Background(self)  # its own: the window's Start and loading stay free during a check
         self._editors: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
         self.result_settings: Settings | None = None
@@ -276,7 +277,7 @@ class SettingsDialog(QDialog):
         self.check_button.setEnabled(False)
         self.sign_in_result.setText("Checking: starting a browser and opening the portal...")
         self._background.run(
-            lambda: check_sign_in(settings, portal),
+            lambda: _check_in_run_folder(settings, portal),
             self._show_check,
             lambda exc: self._show_check(SignInCheck(False, f"The check failed: {exc}")),
         )
@@ -426,6 +427,15 @@ class SettingsDialog(QDialog):
         if settings is not None:
             self.result_settings = settings
             self.accept()
+
+
+def _check_in_run_folder(settings: Settings, portal: PortalProfile) -> SignInCheck:
+    """The check in a run folder of its own: the profile copy holds cookies, so it goes however the check ends."""
+    work = run_folder.create()
+    try:
+        return check_sign_in(settings, portal, work)
+    finally:
+        run_folder.remove(work)
 
 
 def edit_settings(parent: QWidget, settings: Settings, run_in_progress: bool) -> Settings | None:

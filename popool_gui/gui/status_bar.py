@@ -110,7 +110,7 @@ class RunStatusBar(QStatusBar):
         if snap.memory_threshold_pct:
             self.ram.set_values(snap.system_memory_pct, snap.memory_threshold_pct)
         self.set_state(snap.state)
-        if snap.waiting and snap.state is RunState.RUNNING:
-            self.state.setText("Waiting")
+        if snap.waiting_for and snap.state is RunState.RUNNING:
+            self.state.setText(f"Waiting for {snap.waiting_for}")
             self.state.setStyleSheet(chip_style(AMBER))
             self.state.setToolTip(snap.waiting)

@@ -62,12 +62,15 @@ class RowActions(QWidget):
         )
 
     def acknowledge_pause(self) -> None:
-        """At once, before the run answers: the press was heard."""
+        """At once, before the run answers: the press was heard. The next state the run reports redraws the
+        buttons, whatever it is (a command the run ignored must not leave them saying it is under way)."""
         self.pause.setText("Pausing...")
         self.pause.setEnabled(False)
+        self._shown = None
 
     def acknowledge_restart(self) -> None:
         self._show_restart(restarting=True)
+        self._shown = None
 
 
 class WorkerTableView(QTableView):

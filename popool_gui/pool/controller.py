@@ -123,7 +123,7 @@ class PoolController:
             self._workspace.output_dir, journal, self.settings.results_format, Path(self.batch.source), self._reporter
         )
         self._watch = PortalWatch(self.portal.base_url, streak_for(self.settings.workers))
-        self._disk = DiskWatch(self._workspace.output_dir)
+        self._disk = DiskWatch()
         self._outcomes = Outcomes(
             self.settings,
             journal,
@@ -283,8 +283,11 @@ class PoolController:
             if self._stop.stopping and self._stop.expired(now):
                 self._reporter.say("warning", "shutdown_timeout", timeout_s=self.settings.shutdown_timeout_s)
                 self._force("stopped: shutdown timeout reached")
-            if self._watch.tick(now):
-                self._reporter.say("info", "portal_back", probes=self._watch.probes)
+            ended, confirmed = self._watch.tick(now)
+            self._outcomes.refund(confirmed)
+            if ended:
+                event = "portal_trial" if self._watch.trial else "portal_back"
+                self._reporter.say("info", event, probes=self._watch.probes)
             if self._disk.tick(now):
                 self._reporter.say("info", "disk_has_room", folder=str(self._disk.folder))
             if not self._stop.stopping and not self._watch.holding and not self._disk.holding:
@@ -476,6 +479,7 @@ class PoolController:
             stop_deadline=deadline.epoch if deadline is not None else None,
             message=self._message,
             waiting=self._disk.message() or waiting_message(self._watch, time.monotonic()),
+            waiting_for="disk space" if self._disk.holding else "the portal" if self._watch.holding else "",
         )
 
     def _write_report(self, summary: RunSummary) -> RunSummary:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from popool_gui.batch.model import DiskNeed
 from popool_gui.browser.downloads import MIB
 
 CHECK_INTERVAL_S = 2.0
@@ -24,8 +25,8 @@ def free_bytes(folder: Path) -> int:
 
 @dataclass(slots=True)
 class DiskWatch:
-    folder: Path
     free: Callable[[Path], int] = free_bytes
+    folder: Path = Path()  # the full one: the output folder's drive, or the staging folder's
     needed: int = 0  # free bytes that end the hold; 0 when there is no hold
     next_check: float = 0.0
 
@@ -33,8 +34,10 @@ class DiskWatch:
     def holding(self) -> bool:
         return self.needed > 0
 
-    def full(self, needed: int, now: float) -> None:
-        self.needed = max(self.needed, needed)
+    def full(self, need: DiskNeed, now: float) -> None:
+        if Path(need.folder) != self.folder:
+            self.folder, self.needed = Path(need.folder), 0
+        self.needed = max(self.needed, need.needed)
         self.next_check = now + CHECK_INTERVAL_S
 
     def tick(self, now: float) -> bool:

@@ -44,6 +44,9 @@ class Outcomes:
         self._disk = disk
         # POs that met a login wall and are not final yet: a headless run ends them as AUTH_REQUIRED.
         self.auth_keys: set[str] = set()
+        # A PARTIAL attempt's result, while the PO is tried again: its files are on disk under that status, so a
+        # later attempt that saves nothing must not end the PO as if there were none.
+        self._partials: dict[str, PoResult] = {}
 
     def settle(self, result: PoResult, flight: InFlight, slot: Slot | None) -> None:
         """Apply one attempt's outcome: final, requeued, or waiting for a sign-in."""
@@ -56,9 +59,9 @@ class Outcomes:
         result.empty_looks = current.empty_looks
         self._looks.learn(result)
         self._pending.tried(key, slot.worker if slot else 0, time.monotonic())
-        if result.disk_full_bytes:
+        if result.disk_full is not None:
             # Not this PO's fault, and it left nothing on disk: it waits, with its attempt, for room.
-            self._disk.full(result.disk_full_bytes, time.monotonic())
+            self._disk.full(result.disk_full, time.monotonic())
             self._reporter.say("warning", "disk_full", po=key, error=result.error)
             self.give_back(flight, result.error)
             return
@@ -69,6 +72,8 @@ class Outcomes:
         if result.status is PoStatus.AUTH_REQUIRED:
             self._wait_for_sign_in(result, flight, slot)
             return
+        if result.status is PoStatus.PARTIAL:
+            self._partials[key] = result
         if result.transient and flight.attempt < self._settings.max_attempts:
             self._reporter.say(
                 "warning",
@@ -81,10 +86,15 @@ class Outcomes:
             self.requeue(key, result.error, flight.attempt)
             return
         if result.transient:
-            # Out of attempts. A PARTIAL keeps its status: its files are on disk, and the error names the rest.
-            if result.status is not PoStatus.PARTIAL:
+            # Out of attempts. A PARTIAL keeps its status: its files are on disk, and the error names the rest;
+            # so does a PO whose last attempt saved nothing after an earlier one saved some.
+            error = result.error
+            if result.status is not PoStatus.PARTIAL and key in self._partials:
+                result = replace(self._partials[key], attempts=flight.attempt, finished_at=result.finished_at)
+            elif result.status is not PoStatus.PARTIAL:
                 result.status = PoStatus.FAILED
-            result.error = f"gave up after {flight.attempt} attempts: {result.error}"
+            result.error = f"gave up after {flight.attempt} attempts: {error}"
+        self._partials.pop(key, None)
         result.transient = False
         if self._looks.look_again(result):
             self._queue_second_look(result, flight, slot)
@@ -92,26 +102,28 @@ class Outcomes:
         self._final(result, slot)
 
     def _portal_away(self, result: PoResult, flight: InFlight) -> bool:
-        """While the portal is away, a PO that could not reach it waits with its attempts; the failure that starts
-        the hold gives back the attempts the streak before it used. False: an ordinary failure of this PO."""
-        now = time.monotonic()
-        earlier = self._watch.unreachable(flight.key, flight.attempt, now)
-        if not (earlier or self._watch.holding):
+        """While the portal may be away, a PO that could not reach it waits with its attempt. False: an ordinary
+        failure of this PO, counted as such."""
+        was_holding = self._watch.holding
+        if not self._watch.unreachable(flight.key, flight.attempt, time.monotonic()):
             return False
-        if earlier:
-            self._reporter.say("warning", "portal_unreachable", streak=len(earlier) + 1, error=result.error)
-        for key, attempt in earlier:
-            current = self._journal.result(key)
-            if current.status is PoStatus.PENDING and current.attempts >= attempt:
-                self.requeue(key, PORTAL_AWAY, attempt - 1)
-            elif current.status is PoStatus.FAILED:  # its last attempt went on the outage: a clean slate
-                self.retry((key,), held=set())
+        if not was_holding:
+            self._reporter.say("warning", "portal_unreachable", po=flight.key, error=result.error)
         self.give_back(flight, PORTAL_AWAY)
         return True
 
+    def refund(self, suspects: list[tuple[str, int]]) -> None:
+        """The outage is confirmed: the POs of the streak that started the hold get back the attempt it cost them
+        (those still waiting for their next one; a PO in flight or final again is left as it is)."""
+        for key, attempt in suspects:
+            current = self._journal.result(key)
+            if current.status is PoStatus.PENDING and current.attempts >= attempt:
+                self.requeue(key, PORTAL_AWAY, attempt - 1)
+
     def requeue(self, key: str, error: str, attempts: int, *, front: bool = False) -> None:
         self._journal.requeue(key, error, attempts)
-        self._pending.push(key, front=front)
+        if key not in self._pending:  # a PO already waiting keeps its one place: twice queued is twice run
+            self._pending.push(key, front=front)
         self._results.changed()
         self._reporter.listener.on_result(PoResult(key=key, status=PoStatus.PENDING, attempts=attempts, error=error))
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from popool_gui.batch.journal import Journal
-from popool_gui.batch.model import RunSummary
+from popool_gui.batch.model import RunState, RunSummary
 from popool_gui.batch.run_report import REPORT_FILE, RunFacts, write_report_from_journal
 from popool_gui.pool.reporting import Reporter
 from popool_gui.pool.slot import Slot
@@ -29,7 +29,7 @@ class RunPeaks:
 
 def restarts(slots: Iterable[Slot]) -> int:
     """Every process a slot started after its first: crashes, hangs, memory recycles and the user's restarts."""
-    return sum(max(0, s.generation - 1) for s in slots)
+    return sum(s.new_browsers for s in slots)
 
 
 def write_end_report(
@@ -46,7 +46,7 @@ def write_end_report(
     failed run: the results files are what the run is for. A run that processed nothing keeps the report of the
     run before it, which says more than "0 processed"."""
     earlier = output_dir / REPORT_FILE
-    if summary.processed_this_run == 0 and earlier.is_file():
+    if summary.processed_this_run == 0 and summary.state is not RunState.FAILED and earlier.is_file():
         reporter.say("info", "report_kept", reason="this run processed no PO")
         return dataclasses.replace(summary, report_file=str(earlier))
     facts = RunFacts(

@@ -86,6 +86,7 @@ def run_snapshot(
     stop_deadline: float | None,
     message: str,
     waiting: str = "",
+    waiting_for: str = "",
 ) -> RunSnapshot:
     total = sum(counts.values())
     final = sum(n for status, n in counts.items() if PoStatus(status).is_final)
@@ -107,5 +108,6 @@ def run_snapshot(
         memory_threshold_pct=memory_threshold_pct,
         stop_deadline=stop_deadline,
         waiting=waiting,
+        waiting_for=waiting_for,
         message=message,
     )

@@ -80,6 +80,11 @@ class Slot:
         return self.state.is_live
 
     @property
+    def new_browsers(self) -> int:
+        """Every process after the first: crashes, hangs, memory recycles and the user's restarts."""
+        return max(0, self.generation - 1)
+
+    @property
     def busy(self) -> bool:
         return self.current is not None or bool(self.queued)
 
@@ -129,7 +134,7 @@ class Slot:
             memory_mb=round(self.memory_mb, 1),
             done=self.done,
             failed=self.failed,
-            restarts=max(0, self.generation - 1),
+            restarts=self.new_browsers,
             crashes=self.restarts,
             started_at=self.started_at,
             message=self.message,

@@ -104,10 +104,12 @@ def test_a_run_waiting_for_the_portal_says_so_and_offers_stop(window: MainWindow
     from popool_gui.gui.run_bridge import Updates
 
     waiting = "The portal is not answering; retrying in 10 s. The POs wait and keep their attempts; Stop ends the run."
-    window._apply_updates(Updates(run=RunSnapshot(RunState.RUNNING, total=3, waiting=waiting)))
+    window._apply_updates(
+        Updates(run=RunSnapshot(RunState.RUNNING, total=3, waiting=waiting, waiting_for="the portal"))
+    )
     assert window.messages.isVisible() and window.messages.text() == waiting
     assert window.messages.level is Level.WARNING and window.messages.action.text() == "Stop"
-    assert window.status.state.text() == "Waiting" and window.status.state.toolTip() == waiting
+    assert window.status.state.text() == "Waiting for the portal" and window.status.state.toolTip() == waiting
     window._apply_updates(Updates(run=RunSnapshot(RunState.RUNNING, total=3)))
     assert not window.messages.isVisible()
     assert window.status.state.text() == "Running"

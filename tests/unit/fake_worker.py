@@ -81,7 +81,10 @@ def fake_worker_main(config: msg.WorkerConfig, commands, events) -> None:
             result.status, result.attachments_found, result.attachments_downloaded = PoStatus.NO_ATTACHMENTS, 0, 0
             result.attachment_names, result.first_attachment_ms = [], None
             result.error = f"floor {command.empty_wait_ms} second look {command.second_look}"
-        elif behaviour == "97" or (behaviour == "98" and command.attempt == 1):
+        elif behaviour == "95" and command.attempt > 1:
+            result.status, result.transient, result.error = PoStatus.FAILED, True, "page did not load in 30 s"
+            result.attachments_downloaded, result.attachment_names = 0, []
+        elif behaviour in ("95", "97") or (behaviour == "98" and command.attempt == 1):
             # Files that did not arrive: a PARTIAL worth another attempt ("98" gets them all on the second).
             result.status, result.transient, result.attachments_found = PoStatus.PARTIAL, True, 3
             result.error = "missing: b.pdf (HTTP 503); c.pdf (HTTP 503)"

@@ -118,8 +118,12 @@ def test_transient_failures_are_retried_then_failed(tmp_path):
 
 def test_a_partial_with_missing_files_is_tried_again_and_stays_partial_when_attempts_run_out(tmp_path):
     rec = Recorder()
-    summary = controller(tmp_path, ["100197", "100198"], rec, max_attempts=3).run()
-    assert summary.counts == {"PARTIAL": 1, "COMPLETED": 1}
+    summary = controller(tmp_path, ["100197", "100198", "100195"], rec, max_attempts=3).run()
+    assert summary.counts == {"PARTIAL": 2, "COMPLETED": 1}
+    # Files on disk from its first attempt, nothing from the next two: it ends PARTIAL with them, not FAILED.
+    timed_out = [r for r in rec.finished() if r.key == "PO100195"][-1]
+    assert timed_out.status is PoStatus.PARTIAL and timed_out.attachments_downloaded == 1
+    assert timed_out.error == "gave up after 3 attempts: page did not load in 30 s"
     partial = [r for r in rec.finished() if r.key == "PO100197"][-1]
     assert partial.status is PoStatus.PARTIAL and partial.attempts == 3
     assert "gave up after 3 attempts: missing: b.pdf" in partial.error

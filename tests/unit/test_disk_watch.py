@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from popool_gui.batch.model import DiskNeed
 from popool_gui.browser.downloads import MIB
 from popool_gui.pool.disk_watch import CHECK_INTERVAL_S, DiskWatch
 
 
 def test_the_hold_ends_once_the_file_that_did_not_fit_would_fit() -> None:
     free = [10 * MIB]
-    watch = DiskWatch(Path("/out"), free=lambda _folder: free[0])
+    watch = DiskWatch(free=lambda _folder: free[0])
     assert not watch.holding and watch.message() == ""
-    watch.full(40 * MIB, now=0.0)
+    watch.full(DiskNeed("/out", 40 * MIB), now=0.0)
     assert watch.holding
     assert watch.message() == (
         "The disk is full: /out needs 40 MB free (10 MB now). Free some space there (or Stop); the run goes on by "
@@ -27,7 +28,7 @@ def test_a_drive_that_went_away_keeps_the_hold() -> None:
     def gone(_folder: Path) -> int:
         raise OSError("no such device")
 
-    watch = DiskWatch(Path("/out"), free=gone)
-    watch.full(MIB, now=0.0)
+    watch = DiskWatch(free=gone)
+    watch.full(DiskNeed("/out", MIB), now=0.0)
     assert not watch.tick(10.0) and watch.holding
     assert watch.message().startswith("The disk is full: /out needs 1 MB free. ")

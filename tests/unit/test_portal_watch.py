@@ -10,6 +10,7 @@ import pytest
 from popool_gui.pool.portal_watch import (
     MIN_STREAK,
     PROBE_DELAYS_S,
+    PROBES_BEFORE_TRIAL,
     PortalWatch,
     portal_answers,
     streak_for,
@@ -30,14 +31,23 @@ class Probe:
         return self.answers.pop(0)
 
 
-def settle(watch: PortalWatch, now: float) -> bool:
+def settle(watch: PortalWatch, now: float) -> tuple[bool, list[tuple[str, int]]]:
     """tick() until the probe that tick started has answered (it runs on a thread)."""
     for _ in range(200):
-        back = watch.tick(now)
-        if back or watch._pending_probe is None:
-            return back
+        answer = watch.tick(now)
+        if answer[0] or answer[1] or watch._pending_probe is None:
+            return answer
         watch._pending_probe.result(timeout=5)
     raise AssertionError("the probe never answered")
+
+
+def held(threshold: int = 3, *answers: bool) -> tuple[PortalWatch, Probe]:
+    """A watch whose streak of `threshold` failures (PO1, PO2, PO3 at attempt 1) started a hold at t=0."""
+    probe = Probe(*answers)
+    watch = PortalWatch("http://127.0.0.1:9", threshold=threshold, probe=probe)
+    for n in range(1, threshold + 1):
+        watch.unreachable(f"PO{n}", 1, now=0.0)
+    return watch, probe
 
 
 def test_the_streak_needs_two_failures_per_worker_and_at_least_three() -> None:
@@ -45,14 +55,15 @@ def test_the_streak_needs_two_failures_per_worker_and_at_least_three() -> None:
     assert streak_for(2) == 4 and streak_for(8) == 16
 
 
-def test_a_streak_starts_a_hold_and_gives_back_the_earlier_failures() -> None:
+def test_a_streak_starts_a_hold_and_every_failure_during_it_waits() -> None:
     watch = PortalWatch("http://127.0.0.1:9", threshold=3, probe=Probe())
-    assert watch.unreachable("PO1", 1, now=0.0) == []
-    assert watch.unreachable("PO2", 2, now=0.1) == []
+    assert not watch.unreachable("PO1", 1, now=0.0)
+    assert not watch.unreachable("PO2", 2, now=0.1)
     assert not watch.holding
-    assert watch.unreachable("PO3", 1, now=0.2) == [("PO1", 1), ("PO2", 2)]
-    assert watch.holding and watch.next_probe == pytest.approx(0.2 + PROBE_DELAYS_S[0])
-    assert watch.unreachable("PO4", 1, now=0.3) == [], "during a hold every failure just waits"
+    assert watch.unreachable("PO3", 1, now=0.2)
+    assert watch.holding and watch.suspects == [("PO1", 1), ("PO2", 2)]
+    assert watch.next_probe == pytest.approx(0.2 + PROBE_DELAYS_S[0])
+    assert watch.unreachable("PO4", 1, now=0.3), "during a hold every failure just waits"
 
 
 def test_a_page_that_answers_breaks_the_streak() -> None:
@@ -60,34 +71,45 @@ def test_a_page_that_answers_breaks_the_streak() -> None:
     watch.unreachable("PO1", 1, now=0.0)
     watch.unreachable("PO2", 1, now=0.0)
     assert watch.reached() is False
-    assert watch.unreachable("PO3", 1, now=0.0) == [], "the count started again"
-    assert not watch.holding
+    assert not watch.unreachable("PO3", 1, now=0.0), "the count started again"
 
 
-def test_probes_grow_apart_until_the_portal_answers() -> None:
-    probe = Probe(False, False, True)
-    watch = PortalWatch("http://127.0.0.1:9", threshold=1, probe=probe)
-    watch.unreachable("PO1", 1, now=100.0)
-    assert not settle(watch, 100.0 + PROBE_DELAYS_S[0] - 0.1) and probe.calls == 0, "not before it is due"
-    assert waiting_message(watch, 100.0) == (
-        f"The portal is not answering; retrying in {PROBE_DELAYS_S[0]:.0f} s. The POs wait and keep their attempts; "
-        "Stop ends the run."
-    )
-    t = 100.0 + PROBE_DELAYS_S[0]
-    assert not settle(watch, t) and probe.calls == 1
-    assert watch.next_probe == pytest.approx(t + PROBE_DELAYS_S[1])
+def test_attempts_come_back_only_once_a_probe_confirms_the_outage() -> None:
+    watch, probe = held(3, False, True)
+    assert settle(watch, PROBE_DELAYS_S[0]) == (False, [("PO1", 1), ("PO2", 1)]) and probe.calls == 1
+    assert watch.holding and watch.suspects == []
     t = watch.next_probe
-    assert not settle(watch, t) and probe.calls == 2
-    assert watch.next_probe == pytest.approx(t + PROBE_DELAYS_S[2])
-    assert settle(watch, watch.next_probe) and probe.calls == 3
-    assert not watch.holding and waiting_message(watch, t) == ""
+    assert t == pytest.approx(PROBE_DELAYS_S[0] + PROBE_DELAYS_S[1]), "probes grow apart"
+    assert settle(watch, t) == (True, []) and not watch.holding
     watch.close()
 
 
-def test_a_po_that_reaches_the_portal_ends_the_hold() -> None:
-    watch = PortalWatch("http://127.0.0.1:9", threshold=1, probe=Probe())
-    watch.unreachable("PO1", 1, now=0.0)
-    assert watch.reached() is True and not watch.holding
+def test_a_portal_that_answers_at_once_gets_no_attempts_back() -> None:
+    """Slow pages on a portal that is there are the POs' own failures: nothing refunded, the hold just ends."""
+    watch, _ = held(3, True)
+    assert settle(watch, PROBE_DELAYS_S[0]) == (True, [])
+    assert not watch.holding and waiting_message(watch, 10.0) == ""
+    watch.close()
+
+
+def test_silent_probes_let_the_pos_through_and_the_next_failure_holds_again_at_once() -> None:
+    """A probe that cannot see what the browsers see (a proxy only the browser knows) does not hold for ever."""
+    watch, probe = held(3, *([False] * PROBES_BEFORE_TRIAL))
+    for _ in range(PROBES_BEFORE_TRIAL):
+        ended, _ = settle(watch, watch.next_probe)
+    assert ended and watch.trial and not watch.holding and probe.calls == PROBES_BEFORE_TRIAL
+    assert watch.unreachable("PO9", 1, now=100.0), "one unreachable PO is enough on trial"
+    assert watch.next_probe == pytest.approx(100.0 + PROBE_DELAYS_S[-1])
+    assert watch.reached() is True and not watch.trial
+    watch.close()
+
+
+def test_the_message_counts_down_to_the_next_probe() -> None:
+    watch, _ = held(3)
+    assert waiting_message(watch, 0.0) == (
+        f"The portal is not answering; retrying in {PROBE_DELAYS_S[0]:.0f} s. The POs wait and keep their attempts; "
+        "Stop ends the run."
+    )
 
 
 def test_the_probe_sees_a_real_server_and_a_closed_port() -> None:
@@ -99,6 +121,7 @@ def test_the_probe_sees_a_real_server_and_a_closed_port() -> None:
         probe.bind(("127.0.0.1", 0))
         closed = probe.getsockname()[1]
     assert not portal_answers(f"http://127.0.0.1:{closed}", timeout_s=2)
+    assert not portal_answers("https://acme..example.test", timeout_s=2), "a name the resolver rejects"
 
 
 def test_the_probe_gives_up_on_a_silent_host_within_its_timeout() -> None:

@@ -94,3 +94,19 @@ def test_each_input_gets_its_own_folder_inside_the_output_folder(input_name: str
     assert input_output_dir(str(tmp_path / "Documents"), tmp_path / "in" / input_name) == (
         tmp_path / "Documents" / folder
     )
+
+
+def test_a_run_an_earlier_version_kept_in_the_output_folder_itself_resumes_there(tmp_path: Path) -> None:
+    """Before each list had its own folder, every run went to the output folder itself: that run stays there."""
+    from popool_gui.batch.journal import Journal
+    from popool_gui.run_setup import default_portal, read_run_batch
+
+    base = tmp_path / "Documents"
+    source = tmp_path / "orders.csv"
+    source.write_text("PO_NUMBER\nPO15262984\n", encoding="utf-8")
+    other = tmp_path / "other.csv"
+    other.write_text("PO_NUMBER\nPO15262985\n", encoding="utf-8")
+    with Journal.open(base, read_run_batch(source, default_portal())):
+        pass
+    assert input_output_dir(str(base), source) == base
+    assert input_output_dir(str(base), other) == base / "other"
