@@ -73,7 +73,9 @@ def _one_browser_one_po(
     )
     try:
         session.start()
-        result = pool_worker._process(session, config, command)
+        record, attempt = command.record, command.attempt
+        processed = session.process(record, config.output_dir, attempt, empty_wait_ms=command.empty_wait_ms)
+        result = pool_worker.finish_result(processed, config, command.attempt)
     except (BrowserStartError, BrowserDeadError) as exc:
         result = PoResult(
             key=command.record.key,

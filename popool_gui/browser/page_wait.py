@@ -21,6 +21,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from popool_gui.browser.page_activity import install_late
 from popool_gui.browser.portal import PortalProfile
+from popool_gui.browser.steps import Steps, Waiting, run_steps
 
 POLL_S = 0.1
 # Busy signals hold an empty or short list back for at most this many times the empty floor, counted from load.
@@ -186,6 +187,11 @@ def _busy_reason(probe: PageProbe, settle_ms: int, cap_ms: float) -> str:
 
 
 def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, empty_wait_ms: int) -> PageEvidence:
+    """`watch_page` for a caller with only this page to watch."""
+    return run_steps(watch_page(driver, portal, deadline, empty_wait_ms), POLL_S)
+
+
+def watch_page(driver: WebDriver, portal: PortalProfile, deadline: float, empty_wait_ms: int) -> Steps[PageEvidence]:
     """The first page condition to hold: a login wall, an error text, or an attachment list come to rest.
 
     `empty_wait_ms` is the floor since load before an empty list is believed (the run's learned figure, or a
@@ -240,7 +246,7 @@ def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, emp
                 return _evidence(Verdict.READY, probe, first_ms)
         if now >= deadline:
             return _evidence(Verdict.TIMEOUT, probe, first_ms, reason)
-        time.sleep(POLL_S)
+        yield Waiting(reason, loaded=probe.since_load_ms >= 0)
 
 
 def _evidence(verdict: Verdict, probe: PageProbe, first_ms: float | None, waiting_for: str = "") -> PageEvidence:

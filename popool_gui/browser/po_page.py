@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,8 +45,10 @@ from popool_gui.browser.downloads import (
 from popool_gui.browser.errors import first_line, is_dead_browser_error
 from popool_gui.browser.grid_downloads import clear_node_files, node_files, wait_for_managed_download
 from popool_gui.browser.page_activity import install_early
-from popool_gui.browser.page_wait import BUSY_CAP_FACTOR, PageEvidence, Verdict, wait_for_page
+from popool_gui.browser.page_wait import BUSY_CAP_FACTOR, PageEvidence, Verdict, watch_page
 from popool_gui.browser.portal import PortalProfile, RequisitionWhen
+from popool_gui.browser.steps import Steps, run_steps
+from popool_gui.browser.tab_downloads import forget, watch_download
 from popool_gui.settings import Settings
 
 log = structlog.get_logger()
@@ -145,14 +147,20 @@ class PoJob:
     on_tab: Callable[[TabState, str], None]
     worker: int
     # Tab pipelining: a background tab already navigating to this PO's page, to take over instead of a new tab,
-    # and the other POs' background tabs, which this PO must leave open.
+    # and the other POs' tabs, which this PO must leave open (a live view when several POs share the browser).
     preloaded_tab: str | None = None
-    background_tabs: frozenset[str] = frozenset()
+    background_tabs: Collection[str] = frozenset()
     # The floor before an empty list is believed: the run's learned figure, longer for a second look; None is
     # the profile's `empty_wait_ms`.
     empty_wait_ms: int | None = None
     # The browser runs on a Grid node: its downloads come through the Grid's managed downloads API.
     managed_downloads: bool = False
+
+    @property
+    def attributed(self) -> bool:
+        """Each download is told apart by the browser's report of it (tab_downloads.py), so several tabs may
+        download into the one staging folder at once, and no PO clears that folder for itself."""
+        return self.events is not None and not self.managed_downloads
 
     @property
     def empty_floor_ms(self) -> int:
@@ -182,10 +190,16 @@ class _Tally:
 
 
 def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> PoResult:
+    """`po_steps` for a browser that works on this PO alone."""
+    return run_steps(po_steps(job, record, output_dir, attempt), POLL_S)
+
+
+def po_steps(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> Steps[PoResult]:
     """Process one PO in a new tab and leave the browser with only the home tab and an empty staging folder.
 
-    WebDriver errors that mean a dead browser propagate (the session turns them into BrowserDeadError);
-    every other problem becomes the result.
+    Stepwise: it yields while it waits for a page, with the PO's tab current, so one driver can work on other
+    tabs in between. WebDriver errors that mean a dead browser propagate (the session turns them into
+    BrowserDeadError); every other problem becomes the result.
     """
     logger = log.bind(worker=job.worker, po=record.key, attempt=attempt)
     supplier_fallback = record.input_supplier or record.row.get(job.portal.supplier.input_column, "").strip()
@@ -201,7 +215,7 @@ def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> 
     )
     tally = _Tally()
     try:
-        _run(job, record, output_dir, result, tally, logger)
+        yield from _run(job, record, output_dir, result, tally, logger)
     except TimeoutException:
         _fail(result, f"page did not load in {job.settings.page_timeout_s:g} s")
     except WebDriverException as exc:
@@ -210,7 +224,8 @@ def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> 
         _fail(result, f"browser error: {first_line(exc)}")
     finally:
         _close_po_tabs(job)
-        clear_staging(job.staging_dir)
+        if not job.attributed:
+            clear_staging(job.staging_dir)
         result.finished_at = time.time()
         if result.status not in _FILED and tally.work is not None:
             # Nothing is reported for this attempt, so nothing of it stays on disk; a retry starts clean.
@@ -232,9 +247,10 @@ def _fail(result: PoResult, error: str) -> None:
     result.error = error
 
 
-def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally: _Tally, logger: Any) -> None:
+def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally: _Tally, logger: Any) -> Steps[None]:
     driver, portal = job.driver, job.portal
-    clear_staging(job.staging_dir)
+    if not job.attributed:
+        clear_staging(job.staging_dir)
     if job.managed_downloads:
         clear_node_files(driver)
     _drain_events(job)
@@ -252,7 +268,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             _block_fonts(driver)
         job.on_tab(TabState.LOADING, "")
         driver.get(result.url)
-    evidence = wait_for_page(driver, portal, deadline, job.empty_floor_ms)
+    evidence = yield from watch_page(driver, portal, deadline, job.empty_floor_ms)
     _note_evidence(result, evidence, logger)
     if evidence.verdict is not Verdict.READY:
         _page_problem(result, evidence, driver.current_url, job.settings.page_timeout_s)
@@ -265,7 +281,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     if work.exists():
         shutil.rmtree(work)  # leftovers of an earlier attempt would turn into duplicates
     attachments = _extract(driver, portal)
-    _download_all(job, record, attachments, work, po_handle, tally, "", logger)
+    yield from _download_all(job, record, attachments, work, po_handle, tally, "", logger)
 
     names = [a.name for a in attachments]
     if _wants_requisition(portal, names):
@@ -274,9 +290,11 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             logger.info("requisition_fallback", url=link)
             job.on_tab(TabState.LOADING, "requisition")
             driver.get(link)
-            req = wait_for_page(driver, portal, time.monotonic() + job.settings.page_timeout_s, job.empty_floor_ms)
+            req_deadline = time.monotonic() + job.settings.page_timeout_s
+            req = yield from watch_page(driver, portal, req_deadline, job.empty_floor_ms)
             if req.verdict is Verdict.READY:
-                _download_all(job, record, _extract(driver, portal), work, po_handle, tally, "requisition ", logger)
+                found = _extract(driver, portal)
+                yield from _download_all(job, record, found, work, po_handle, tally, "requisition ", logger)
             elif req.verdict is Verdict.LOGIN:
                 _page_problem(result, req, driver.current_url, job.settings.page_timeout_s)
                 return
@@ -361,7 +379,7 @@ def _download_all(
     tally: _Tally,
     label: str,
     logger: Any,
-) -> None:
+) -> Steps[None]:
     """One click, one verified file, then the next: each file is attributed to its attachment without guessing.
 
     With direct_download, plain same-origin links are first fetched over HTTP in parallel; a click is the
@@ -379,7 +397,7 @@ def _download_all(
         if saved is None:
             if fetched is not None:
                 logger.info("direct_download_fallback", name=display, error=fetched.error)
-            saved, error = _download_one(job, record, attachment, work, po_handle)
+            saved, error = yield from _download_one(job, record, attachment, work, po_handle)
         if saved is None:
             tally.missing.append(f"{display} ({error})")
             logger.warning("attachment_missing", name=display, error=error)
@@ -414,7 +432,7 @@ def _fetch_direct_all(job: PoJob, attachments: list[Attachment]) -> dict[int, Di
 
 def _download_one(
     job: PoJob, record: PoRecord, attachment: Attachment, work: Path, po_handle: str
-) -> tuple[Path | None, str]:
+) -> Steps[tuple[Path | None, str]]:
     driver, staging = job.driver, job.staging_dir
     _drain_events(job)
     known = set(job.events.downloads) if job.events is not None else set()
@@ -436,7 +454,19 @@ def _download_one(
         "known": known,
         "start_deadline": now + min(job.settings.page_timeout_s, job.settings.download_timeout_s),
     }
-    if job.managed_downloads:
+    if job.attributed:
+        assert job.events is not None
+        outcome = yield from watch_download(
+            job.events,
+            reports["fetch"],
+            staging,
+            tab=po_handle,
+            po_tabs={po_handle, *job.background_tabs},
+            known=known,
+            deadline=deadline,
+            start_deadline=reports["start_deadline"],
+        )
+    elif job.managed_downloads:
         outcome = wait_for_managed_download(driver, staging, before, deadline, **reports)
     else:
         outcome = wait_for_download(staging, before, deadline, **reports)
@@ -447,11 +477,16 @@ def _download_one(
         if driver.current_url != page_url:
             # The file opened in the tab instead of downloading: go back so the next attachment is clickable.
             driver.back()
+        if job.attributed and outcome.guid:
+            forget(staging, outcome.guid)
         if outcome.canceled:
             return _fetch_after_browser_failure(job, record, attachment, work, page_url, outcome.error)
         return None, outcome.error  # a timeout: another wait as long would break the PO's time budget
     served = outcome.suggested_name or outcome.path.name
-    return _file_away(record, attachment, outcome.path, served, work, outcome.expected_bytes)
+    filed = _file_away(record, attachment, outcome.path, served, work, outcome.expected_bytes)
+    if job.attributed:
+        forget(staging, outcome.guid)  # a file that failed its check must not wait there for nobody
+    return filed
 
 
 def _fetch_after_browser_failure(

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,19 @@ KILL_WAIT_S = 5.0
 # What a driver call raises when the driver's HTTP connection is gone (driver or browser killed), not a
 # WebDriverException: the browser counts as dead.
 LOST_DRIVER = (ConnectionError, urllib3.exceptions.HTTPError, http.client.HTTPException)
+
+
+@contextlib.contextmanager
+def dead_browser_errors() -> Iterator[None]:
+    """Driver errors that mean the browser or its driver is gone become BrowserDeadError; others pass."""
+    try:
+        yield
+    except WebDriverException as exc:
+        if is_dead_browser_error(exc):
+            raise BrowserDeadError(first_line(exc)) from exc
+        raise
+    except LOST_DRIVER as exc:
+        raise BrowserDeadError(f"lost the connection to the driver: {exc}") from exc
 
 
 def find_driver(settings: Settings) -> str | None:
@@ -323,7 +336,8 @@ class BrowserSession:
             execute_cdp(
                 self.driver,
                 "Browser.setDownloadBehavior",
-                {"behavior": "allow", "downloadPath": str(self.staging_dir), "eventsEnabled": True},
+                # Every file under its download's guid: tabs downloading at once never meet (tab_downloads.py).
+                {"behavior": "allowAndName", "downloadPath": str(self.staging_dir), "eventsEnabled": True},
             )
         try:
             performance_log(self.driver)
@@ -456,7 +470,7 @@ class BrowserSession:
 
     def sign_in_again(self) -> tuple[bool, str]:
         """Reopen the portal's home page in the home tab so the SSO chain runs; report whether it is signed in."""
-        driver = self._require_driver()
+        driver = self.require_driver()
         self.drop_preloaded()
         try:
             self._back_home()
@@ -476,32 +490,47 @@ class BrowserSession:
         """Process one PO in a new tab; raise BrowserDeadError when the browser is gone, else return a result.
 
         `empty_wait_ms`: the floor before an empty list is believed; None is the portal profile's."""
-        driver = self._require_driver()
         preloaded = self._preloaded.pop(record.key, None)
-        job = po_page.PoJob(
-            driver=driver,
-            portal=self.portal,
-            settings=self.settings,
-            staging_dir=self.staging_dir,
-            home_handle=self._home(),
-            events=self.events,
-            on_tab=self._tab,
-            worker=self.worker,
+        job = self.po_job(
+            self._tab,
             preloaded_tab=preloaded,
             background_tabs=frozenset(self._preloaded.values()),
             empty_wait_ms=empty_wait_ms,
-            managed_downloads=self.remote,
         )
         try:
-            return po_page.process_po(job, record, output_dir, attempt)
-        except WebDriverException as exc:
-            if is_dead_browser_error(exc):
-                raise BrowserDeadError(first_line(exc)) from exc
-            raise
-        except LOST_DRIVER as exc:
-            raise BrowserDeadError(f"lost the connection to the driver: {exc}") from exc
+            with dead_browser_errors():
+                return po_page.process_po(job, record, output_dir, attempt)
         finally:
             self._restore_home_tab()
+
+    def po_job(
+        self,
+        on_tab: Callable[[TabState, str], None],
+        *,
+        preloaded_tab: str | None,
+        background_tabs: Collection[str],
+        empty_wait_ms: int | None,
+    ) -> po_page.PoJob:
+        """What one PO needs from this session; `background_tabs`: the other POs' tabs it must leave open."""
+        return po_page.PoJob(
+            driver=self.require_driver(),
+            portal=self.portal,
+            settings=self.settings,
+            staging_dir=self.staging_dir,
+            home_handle=self.home(),
+            events=self.events,
+            on_tab=on_tab,
+            worker=self.worker,
+            preloaded_tab=preloaded_tab,
+            background_tabs=background_tabs,
+            empty_wait_ms=empty_wait_ms,
+            managed_downloads=self.remote,
+        )
+
+    def open_tab(self, url: str) -> str:
+        """Open `url` in a new tab without waiting for its page; the current tab stays current."""
+        with dead_browser_errors():
+            return self._open_background_tab(self.require_driver(), url)
 
     def preload(self, record: PoRecord) -> bool:
         """Start loading `record`'s PO page in a background tab, up to `tabs_per_worker - 1` at a time.
@@ -512,7 +541,7 @@ class BrowserSession:
         limit = self.settings.tabs_per_worker - 1
         if limit < 1 or record.key in self._preloaded or len(self._preloaded) >= limit:
             return False
-        driver = self._require_driver()
+        driver = self.require_driver()
         url = self.portal.po_url_for(record.po_id)
         try:
             handle = self._open_background_tab(driver, url)
@@ -587,8 +616,8 @@ class BrowserSession:
         self._tab(TabState.NONE, "")
 
     def _back_home(self) -> None:
-        driver = self._require_driver()
-        home = self._home()
+        driver = self.require_driver()
+        home = self.home()
         keep = {home, *self._preloaded.values()}
         for handle in driver.window_handles:
             if handle not in keep:
@@ -597,12 +626,12 @@ class BrowserSession:
                     driver.close()
         driver.switch_to.window(home)
 
-    def _home(self) -> str:
+    def home(self) -> str:
         if self.home_handle is None:
             raise BrowserDeadError("the session was not started")
         return self.home_handle
 
-    def _require_driver(self) -> WebDriver:
+    def require_driver(self) -> WebDriver:
         if self.driver is None:
             raise BrowserDeadError("the browser is not running")
         return self.driver
