@@ -24,6 +24,10 @@ from popool_gui.browser.portal import PortalProfile
 from popool_gui.browser.steps import Steps, Waiting, run_steps
 
 POLL_S = 0.1
+# A list is believed after this much quiet instead of `settle_ms` when the instrument has seen the page from its
+# first script and nothing at all is pending: no request (body reads included), no timer, no repeating timer, no
+# animation frame, no loading indicator. Every way the page could still change the list would then show.
+QUICK_SETTLE_MS = 250
 # Busy signals hold an empty or short list back for at most this many times the empty floor, counted from load.
 BUSY_CAP_FACTOR = 2
 
@@ -74,6 +78,7 @@ return {
   serverError: has(serverError), ready: present(readySel, false), attachments: seen.size, loading: loading,
   sinceLoad: loadEnd >= 0 ? t - loadEnd : -1, instrumented: !!act, early: !!(act && act.early),
   requests: act ? act.requests : 0, timers: act ? act.timers : 0, quiet: act ? t - act.lastChange : -1,
+  intervals: act ? act.intervals : 0, frames: act ? act.frames : 0,
   firstAttachment: first,
 };
 """
@@ -111,6 +116,8 @@ class PageProbe:
     requests: int = 0
     timers: int = 0
     quiet_ms: float = -1.0  # since the last DOM change, request or timer; -1 without an instrument
+    intervals: int = 0  # repeating timers running
+    frames: int = 0  # animation frame callbacks pending
     first_attachment_ms: float = -1.0  # after load; -1 when not known
 
 
@@ -165,6 +172,8 @@ def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
         requests=int(raw["requests"]),
         timers=int(raw["timers"]),
         quiet_ms=float(raw["quiet"]),
+        intervals=int(raw["intervals"]),
+        frames=int(raw["frames"]),
         first_attachment_ms=float(raw["firstAttachment"]),
     )
 
@@ -184,6 +193,15 @@ def _busy_reason(probe: PageProbe, settle_ms: int, cap_ms: float) -> str:
     if 0 <= probe.quiet_ms < settle_ms:
         return "the page is still changing"
     return ""
+
+
+def settle_for(probe: PageProbe, settle_ms: int) -> int:
+    """How long a non-empty list must stay unchanged (and the page quiet) before it is believed."""
+    if probe.instrument is not Instrument.EARLY or probe.loading or probe.since_load_ms < 0:
+        return settle_ms
+    if probe.requests or probe.timers or probe.intervals or probe.frames:
+        return settle_ms
+    return min(settle_ms, QUICK_SETTLE_MS)
 
 
 def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, empty_wait_ms: int) -> PageEvidence:
@@ -227,7 +245,8 @@ def watch_page(driver: WebDriver, portal: PortalProfile, deadline: float, empty_
             if probe.ready and not probe.loading and not probe.requests:
                 # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.
                 return _evidence(Verdict.READY, probe, first_ms)
-            if not busy and stable_ms >= settle_ms:
+            list_settle_ms = settle_for(probe, settle_ms)
+            if not _busy_reason(probe, list_settle_ms, cap_ms) and stable_ms >= list_settle_ms:
                 return _evidence(Verdict.READY, probe, first_ms)
             reason = busy or "the list is still growing"
         else:
