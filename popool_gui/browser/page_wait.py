@@ -32,9 +32,12 @@ QUICK_SETTLE_MS = 250
 BUSY_CAP_FACTOR = 2
 
 # One round trip per poll: every marker the profile knows, evaluated in the page, and what the page's activity
-# instrument (page_activity.py) has seen.
-_PROBE_JS = """
-const [loginSel, errorSel, readySel, attachSel, loadingSel, notFound, denied, serverError] = arguments;
+# instrument (page_activity.py) has seen. A function of the window it looks at, so the home tab can look into the
+# PO tabs it opened (same origin) in one round trip, without switching the driver to each.
+_PROBE_FN = """
+const probe = (win, loginSel, errorSel, readySel, attachSel, loadingSel, notFound, denied, serverError) => {
+const document = win.document, performance = win.performance, location = win.location;
+const getComputedStyle = e => win.getComputedStyle(e);
 const present = (sels, needText) => sels.some(s => {
   let found;
   try { found = document.querySelectorAll(s); } catch (e) { return false; }
@@ -59,7 +62,7 @@ for (const s of loadingSel) {
 const t = performance.now();
 const nav = performance.getEntriesByType('navigation')[0];
 const loadEnd = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd : -1;
-const act = window.__popoolActivity;
+const act = win.__popoolActivity;
 let first = -1;
 if (act && seen.size && loadEnd >= 0) {
   // When the first attachment entered the DOM: the stamp of the node it was inserted with. An element with no
@@ -81,7 +84,26 @@ return {
   intervals: act ? act.intervals : 0, frames: act ? act.frames : 0,
   firstAttachment: first,
 };
+};
 """
+_PROBE_JS = _PROBE_FN + "return probe(window, ...arguments);"
+# The same look into each named tab the home tab opened (session.TABS_JS_NAME); null where it cannot see (another
+# origin after a redirect, a closed tab): that tab is then looked at the driver's way.
+_PROBE_TABS_JS = (
+    _PROBE_FN
+    + """
+const [names, ...rest] = arguments;
+const tabs = window.__popoolTabs || {};
+const out = {};
+for (const name of names) {
+  try {
+    const w = tabs[name];
+    out[name] = w && !w.closed ? probe(w, ...rest) : null;
+  } catch (e) { out[name] = null; }
+}
+return out;
+"""
+)
 
 
 class Verdict(StrEnum):
@@ -140,10 +162,9 @@ def is_login_url(url: str, portal: PortalProfile) -> bool:
     return any(marker.lower() in rest for marker in portal.detect.login_url_contains)
 
 
-def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
+def _probe_args(portal: PortalProfile) -> list[Any]:
     d = portal.detect
-    raw: dict[str, Any] = driver.execute_script(
-        _PROBE_JS,
+    return [
         list(d.login_selectors),
         list(d.error_selectors),
         list(d.ready_selectors),
@@ -152,7 +173,20 @@ def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
         [t.lower() for t in d.not_found_text],
         [t.lower() for t in d.access_denied_text],
         [t.lower() for t in d.server_error_text],
-    )
+    ]
+
+
+def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
+    return _probe_of(driver.execute_script(_PROBE_JS, *_probe_args(portal)), portal)
+
+
+def probe_tabs(driver: WebDriver, portal: PortalProfile, names: list[str]) -> dict[str, PageProbe | None]:
+    """From the home tab: a look into each PO tab it opened under these names; None where it cannot see."""
+    raw: dict[str, Any] = driver.execute_script(_PROBE_TABS_JS, names, *_probe_args(portal)) or {}
+    return {name: _probe_of(raw[name], portal) if raw.get(name) else None for name in names}
+
+
+def _probe_of(raw: dict[str, Any], portal: PortalProfile) -> PageProbe:
     instrument = Instrument.NONE
     if raw["instrumented"]:
         instrument = Instrument.EARLY if raw["early"] else Instrument.LATE
@@ -223,18 +257,19 @@ def watch_page(driver: WebDriver, portal: PortalProfile, deadline: float, empty_
     first_ms: float | None = None
     installed_late = False
     reason = "the page has not answered"
+    given: PageProbe | None = None
     while True:
-        probe = probe_page(driver, portal)
+        if given is not None and probe_needs_tab(given, installed_late):
+            given = yield Waiting(reason, loaded=given.since_load_ms >= 0)  # the next step runs on this tab
+            continue
+        probe = given if given is not None else probe_page(driver, portal)
         now = time.monotonic()
         if probe.instrument is Instrument.NONE and not installed_late:
             install_late(driver)
             installed_late = True
-        if probe.login:
-            return _evidence(Verdict.LOGIN, probe, first_ms)
-        if probe.not_found:
-            return _evidence(Verdict.NOT_FOUND, probe, first_ms)
-        if probe.denied or probe.error_shown:
-            return _evidence(Verdict.DENIED, probe, first_ms)
+        verdict = _final_verdict(probe)
+        if verdict is not None:
+            return (yield from _with_tab(given, _evidence(verdict, probe, first_ms)))
         if first_ms is None and probe.attachments and probe.first_attachment_ms >= 0:
             first_ms = probe.first_attachment_ms
         if probe.attachments != count:
@@ -244,14 +279,14 @@ def watch_page(driver: WebDriver, portal: PortalProfile, deadline: float, empty_
         if probe.attachments:
             if probe.ready and not probe.loading and not probe.requests:
                 # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.
-                return _evidence(Verdict.READY, probe, first_ms)
+                return (yield from _with_tab(given, _evidence(Verdict.READY, probe, first_ms)))
             list_settle_ms = settle_for(probe, settle_ms)
             if not _busy_reason(probe, list_settle_ms, cap_ms) and stable_ms >= list_settle_ms:
-                return _evidence(Verdict.READY, probe, first_ms)
+                return (yield from _with_tab(given, _evidence(Verdict.READY, probe, first_ms)))
             reason = busy or "the list is still growing"
         else:
             if probe.server_error and probe.state == "complete" and not probe.ready:
-                return _evidence(Verdict.SERVER_ERROR, probe, first_ms)
+                return (yield from _with_tab(given, _evidence(Verdict.SERVER_ERROR, probe, first_ms)))
             marker_ok = probe.ready or not portal.detect.ready_selectors
             if busy:
                 reason = busy
@@ -262,10 +297,34 @@ def watch_page(driver: WebDriver, portal: PortalProfile, deadline: float, empty_
             elif stable_ms < settle_ms:
                 reason = "the list was seen only just now"
             else:
-                return _evidence(Verdict.READY, probe, first_ms)
+                return (yield from _with_tab(given, _evidence(Verdict.READY, probe, first_ms)))
         if now >= deadline:
-            return _evidence(Verdict.TIMEOUT, probe, first_ms, reason)
-        yield Waiting(reason, loaded=probe.since_load_ms >= 0)
+            return (yield from _with_tab(given, _evidence(Verdict.TIMEOUT, probe, first_ms, reason)))
+        given = yield Waiting(reason, loaded=probe.since_load_ms >= 0, probe=True)
+
+
+def probe_needs_tab(probe: PageProbe, installed_late: bool) -> bool:
+    """A look from afar that cannot be acted on from afar: the instrument must go into the page itself."""
+    return probe.instrument is Instrument.NONE and not installed_late
+
+
+def _final_verdict(probe: PageProbe) -> Verdict | None:
+    """What the page says whatever its list: a login wall, a not-found or denied text."""
+    if probe.login:
+        return Verdict.LOGIN
+    if probe.not_found:
+        return Verdict.NOT_FOUND
+    if probe.denied or probe.error_shown:
+        return Verdict.DENIED
+    return None
+
+
+def _with_tab(given: PageProbe | None, evidence: PageEvidence) -> Steps[PageEvidence]:
+    """The verdict, once the driver is on the page's tab: what follows a verdict acts on the page. After a look
+    from afar that is one more step, which the caller takes on this tab."""
+    if given is not None:
+        yield Waiting("a verdict is in", loaded=evidence.since_load_ms >= 0)
+    return evidence
 
 
 def _evidence(verdict: Verdict, probe: PageProbe, first_ms: float | None, waiting_for: str = "") -> PageEvidence:

@@ -74,6 +74,12 @@ TAB_POLL_S = 0.02
 # A background tab navigates this long after the script that asks it to, so the driver need not wait for it.
 NAVIGATE_DELAY_MS = 100
 _NAVIGATE_SOON_JS = "setTimeout(() => { window.location.href = arguments[0]; }, arguments[1]);"
+# A blank tab opened by the current tab, which keeps its window under a name (when given) to look into it later.
+_OPEN_TAB_JS = """
+const w = window.open('about:blank', '_blank');
+if (w !== null && arguments[0]) { (window.__popoolTabs = window.__popoolTabs || {})[arguments[0]] = w; }
+return w !== null;
+"""
 KILL_WAIT_S = 5.0
 # What a driver call raises when the driver's HTTP connection is gone (driver or browser killed), not a
 # WebDriverException: the browser counts as dead.
@@ -527,10 +533,11 @@ class BrowserSession:
             managed_downloads=self.remote,
         )
 
-    def open_tab(self, url: str) -> str:
-        """Open `url` in a new tab without waiting for its page; the current tab stays current."""
+    def open_tab(self, url: str, name: str) -> str:
+        """Open `url` in a new tab without waiting for its page; the current tab stays current and keeps the new
+        tab's window under `name`. From the home tab, page_wait.probe_tabs can then look into it from there."""
         with dead_browser_errors():
-            return self._open_background_tab(self.require_driver(), url)
+            return self._open_background_tab(self.require_driver(), url, name)
 
     def preload(self, record: PoRecord) -> bool:
         """Start loading `record`'s PO page in a background tab, up to `tabs_per_worker - 1` at a time.
@@ -559,7 +566,7 @@ class BrowserSession:
         return True
 
     @staticmethod
-    def _open_background_tab(driver: WebDriver, url: str) -> str:
+    def _open_background_tab(driver: WebDriver, url: str, name: str = "") -> str:
         """Open `url` in a new tab without waiting for it; return the tab's handle. The current tab stays current.
 
         The driver waits for a tab's pending navigation before the next command that involves it, so opening a
@@ -570,7 +577,7 @@ class BrowserSession:
         """
         current = driver.current_window_handle
         before = set(driver.window_handles)
-        if driver.execute_script("return window.open('about:blank', '_blank') !== null;"):
+        if driver.execute_script(_OPEN_TAB_JS, name):
             # The browser opened it, but the driver may list the new tab a moment later.
             deadline = time.monotonic() + TAB_APPEAR_S
             while True:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +19,15 @@ class Waiting:
 
     reason: str
     loaded: bool = True  # its page's load event has fired: what is left is waiting for evidence or a file
+    # The next step may be given a look at its page taken from the home tab (page_wait.probe_tabs) and then needs
+    # no driver call on its own tab; given None it looks itself, with the driver on its tab.
+    probe: bool = False
+    anywhere: bool = False  # the next step needs the driver but not on any particular tab (a download's reports)
 
 
 T = TypeVar("T")
-Steps = Generator[Waiting, None, T]
+# What a step may be sent: a look at its page taken from afar (page_wait.PageProbe), or None.
+Steps = Generator[Waiting, Any, T]
 
 
 def run_steps(steps: Steps[T], poll_s: float) -> T:

@@ -71,7 +71,7 @@ def watch_download(
             )
             if expired is not None:
                 return expired
-            yield Waiting("downloading")
+            yield Waiting("downloading", anywhere=True)
     finally:
         events.awaiting.discard(tab)
 

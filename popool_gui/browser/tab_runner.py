@@ -2,15 +2,20 @@
 owns the driver.
 
 Each PO runs as `po_page.po_steps`: it yields whenever it waits for its page (the load, the settle time, the
-empty-list floor, the second look's longer floor), and the runner then looks at the other tabs. So one tab's
-deliberate wait costs that PO latency, not the worker's throughput. The runner switches the driver to a tab
-before each of its steps; a step leaves the driver on that tab, or on the home tab once the PO is done.
+empty-list floor, the second look's longer floor) or for a file, and the runner then looks at the other tabs. So
+one tab's deliberate wait costs that PO latency, not the worker's throughput.
+
+Switching the driver between tabs is its dearest command (about 8 ms, three times a page probe), so the runner
+switches only for steps that act on a page. Tabs waiting for their page are looked at together from the home tab,
+which opened them and can see into them (same origin), in one round trip per turn (page_wait.probe_tabs); a tab
+waiting for a file needs only the browser's download reports, which any tab can read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,6 +27,7 @@ from selenium.common.exceptions import WebDriverException
 from popool_gui.batch.model import PoRecord, PoResult, PoStatus, TabState
 from popool_gui.browser import po_page
 from popool_gui.browser.errors import BrowserDeadError, first_line
+from popool_gui.browser.page_wait import PageProbe, probe_tabs
 from popool_gui.browser.session import BrowserSession, dead_browser_errors
 from popool_gui.browser.steps import Steps, Waiting
 from popool_gui.browser.tab_state import TabMachine, TabPhase
@@ -55,7 +61,10 @@ class PoTab:
     record: PoRecord
     attempt: int
     handle: str  # the tab's window handle; "" when it could not be opened
+    name: str = field(default_factory=lambda: f"popool-{uuid.uuid4().hex}")  # the home tab's name for its window
     steps: Steps[PoResult] | None = None
+    # What its last step yielded. The first step switches to the tab itself (po_page takes over its tab).
+    waiting: Waiting | None = field(default_factory=lambda: Waiting("opening", loaded=False, anywhere=True))
     machine: TabMachine = field(default_factory=TabMachine)
     detail: str = ""  # what po_page last said, e.g. "2 of 5" while downloading
     due: float = 0.0  # when its page is looked at next (time.monotonic)
@@ -129,7 +138,8 @@ class TabRunner:
         url = self.session.portal.po_url_for(record.po_id)
         tab = PoTab(record=record, attempt=attempt, handle="")
         try:
-            tab.handle = self.session.open_tab(url)
+            self._to(self.session.home())  # the home tab keeps every PO tab's window, to look into them
+            tab.handle = self.session.open_tab(url, tab.name)
         except WebDriverException as exc:  # not a dead browser (open_tab raised that): this PO is retried
             log.warning("tab_open_failed", po=record.key, error=first_line(exc))
             self._current = None
@@ -147,10 +157,13 @@ class TabRunner:
     def step_due(self) -> list[Finished]:
         """One step of every tab whose turn it is, in order; the POs that finished."""
         finished: list[Finished] = []
-        for tab in list(self.tabs):
-            if tab.due > time.monotonic():
-                continue
-            result = self._step(tab)
+        now = time.monotonic()
+        due = [t for t in self.tabs if t.due <= now]
+        looks = self._look_from_home([t for t in due if t.waiting is not None and t.waiting.probe])
+        # Steps that need no switch first, while the driver is still on the home tab.
+        due.sort(key=lambda t: looks.get(t.name) is None and not (t.waiting is not None and t.waiting.anywhere))
+        for tab in due:
+            result = self._step(tab, looks.get(tab.name))
             if result is not None:
                 self.tabs.remove(tab)
                 tab.machine.advance(TabPhase.CLOSING)
@@ -176,20 +189,47 @@ class TabRunner:
         detail = ", ".join(f"{counts[p]} {p.value}" for p in phases)
         return _SHOWN_AS[phases[0]], f"{len(self.tabs)} tab{'s' if len(self.tabs) != 1 else ''}: {detail}"
 
-    def _step(self, tab: PoTab) -> PoResult | None:
-        """Advance `tab` by one step; its result once it is done."""
-        if tab.steps is None:
-            return _failed(tab, "the browser could not open a tab for it")
+    def _look_from_home(self, tabs: list[PoTab]) -> dict[str, PageProbe | None]:
+        """One look into each of these tabs' pages from the home tab; {} when the browser will not let it."""
+        if not tabs:
+            return {}
         self.stepping_before_downloads = self.nothing_to_lose
         try:
             with dead_browser_errors():
-                if self._current != tab.handle:
-                    self._current = None
-                    self.session.require_driver().switch_to.window(tab.handle)
-                    self._current = tab.handle
-                waiting = next(tab.steps)
+                self._to(self.session.home())
+                return probe_tabs(self.session.require_driver(), self.session.portal, [t.name for t in tabs])
+        except WebDriverException as exc:  # each tab then looks for itself
+            log.info("look_from_home_failed", error=first_line(exc))
+            self._current = None
+            return {}
+        finally:
+            self.stepping_before_downloads = False
+
+    def _to(self, handle: str) -> None:
+        """Put the driver on `handle` unless it is there already (a switch is the driver's dearest command)."""
+        driver = self.session.require_driver()
+        if self._current is None:
+            self._current = driver.current_window_handle
+        if self._current != handle:
+            self._current = None
+            driver.switch_to.window(handle)
+            self._current = handle
+
+    def _step(self, tab: PoTab, look: PageProbe | None) -> PoResult | None:
+        """Advance `tab` by one step, given a look at its page taken from afar or None; its result once done."""
+        if tab.steps is None:
+            return _failed(tab, "the browser could not open a tab for it")
+        self.stepping_before_downloads = self.nothing_to_lose
+        anywhere = tab.waiting is not None and tab.waiting.anywhere
+        try:
+            with dead_browser_errors():
+                if look is None and not anywhere:
+                    self._to(tab.handle)
+                waiting = tab.steps.send(look)
+                if anywhere:
+                    self._current = None  # the step may have gone on to act on its own tab
         except StopIteration as done:
-            self._current = None  # po_page went back to the home tab
+            self._current = self.session.home()  # where po_page leaves the driver once its PO is done
             return done.value
         except BrowserDeadError:
             raise
@@ -202,6 +242,7 @@ class TabRunner:
             return _failed(tab, f"{type(exc).__name__}: {exc}")
         finally:
             self.stepping_before_downloads = False
+        tab.waiting = waiting
         if isinstance(waiting, Waiting) and waiting.loaded and tab.machine.phase is TabPhase.LOADING:
             tab.machine.advance(TabPhase.WAITING)
         tab.due = time.monotonic() + POLL_S
