@@ -243,8 +243,13 @@ def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, emp
     return run_steps(watch_page(driver, portal, deadline, empty_wait_ms), POLL_S)
 
 
-def watch_page(driver: WebDriver, portal: PortalProfile, deadline: float, empty_wait_ms: int) -> Steps[PageEvidence]:
+def watch_page(
+    driver: WebDriver, portal: PortalProfile, deadline: float, empty_wait_ms: int, *, first_from_afar: bool = False
+) -> Steps[PageEvidence]:
     """The first page condition to hold: a login wall, an error text, or an attachment list come to rest.
+
+    `first_from_afar`: the driver may be on another tab; the first look is asked of the caller (a tab runner
+    looking from the home tab), which switches to this page's tab when it sends none.
 
     `empty_wait_ms` is the floor since load before an empty list is believed (the run's learned figure, or a
     longer one for a second look). A non-empty list ends the wait once the page is at rest and the count held
@@ -258,6 +263,8 @@ def watch_page(driver: WebDriver, portal: PortalProfile, deadline: float, empty_
     installed_late = False
     reason = "the page has not answered"
     given: PageProbe | None = None
+    if first_from_afar:
+        given = yield Waiting(reason, loaded=False, probe=True)
     while True:
         if given is not None and probe_needs_tab(given, installed_late):
             given = yield Waiting(reason, loaded=given.since_load_ms >= 0)  # the next step runs on this tab

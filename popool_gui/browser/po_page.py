@@ -144,8 +144,8 @@ class PoJob:
     events: DownloadEvents | None
     on_tab: Callable[[TabState, str], None]
     worker: int
-    # Tab pipelining: a background tab already navigating to this PO's page, to take over instead of a new tab,
-    # and the other POs' tabs, which this PO must leave open (a live view when several POs share the browser).
+    # A tab the tab runner opened, already navigating to this PO's page, to take over instead of a new tab, and the
+    # other POs' tabs, which this PO must leave open (a live view when several POs share the browser).
     preloaded_tab: str | None = None
     background_tabs: Collection[str] = frozenset()
     # The floor before an empty list is believed: the run's learned figure, longer for a second look; None is
@@ -255,7 +255,8 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     job.on_tab(TabState.OPENING, "")
     deadline = time.monotonic() + job.settings.page_timeout_s
     if job.preloaded_tab is not None:
-        driver.switch_to.window(job.preloaded_tab)  # its page has been loading while the last PO downloaded
+        # A tab of the tab runner, already navigating: its first looks come from the home tab (page_wait.probe_tabs)
+        # or the runner switches to it, so the driver does not wait here for its page to load.
         po_handle = job.preloaded_tab
         job.on_tab(TabState.LOADING, "")
     else:
@@ -266,7 +267,8 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             _block_fonts(driver)
         job.on_tab(TabState.LOADING, "")
         driver.get(result.url)
-    evidence = yield from watch_page(driver, portal, deadline, job.empty_floor_ms)
+    from_afar = job.preloaded_tab is not None
+    evidence = yield from watch_page(driver, portal, deadline, job.empty_floor_ms, first_from_afar=from_afar)
     _note_evidence(result, evidence, logger)
     if evidence.verdict is not Verdict.READY:
         _page_problem(result, evidence, driver.current_url, job.settings.page_timeout_s)

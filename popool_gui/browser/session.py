@@ -74,6 +74,13 @@ TAB_POLL_S = 0.02
 # A background tab navigates this long after the script that asks it to, so the driver need not wait for it.
 NAVIGATE_DELAY_MS = 100
 _NAVIGATE_SOON_JS = "setTimeout(() => { window.location.href = arguments[0]; }, arguments[1]);"
+_CLOSE_TABS_JS = """
+const tabs = window.__popoolTabs || {};
+for (const name of arguments[0]) {
+  try { if (tabs[name]) { tabs[name].close(); } } catch (e) { }
+  delete tabs[name];
+}
+"""
 # A blank tab opened by the current tab, which keeps its window under a name (when given) to look into it later.
 _OPEN_TAB_JS = """
 const w = window.open('about:blank', '_blank');
@@ -287,8 +294,6 @@ class BrowserSession:
         self._session_id = ""  # the Grid's id of this session; "" for a local browser
         self._node = ""  # the Grid node it runs on
         self._log = log.bind(worker=worker)
-        # Tab pipelining: PO key -> window handle of its page loading in a background tab.
-        self._preloaded: dict[str, str] = {}
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
@@ -477,7 +482,6 @@ class BrowserSession:
     def sign_in_again(self) -> tuple[bool, str]:
         """Reopen the portal's home page in the home tab so the SSO chain runs; report whether it is signed in."""
         driver = self.require_driver()
-        self.drop_preloaded()
         try:
             self._back_home()
             driver.get(self.portal.base_url)
@@ -496,13 +500,7 @@ class BrowserSession:
         """Process one PO in a new tab; raise BrowserDeadError when the browser is gone, else return a result.
 
         `empty_wait_ms`: the floor before an empty list is believed; None is the portal profile's."""
-        preloaded = self._preloaded.pop(record.key, None)
-        job = self.po_job(
-            self._tab,
-            preloaded_tab=preloaded,
-            background_tabs=frozenset(self._preloaded.values()),
-            empty_wait_ms=empty_wait_ms,
-        )
+        job = self.po_job(self._tab, preloaded_tab=None, background_tabs=frozenset(), empty_wait_ms=empty_wait_ms)
         try:
             with dead_browser_errors():
                 return po_page.process_po(job, record, output_dir, attempt)
@@ -533,37 +531,17 @@ class BrowserSession:
             managed_downloads=self.remote,
         )
 
+    def close_named(self, names: list[str]) -> None:
+        """From the home tab (current): close the tabs it opened under these names, without switching to them (a
+        tab whose page is still loading would hold the driver until it has loaded)."""
+        with dead_browser_errors():
+            self.require_driver().execute_script(_CLOSE_TABS_JS, names)
+
     def open_tab(self, url: str, name: str) -> str:
         """Open `url` in a new tab without waiting for its page; the current tab stays current and keeps the new
         tab's window under `name`. From the home tab, page_wait.probe_tabs can then look into it from there."""
         with dead_browser_errors():
             return self._open_background_tab(self.require_driver(), url, name)
-
-    def preload(self, record: PoRecord) -> bool:
-        """Start loading `record`'s PO page in a background tab, up to `tabs_per_worker - 1` at a time.
-
-        Returns True when a load was started. The page keeps loading while the current PO downloads; `process`
-        of that record then takes over the tab instead of opening one and waiting for the portal again.
-        """
-        limit = self.settings.tabs_per_worker - 1
-        if limit < 1 or record.key in self._preloaded or len(self._preloaded) >= limit:
-            return False
-        driver = self.require_driver()
-        url = self.portal.po_url_for(record.po_id)
-        try:
-            handle = self._open_background_tab(driver, url)
-        except WebDriverException as exc:
-            if is_dead_browser_error(exc):
-                raise BrowserDeadError(first_line(exc)) from exc
-            self._log.warning("preload_failed", po=record.key, error=first_line(exc))
-            with contextlib.suppress(WebDriverException):
-                self._back_home()
-            return False
-        except LOST_DRIVER as exc:  # a Stop killed the browser (and so the driver's connection) mid-preload
-            raise BrowserDeadError(f"lost the connection to the driver: {exc}") from exc
-        self._preloaded[record.key] = handle
-        self._tab(TabState.LOADING, f"preloading {len(self._preloaded)}")
-        return True
 
     @staticmethod
     def _open_background_tab(driver: WebDriver, url: str, name: str = "") -> str:
@@ -600,20 +578,6 @@ class BrowserSession:
         driver.switch_to.window(current)
         return handle
 
-    def drop_preloaded(self) -> None:
-        """Close every background tab: their pages may show a login wall that a new sign-in would not fix."""
-        driver = self.driver
-        for key in list(self._preloaded):
-            handle = self._preloaded.pop(key)
-            if driver is None:
-                continue
-            with contextlib.suppress(WebDriverException):
-                driver.switch_to.window(handle)
-                driver.close()
-        if driver is not None and self.home_handle is not None:
-            with contextlib.suppress(WebDriverException):
-                driver.switch_to.window(self.home_handle)
-
     def _restore_home_tab(self) -> None:
         """After every PO exactly the home tab is open; a browser that cannot get there is dead."""
         try:
@@ -625,9 +589,8 @@ class BrowserSession:
     def _back_home(self) -> None:
         driver = self.require_driver()
         home = self.home()
-        keep = {home, *self._preloaded.values()}
         for handle in driver.window_handles:
-            if handle not in keep:
+            if handle != home:
                 with contextlib.suppress(NoSuchWindowException):
                     driver.switch_to.window(handle)
                     driver.close()

@@ -174,10 +174,14 @@ class TabRunner:
     def give_back(self) -> list[Finished]:
         """A Stop: close every tab that has downloaded nothing yet; their POs go back unfinished."""
         returned = [t for t in self.tabs if t.machine.may_return]
-        for tab in returned:
-            self.tabs.remove(tab)
-            self._close(tab)
-            tab.machine.advance(TabPhase.RETURNED)
+        self.stepping_before_downloads = self.nothing_to_lose
+        try:
+            for tab in returned:
+                self.tabs.remove(tab)
+                self._close(tab)
+                tab.machine.advance(TabPhase.RETURNED)
+        finally:
+            self.stepping_before_downloads = False
         return [Finished(t, None) for t in returned]
 
     def summary(self) -> tuple[TabState, str]:
@@ -251,12 +255,19 @@ class TabRunner:
     def _close(self, tab: PoTab) -> None:
         """Close a tab the runner takes away from its PO; the driver ends on the home tab."""
         tab.taken = True
+        driver = self.session.driver
+        if driver is None:
+            return
+        with dead_browser_errors():
+            # First from the home tab, which opened it: a tab whose page still loads would hold a switch to it.
+            self._to(self.session.home())
+            with contextlib.suppress(WebDriverException):
+                self.session.close_named([tab.name])
         if tab.steps is not None:
             with contextlib.suppress(Exception):  # its own tidying up (po_page's finally) may meet a closed tab
                 tab.steps.close()
-        driver = self.session.driver
         self._current = None
-        if driver is None or not tab.handle:
+        if not tab.handle:
             return
         with dead_browser_errors():
             with contextlib.suppress(WebDriverException):

@@ -168,10 +168,12 @@ def _work(
                     break
             else:
                 _act_on(backlog, session, runner, events, ident)
-            for done in runner.step_due():
+            shown.update(runner)  # before the steps: a step may wait for a page load
+            finished = runner.step_due()
+            shown.update(runner)  # before the results: the controller sees a worker without tabs as idle
+            for done in finished:
                 assert done.result is not None
                 events.put(PoDone(*ident, result=finish_result(done.result, config, done.tab.attempt)))
-            shown.update(runner)
     except BrowserDeadError as exc:
         if watch.aborted.is_set():
             # Our own Stop killed the browser while no tab had downloaded anything: every PO goes back.
