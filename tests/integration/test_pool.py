@@ -150,7 +150,8 @@ def test_faults_browser_killed_worker_killed_hang_500_truncation(demo, chromium_
 
 
 def test_memory_policy_recycles_heaviest_after_its_po(demo, chromium_settings, tmp_path, monkeypatch):
-    sample = write_sample_csv(tmp_path / "pos.csv", 16)
+    # Enough POs that the run outlasts two recycles and their cool-down with four tabs a worker at work.
+    sample = write_sample_csv(tmp_path / "pos.csv", 36)
     out = tmp_path / "out"
     rec = Recorder()
 
