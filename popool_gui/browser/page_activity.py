@@ -68,7 +68,10 @@ INSTRUMENT_JS = """
       try { return send.apply(this, arguments); } catch (e) { if (!done) { done = true; a.requests--; } throw e; }
     };
   }
-  const pending = new Set();
+  // id -> [when it was set, when it is due]: a timer set before a page was given up on as never at rest still
+  // holds its list back until it has fired (page_wait._busy_reason).
+  const pending = new Map();
+  Object.defineProperty(a, 'pendingTimers', {value: pending, enumerable: false});
   const setT = window.setTimeout, clearT = window.clearTimeout;
   window.setTimeout = function (fn, ms) {
     const delay = Number(ms) || 0;
@@ -80,7 +83,7 @@ INSTRUMENT_JS = """
       touch();
       return fn.apply(this, rest);
     }, delay);
-    pending.add(id); a.timers++;
+    pending.set(id, [now(), now() + delay]); a.timers++;
     return id;
   };
   window.clearTimeout = function (id) {

@@ -82,6 +82,8 @@ return {
   sinceLoad: loadEnd >= 0 ? t - loadEnd : -1, instrumented: !!act, early: !!(act && act.early),
   requests: act ? act.requests : 0, timers: act ? act.timers : 0, quiet: act ? t - act.lastChange : -1,
   intervals: act ? act.intervals : 0, frames: act ? act.frames : 0,
+  timerTimes: act && act.pendingTimers && loadEnd >= 0
+    ? Array.from(act.pendingTimers.values()).map(([set, due]) => [set - loadEnd, due - loadEnd]) : [],
   firstAttachment: first,
 };
 };
@@ -140,6 +142,8 @@ class PageProbe:
     quiet_ms: float = -1.0  # since the last DOM change, request or timer; -1 without an instrument
     intervals: int = 0  # repeating timers running
     frames: int = 0  # animation frame callbacks pending
+    # Each pending one-shot timer as (set, due), in ms after load.
+    timer_times: tuple[tuple[float, float], ...] = ()
     first_attachment_ms: float = -1.0  # after load; -1 when not known
 
 
@@ -208,6 +212,7 @@ def _probe_of(raw: dict[str, Any], portal: PortalProfile) -> PageProbe:
         quiet_ms=float(raw["quiet"]),
         intervals=int(raw["intervals"]),
         frames=int(raw["frames"]),
+        timer_times=tuple((float(t[0]), float(t[1])) for t in raw.get("timerTimes") or ()),
         first_attachment_ms=float(raw["firstAttachment"]),
     )
 
@@ -219,6 +224,10 @@ def _busy_reason(probe: PageProbe, settle_ms: int, cap_ms: float) -> str:
     if probe.since_load_ms < 0:
         return "the page has not finished loading"
     if probe.since_load_ms >= cap_ms:
+        # Given up on as never at rest, except for a timer set before that moment: a list's second batch is
+        # scheduled once, and waited for until it has fired. Timers a polling page sets after it do not count.
+        if any(set_ms < cap_ms for set_ms, _ in probe.timer_times):
+            return "a script timer set before the page was given up on as busy is pending"
         return ""
     if probe.requests:
         return f"{probe.requests} request(s) pending"

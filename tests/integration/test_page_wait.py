@@ -43,6 +43,8 @@ PAGES = {
     "/polls-forever": page("setInterval(() => fetch('/slow-json'), 250);"),
     "/spinner": page("", '<div class="spinner">Loading...</div>'),
     "/at-rest": page("setTimeout(() => add(3), 300);"),
+    # The rest of the list comes after twice the floor (3 s), from a timer set at load.
+    "/second-batch-late": page("setTimeout(() => add(2), 300); setTimeout(() => add(3), 3600);"),
     "/animated": page("setTimeout(() => add(3), 300); (function spin() { requestAnimationFrame(spin); })();"),
 }
 
@@ -124,6 +126,11 @@ def test_a_page_with_animation_frames_pending_gets_the_whole_settle_time(session
     assert evidence.verdict is Verdict.READY and evidence.attachments == 3
     assert evidence.first_attachment_ms is not None
     assert evidence.since_load_ms - evidence.first_attachment_ms >= portal.attachments.settle_ms
+
+
+def test_a_second_batch_due_after_the_busy_cap_is_still_waited_for(session, portal) -> None:
+    evidence, _ = look(session, portal, "/second-batch-late")
+    assert evidence.verdict is Verdict.READY and evidence.attachments == 5
 
 
 def test_an_empty_list_waits_for_the_floor(session, portal) -> None:
