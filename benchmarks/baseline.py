@@ -73,7 +73,9 @@ def _one_browser_one_po(
     )
     try:
         session.start()
-        result = pool_worker._process(session, config, command)
+        record, attempt = command.record, command.attempt
+        processed = session.process(record, config.output_dir, attempt, empty_wait_ms=command.empty_wait_ms)
+        result = pool_worker.finish_result(processed, config, command.attempt)
     except (BrowserStartError, BrowserDeadError) as exc:
         result = PoResult(
             key=command.record.key,
@@ -107,10 +109,7 @@ def run_sequential(
     mark_after: int = 10,
     tree_mb: Callable[[int | None], float],
 ) -> SequentialRun:
-    """One browser, every PO in turn in this process: the pool's per-PO work without processes or IPC.
-
-    With `tabs_per_worker` > 1 the next POs load in background tabs, as a pool worker does when POs are queued.
-    """
+    """One browser, every PO in turn in this process: the pool's per-PO work without processes or IPC."""
     portal = load_portal(settings.portal, settings.base_url)
     out = SequentialRun()
     t0 = time.monotonic()
@@ -120,13 +119,8 @@ def run_sequential(
         )
         try:
             session.start()
-            records = list(batch.records)
-            ahead = settings.tabs_per_worker - 1
-            for number, record in enumerate(records, start=1):
+            for number, record in enumerate(batch.records, start=1):
                 began = time.monotonic()
-                # Tab pipelining as the worker does it when its controller queues POs ahead.
-                for upcoming in records[number : number + ahead]:
-                    session.preload(upcoming)
                 result = session.process(record, Path(settings.output_dir), 1)
                 now = time.monotonic()
                 out.durations.append(now - began)

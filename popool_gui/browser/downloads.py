@@ -100,6 +100,7 @@ class DownloadProgress:
     guid: str
     url: str = ""
     suggested_name: str = ""
+    frame: str = ""  # the frame that started it: a tab's top frame id is that tab's window handle
     state: str = STATE_IN_PROGRESS
     received_bytes: int = 0
     total_bytes: int = 0  # the Content-Length; 0 when the server did not send one
@@ -110,6 +111,8 @@ class DownloadEvents:
 
     def __init__(self) -> None:
         self.downloads: dict[str, DownloadProgress] = {}
+        # Tabs (window handles) waiting for the download a click of theirs started (browser/tab_downloads.py).
+        self.awaiting: set[str] = set()
 
     def feed(self, entries: Iterable[dict[str, Any]]) -> None:
         for entry in entries:
@@ -125,6 +128,7 @@ class DownloadEvents:
             if kind == "downloadWillBegin":
                 progress.url = params.get("url", progress.url)
                 progress.suggested_name = params.get("suggestedFilename", progress.suggested_name)
+                progress.frame = params.get("frameId", progress.frame)
             else:
                 progress.state = params.get("state", progress.state)
                 progress.received_bytes = int(params.get("receivedBytes", progress.received_bytes) or 0)

@@ -25,7 +25,7 @@ INSTRUMENT_JS = """
 (function (early) {
   if (window.__popoolActivity) { return; }
   const now = () => performance.now();
-  const a = {early: early, requests: 0, timers: 0, lastChange: now(), stamps: new WeakMap()};
+  const a = {early: early, requests: 0, timers: 0, intervals: 0, frames: 0, lastChange: now(), stamps: new WeakMap()};
   Object.defineProperty(window, '__popoolActivity', {value: a, enumerable: false});
   const touch = () => { a.lastChange = now(); };
   if (window.fetch) {
@@ -41,6 +41,24 @@ INSTRUMENT_JS = """
       } catch (e) { end(); throw e; }
     };
   }
+  // A fetch's promise settles when the headers arrive; reading its body is part of the same request, so it
+  // counts as pending until the body is read (the page renders from it right after).
+  if (window.Response) {
+    for (const name of ['json', 'text', 'blob', 'arrayBuffer', 'formData']) {
+      const read = Response.prototype[name];
+      if (typeof read !== 'function') { continue; }
+      Response.prototype[name] = function () {
+        a.requests++; touch();
+        let done = false;
+        const end = () => { if (!done) { done = true; a.requests--; touch(); } };
+        try {
+          const p = read.apply(this, arguments);
+          p.then(end, end);
+          return p;
+        } catch (e) { end(); throw e; }
+      };
+    }
+  }
   if (window.XMLHttpRequest) {
     const send = XMLHttpRequest.prototype.send;
     XMLHttpRequest.prototype.send = function () {
@@ -50,7 +68,10 @@ INSTRUMENT_JS = """
       try { return send.apply(this, arguments); } catch (e) { if (!done) { done = true; a.requests--; } throw e; }
     };
   }
-  const pending = new Set();
+  // id -> [when it was set, when it is due]: a timer set before a page was given up on as never at rest still
+  // holds its list back until it has fired (page_wait._busy_reason).
+  const pending = new Map();
+  Object.defineProperty(a, 'pendingTimers', {value: pending, enumerable: false});
   const setT = window.setTimeout, clearT = window.clearTimeout;
   window.setTimeout = function (fn, ms) {
     const delay = Number(ms) || 0;
@@ -62,13 +83,42 @@ INSTRUMENT_JS = """
       touch();
       return fn.apply(this, rest);
     }, delay);
-    pending.add(id); a.timers++;
+    pending.set(id, [now(), now() + delay]); a.timers++;
     return id;
   };
   window.clearTimeout = function (id) {
     if (pending.delete(id)) { a.timers--; }
     return clearT.apply(this, arguments);
   };
+  // Repeating timers and animation frames: a page that has none is one whose every pending callback is counted.
+  const intervals = new Set();
+  const setI = window.setInterval, clearI = window.clearInterval;
+  window.setInterval = function () {
+    const id = setI.apply(this, arguments);
+    if (!intervals.has(id)) { intervals.add(id); a.intervals++; }
+    return id;
+  };
+  window.clearInterval = function (id) {
+    if (intervals.delete(id)) { a.intervals--; }
+    return clearI.apply(this, arguments);
+  };
+  if (window.requestAnimationFrame) {
+    const frames = new Set();
+    const raf = window.requestAnimationFrame, cancel = window.cancelAnimationFrame;
+    window.requestAnimationFrame = function (fn) {
+      let id;
+      id = raf.call(this, function () {
+        if (frames.delete(id)) { a.frames--; }
+        return fn.apply(this, arguments);
+      });
+      frames.add(id); a.frames++;
+      return id;
+    };
+    window.cancelAnimationFrame = function (id) {
+      if (frames.delete(id)) { a.frames--; }
+      return cancel.apply(this, arguments);
+    };
+  }
   const observer = new MutationObserver(records => {
     const t = now();
     a.lastChange = t;

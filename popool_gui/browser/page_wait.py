@@ -26,15 +26,23 @@ from selenium.webdriver.remote.webdriver import WebDriver
 
 from popool_gui.browser.page_activity import install_late
 from popool_gui.browser.portal import PortalProfile
+from popool_gui.browser.steps import Steps, Waiting, run_steps
 
 POLL_S = 0.1
+# A list is believed after this much quiet instead of `settle_ms` when the instrument has seen the page from its
+# first script and nothing at all is pending: no request (body reads included), no timer, no repeating timer, no
+# animation frame, no loading indicator. Every way the page could still change the list would then show.
+QUICK_SETTLE_MS = 250
 # Busy signals hold an empty or short list back for at most this many times the empty floor, counted from load.
 BUSY_CAP_FACTOR = 2
 
 # One round trip per poll: every marker the profile knows, evaluated in the page, and what the page's activity
-# instrument (page_activity.py) has seen.
-_PROBE_JS = """
-const [loginSel, errorSel, readySel, attachSel, loadingSel, notFound, denied, serverError] = arguments;
+# instrument (page_activity.py) has seen. A function of the window it looks at, so the home tab can look into the
+# PO tabs it opened (same origin) in one round trip, without switching the driver to each.
+_PROBE_FN = """
+const probe = (win, loginSel, errorSel, readySel, attachSel, loadingSel, notFound, denied, serverError) => {
+const document = win.document, performance = win.performance, location = win.location;
+const getComputedStyle = e => win.getComputedStyle(e);
 const present = (sels, needText) => sels.some(s => {
   let found;
   try { found = document.querySelectorAll(s); } catch (e) { return false; }
@@ -60,7 +68,7 @@ const t = performance.now();
 const nav = performance.getEntriesByType('navigation')[0];
 const code = document.querySelector('.error-code');
 const loadEnd = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd : -1;
-const act = window.__popoolActivity;
+const act = win.__popoolActivity;
 let first = -1;
 if (act && seen.size && loadEnd >= 0) {
   // When the first attachment entered the DOM: the stamp of the node it was inserted with. An element with no
@@ -79,10 +87,32 @@ return {
   serverError: has(serverError), ready: present(readySel, false), attachments: seen.size, loading: loading,
   sinceLoad: loadEnd >= 0 ? t - loadEnd : -1, instrumented: !!act, early: !!(act && act.early),
   requests: act ? act.requests : 0, timers: act ? act.timers : 0, quiet: act ? t - act.lastChange : -1,
+  intervals: act ? act.intervals : 0, frames: act ? act.frames : 0,
+  timerTimes: act && act.pendingTimers && loadEnd >= 0
+    ? Array.from(act.pendingTimers.values()).map(([set, due]) => [set - loadEnd, due - loadEnd]) : [],
   firstAttachment: first, status: nav && nav.responseStatus ? nav.responseStatus : 0,
   errorCode: code ? (code.textContent || '') : '',
 };
+};
 """
+_PROBE_JS = _PROBE_FN + "return probe(window, ...arguments);"
+# The same look into each named tab the home tab opened (session.TABS_JS_NAME); null where it cannot see (another
+# origin after a redirect, a closed tab): that tab is then looked at the driver's way.
+_PROBE_TABS_JS = (
+    _PROBE_FN
+    + """
+const [names, ...rest] = arguments;
+const tabs = window.__popoolTabs || {};
+const out = {};
+for (const name of names) {
+  try {
+    const w = tabs[name];
+    out[name] = w && !w.closed ? probe(w, ...rest) : null;
+  } catch (e) { out[name] = null; }
+}
+return out;
+"""
+)
 
 
 class Verdict(StrEnum):
@@ -129,6 +159,10 @@ class PageProbe:
     requests: int = 0
     timers: int = 0
     quiet_ms: float = -1.0  # since the last DOM change, request or timer; -1 without an instrument
+    intervals: int = 0  # repeating timers running
+    frames: int = 0  # animation frame callbacks pending
+    # Each pending one-shot timer as (set, due), in ms after load.
+    timer_times: tuple[tuple[float, float], ...] = ()
     first_attachment_ms: float = -1.0  # after load; -1 when not known
     http_status: int = 0  # of the main document; 0 when the browser does not say
     error_code: str = ""  # a browser error page's code (ERR_CONNECTION_RESET), else ""
@@ -159,10 +193,9 @@ def is_login_url(url: str, portal: PortalProfile) -> bool:
     return any(marker.lower() in rest for marker in portal.detect.login_url_contains)
 
 
-def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
+def _probe_args(portal: PortalProfile) -> list[Any]:
     d = portal.detect
-    raw: dict[str, Any] = driver.execute_script(
-        _PROBE_JS,
+    return [
         list(d.login_selectors),
         list(d.error_selectors),
         list(d.ready_selectors),
@@ -171,7 +204,20 @@ def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
         [t.lower() for t in d.not_found_text],
         [t.lower() for t in d.access_denied_text],
         [t.lower() for t in d.server_error_text],
-    )
+    ]
+
+
+def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
+    return _probe_of(driver.execute_script(_PROBE_JS, *_probe_args(portal)), portal)
+
+
+def probe_tabs(driver: WebDriver, portal: PortalProfile, names: list[str]) -> dict[str, PageProbe | None]:
+    """From the home tab: a look into each PO tab it opened under these names; None where it cannot see."""
+    raw: dict[str, Any] = driver.execute_script(_PROBE_TABS_JS, names, *_probe_args(portal)) or {}
+    return {name: _probe_of(raw[name], portal) if raw.get(name) else None for name in names}
+
+
+def _probe_of(raw: dict[str, Any], portal: PortalProfile) -> PageProbe:
     instrument = Instrument.NONE
     if raw["instrumented"]:
         instrument = Instrument.EARLY if raw["early"] else Instrument.LATE
@@ -191,6 +237,9 @@ def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
         requests=int(raw["requests"]),
         timers=int(raw["timers"]),
         quiet_ms=float(raw["quiet"]),
+        intervals=int(raw["intervals"]),
+        frames=int(raw["frames"]),
+        timer_times=tuple((float(t[0]), float(t[1])) for t in raw.get("timerTimes") or ()),
         first_attachment_ms=float(raw["firstAttachment"]),
         http_status=int(raw["status"] or 0),
         error_code=_error_code(str(raw["errorCode"] or "")),
@@ -209,6 +258,10 @@ def _busy_reason(probe: PageProbe, settle_ms: int, cap_ms: float) -> str:
     if probe.since_load_ms < 0:
         return "the page has not finished loading"
     if probe.since_load_ms >= cap_ms:
+        # Given up on as never at rest, except for a timer set before that moment: a list's second batch is
+        # scheduled once, and waited for until it has fired. Timers a polling page sets after it do not count.
+        if any(set_ms < cap_ms for set_ms, _ in probe.timer_times):
+            return "a script timer set before the page was given up on as busy is pending"
         return ""
     if probe.requests:
         return f"{probe.requests} request(s) pending"
@@ -219,8 +272,27 @@ def _busy_reason(probe: PageProbe, settle_ms: int, cap_ms: float) -> str:
     return ""
 
 
+def settle_for(probe: PageProbe, settle_ms: int) -> int:
+    """How long a non-empty list must stay unchanged (and the page quiet) before it is believed."""
+    if probe.instrument is not Instrument.EARLY or probe.loading or probe.since_load_ms < 0:
+        return settle_ms
+    if probe.requests or probe.timers or probe.intervals or probe.frames:
+        return settle_ms
+    return min(settle_ms, QUICK_SETTLE_MS)
+
+
 def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, empty_wait_ms: int) -> PageEvidence:
+    """`watch_page` for a caller with only this page to watch."""
+    return run_steps(watch_page(driver, portal, deadline, empty_wait_ms), POLL_S)
+
+
+def watch_page(
+    driver: WebDriver, portal: PortalProfile, deadline: float, empty_wait_ms: int, *, first_from_afar: bool = False
+) -> Steps[PageEvidence]:
     """The first page condition to hold: a login wall, an error text, or an attachment list come to rest.
+
+    `first_from_afar`: the driver may be on another tab; the first look is asked of the caller (a tab runner
+    looking from the home tab), which switches to this page's tab when it sends none.
 
     `empty_wait_ms` is the floor since load before an empty list is believed (the run's learned figure, or a
     longer one for a second look). A non-empty list ends the wait once the page is at rest and the count held
@@ -233,21 +305,21 @@ def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, emp
     first_ms: float | None = None
     installed_late = False
     reason = "the page has not answered"
+    given: PageProbe | None = None
+    if first_from_afar:
+        given = yield Waiting(reason, loaded=False, probe=True)
     while True:
-        probe = probe_page(driver, portal)
+        if given is not None and probe_needs_tab(given, installed_late):
+            given = yield Waiting(reason, loaded=given.since_load_ms >= 0)  # the next step runs on this tab
+            continue
+        probe = given if given is not None else probe_page(driver, portal)
         now = time.monotonic()
         if probe.instrument is Instrument.NONE and not installed_late:
             install_late(driver)
             installed_late = True
-        if probe.error_page:
-            # Checked first: none of the browser's own text on that page is the portal's.
-            return _evidence(Verdict.BROWSER_ERROR, probe, first_ms)
-        if probe.login:
-            return _evidence(Verdict.LOGIN, probe, first_ms)
-        if probe.not_found:
-            return _evidence(Verdict.NOT_FOUND, probe, first_ms)
-        if probe.denied or probe.error_shown:
-            return _evidence(Verdict.DENIED, probe, first_ms)
+        verdict = _final_verdict(probe)
+        if verdict is not None:
+            return (yield from _with_tab(given, _evidence(verdict, probe, first_ms)))
         if first_ms is None and probe.attachments and probe.first_attachment_ms >= 0:
             first_ms = probe.first_attachment_ms
         if probe.attachments != count:
@@ -259,18 +331,19 @@ def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, emp
             # is the answer: an error document is not the PO's page, whatever it lists or marks as ready.
             if probe.state == "complete" and not busy:
                 verdict = Verdict.SERVER_ERROR if probe.http_status >= 500 else Verdict.HTTP_ERROR
-                return _evidence(verdict, probe, first_ms)
+                return (yield from _with_tab(given, _evidence(verdict, probe, first_ms)))
             reason = busy or "the page has not finished loading"
         elif probe.attachments:
             if probe.ready and not probe.loading and not probe.requests:
                 # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.
-                return _evidence(Verdict.READY, probe, first_ms)
-            if not busy and stable_ms >= settle_ms:
-                return _evidence(Verdict.READY, probe, first_ms)
+                return (yield from _with_tab(given, _evidence(Verdict.READY, probe, first_ms)))
+            list_settle_ms = settle_for(probe, settle_ms)
+            if not _busy_reason(probe, list_settle_ms, cap_ms) and stable_ms >= list_settle_ms:
+                return (yield from _with_tab(given, _evidence(Verdict.READY, probe, first_ms)))
             reason = busy or "the list is still growing"
         else:
             if probe.server_error and probe.state == "complete" and not probe.ready:
-                return _evidence(Verdict.SERVER_ERROR, probe, first_ms)
+                return (yield from _with_tab(given, _evidence(Verdict.SERVER_ERROR, probe, first_ms)))
             marker_ok = probe.ready or not portal.detect.ready_selectors
             if busy:
                 reason = busy
@@ -281,10 +354,37 @@ def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, emp
             elif stable_ms < settle_ms:
                 reason = "the list was seen only just now"
             else:
-                return _evidence(Verdict.READY, probe, first_ms)
+                return (yield from _with_tab(given, _evidence(Verdict.READY, probe, first_ms)))
         if now >= deadline:
-            return _evidence(Verdict.TIMEOUT, probe, first_ms, reason)
-        time.sleep(POLL_S)
+            return (yield from _with_tab(given, _evidence(Verdict.TIMEOUT, probe, first_ms, reason)))
+        given = yield Waiting(reason, loaded=probe.since_load_ms >= 0, probe=True)
+
+
+def probe_needs_tab(probe: PageProbe, installed_late: bool) -> bool:
+    """A look from afar that cannot be acted on from afar: the instrument must go into the page itself."""
+    return probe.instrument is Instrument.NONE and not installed_late
+
+
+def _final_verdict(probe: PageProbe) -> Verdict | None:
+    """What the page says whatever its list: the browser's own error page, a login wall, a not-found or denied
+    text."""
+    if probe.error_page:
+        return Verdict.BROWSER_ERROR  # first: none of the browser's own text on that page is the portal's
+    if probe.login:
+        return Verdict.LOGIN
+    if probe.not_found:
+        return Verdict.NOT_FOUND
+    if probe.denied or probe.error_shown:
+        return Verdict.DENIED
+    return None
+
+
+def _with_tab(given: PageProbe | None, evidence: PageEvidence) -> Steps[PageEvidence]:
+    """The verdict, once the driver is on the page's tab: what follows a verdict acts on the page. After a look
+    from afar that is one more step, which the caller takes on this tab."""
+    if given is not None:
+        yield Waiting("a verdict is in", loaded=evidence.since_load_ms >= 0)
+    return evidence
 
 
 def _evidence(verdict: Verdict, probe: PageProbe, first_ms: float | None, waiting_for: str = "") -> PageEvidence:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +18,6 @@ from typing import Any
 
 import structlog
 from selenium.common.exceptions import (
-    ElementClickInterceptedException,
-    ElementNotInteractableException,
     NoSuchWindowException,
     StaleElementReferenceException,
     TimeoutException,
@@ -46,8 +44,10 @@ from popool_gui.browser.downloads import (
 from popool_gui.browser.errors import first_line, is_dead_browser_error
 from popool_gui.browser.grid_downloads import clear_node_files, node_files, wait_for_managed_download
 from popool_gui.browser.page_activity import install_early
-from popool_gui.browser.page_wait import BUSY_CAP_FACTOR, PageEvidence, Verdict, wait_for_page
+from popool_gui.browser.page_wait import BUSY_CAP_FACTOR, PageEvidence, Verdict, watch_page
 from popool_gui.browser.portal import PortalProfile, RequisitionWhen
+from popool_gui.browser.steps import Steps, run_steps
+from popool_gui.browser.tab_downloads import forget, watch_download
 from popool_gui.settings import Settings
 
 log = structlog.get_logger()
@@ -146,15 +146,21 @@ class PoJob:
     events: DownloadEvents | None
     on_tab: Callable[[TabState, str], None]
     worker: int
-    # Tab pipelining: a background tab already navigating to this PO's page, to take over instead of a new tab,
-    # and the other POs' background tabs, which this PO must leave open.
+    # A tab the tab runner opened, already navigating to this PO's page, to take over instead of a new tab, and the
+    # other POs' tabs, which this PO must leave open (a live view when several POs share the browser).
     preloaded_tab: str | None = None
-    background_tabs: frozenset[str] = frozenset()
+    background_tabs: Collection[str] = frozenset()
     # The floor before an empty list is believed: the run's learned figure, longer for a second look; None is
     # the profile's `empty_wait_ms`.
     empty_wait_ms: int | None = None
     # The browser runs on a Grid node: its downloads come through the Grid's managed downloads API.
     managed_downloads: bool = False
+
+    @property
+    def attributed(self) -> bool:
+        """Each download is told apart by the browser's report of it (tab_downloads.py), so several tabs may
+        download into the one staging folder at once, and no PO clears that folder for itself."""
+        return self.events is not None and not self.managed_downloads
 
     @property
     def empty_floor_ms(self) -> int:
@@ -184,10 +190,16 @@ class _Tally:
 
 
 def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> PoResult:
+    """`po_steps` for a browser that works on this PO alone."""
+    return run_steps(po_steps(job, record, output_dir, attempt), POLL_S)
+
+
+def po_steps(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> Steps[PoResult]:
     """Process one PO in a new tab and leave the browser with only the home tab and an empty staging folder.
 
-    WebDriver errors that mean a dead browser propagate (the session turns them into BrowserDeadError);
-    every other problem becomes the result.
+    Stepwise: it yields while it waits for a page, with the PO's tab current, so one driver can work on other
+    tabs in between. WebDriver errors that mean a dead browser propagate (the session turns them into
+    BrowserDeadError); every other problem becomes the result.
     """
     logger = log.bind(worker=job.worker, po=record.key, attempt=attempt)
     supplier_fallback = record.input_supplier or record.row.get(job.portal.supplier.input_column, "").strip()
@@ -203,7 +215,7 @@ def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> 
     )
     tally = _Tally()
     try:
-        _run(job, record, output_dir, result, tally, logger)
+        yield from _run(job, record, output_dir, result, tally, logger)
     except DiskFullError as exc:
         _fail(result, str(exc))
         result.disk_full = DiskNeed(str(exc.folder), exc.needed)
@@ -215,7 +227,8 @@ def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> 
         _fail(result, f"browser error: {first_line(exc)}", unreachable=NET_ERROR in (exc.msg or ""))
     finally:
         _close_po_tabs(job)
-        clear_staging(job.staging_dir)
+        if not job.attributed:
+            clear_staging(job.staging_dir)
         result.finished_at = time.time()
         if result.status not in _FILED and tally.work is not None:
             # Nothing is reported for this attempt, so nothing of it stays on disk; a retry starts clean.
@@ -238,16 +251,18 @@ def _fail(result: PoResult, error: str, *, unreachable: bool = False) -> None:
     result.unreachable = unreachable
 
 
-def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally: _Tally, logger: Any) -> None:
+def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally: _Tally, logger: Any) -> Steps[None]:
     driver, portal = job.driver, job.portal
-    clear_staging(job.staging_dir)
+    if not job.attributed:
+        clear_staging(job.staging_dir)
     if job.managed_downloads:
         clear_node_files(driver)
     _drain_events(job)
     job.on_tab(TabState.OPENING, "")
     deadline = time.monotonic() + job.settings.page_timeout_s
     if job.preloaded_tab is not None:
-        driver.switch_to.window(job.preloaded_tab)  # its page has been loading while the last PO downloaded
+        # A tab of the tab runner, already navigating: its first looks come from the home tab (page_wait.probe_tabs)
+        # or the runner switches to it, so the driver does not wait here for its page to load.
         po_handle = job.preloaded_tab
         job.on_tab(TabState.LOADING, "")
     else:
@@ -258,7 +273,8 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             _block_fonts(driver)
         job.on_tab(TabState.LOADING, "")
         driver.get(result.url)
-    evidence = wait_for_page(driver, portal, deadline, job.empty_floor_ms)
+    from_afar = job.preloaded_tab is not None
+    evidence = yield from watch_page(driver, portal, deadline, job.empty_floor_ms, first_from_afar=from_afar)
     _note_evidence(result, evidence, logger)
     if evidence.verdict is not Verdict.READY:
         _page_problem(result, evidence, driver.current_url, job.settings.page_timeout_s)
@@ -271,7 +287,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     if (long_work := layout.long_path(work)).exists():
         shutil.rmtree(long_work)  # leftovers of an earlier attempt would turn into duplicates
     attachments = _extract(driver, portal)
-    _download_all(job, record, attachments, work, po_handle, tally, "", logger)
+    yield from _download_all(job, record, attachments, work, po_handle, tally, "", logger)
 
     names = [a.name for a in attachments]
     if _wants_requisition(portal, names):
@@ -280,7 +296,8 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             logger.info("requisition_fallback", url=link)
             job.on_tab(TabState.LOADING, "requisition")
             driver.get(link)
-            req = wait_for_page(driver, portal, time.monotonic() + job.settings.page_timeout_s, job.empty_floor_ms)
+            req_deadline = time.monotonic() + job.settings.page_timeout_s
+            req = yield from watch_page(driver, portal, req_deadline, job.empty_floor_ms)
             _note_evidence(result, req, logger, page="requisition")
             if req.verdict is not Verdict.READY and (req.verdict is Verdict.LOGIN or not tally.saved):
                 # Its attachments were never seen, so no verdict about the PO's documents is earned: the whole
@@ -291,7 +308,8 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
                 # The PO page's own files are on disk: they stay, as PARTIAL, and the PO is tried again.
                 tally.missing.append(f"the requisition page ({req.verdict.value})")
             else:
-                _download_all(job, record, _extract(driver, portal), work, po_handle, tally, "requisition ", logger)
+                found = _extract(driver, portal)
+                yield from _download_all(job, record, found, work, po_handle, tally, "requisition ", logger)
     _conclude(result, tally, output_dir, record, work)
 
 
@@ -393,7 +411,7 @@ def _download_all(
     tally: _Tally,
     label: str,
     logger: Any,
-) -> None:
+) -> Steps[None]:
     """One click, one verified file, then the next: each file is attributed to its attachment without guessing.
 
     With direct_download, plain same-origin links are first fetched over HTTP in parallel; a click is the
@@ -411,7 +429,7 @@ def _download_all(
         if saved is None:
             if fetched is not None:
                 logger.info("direct_download_fallback", name=display, error=fetched.error)
-            saved, error = _download_one(job, record, attachment, work, po_handle)
+            saved, error = yield from _download_one(job, record, attachment, work, po_handle)
         if saved is None:
             tally.missing.append(f"{display} ({error})")
             logger.warning("attachment_missing", name=display, error=error)
@@ -446,7 +464,7 @@ def _fetch_direct_all(job: PoJob, attachments: list[Attachment]) -> dict[int, Di
 
 def _download_one(
     job: PoJob, record: PoRecord, attachment: Attachment, work: Path, po_handle: str
-) -> tuple[Path | None, str]:
+) -> Steps[tuple[Path | None, str]]:
     driver, staging = job.driver, job.staging_dir
     _drain_events(job)
     known = set(job.events.downloads) if job.events is not None else set()
@@ -468,7 +486,19 @@ def _download_one(
         "known": known,
         "start_deadline": now + min(job.settings.page_timeout_s, job.settings.download_timeout_s),
     }
-    if job.managed_downloads:
+    if job.attributed:
+        assert job.events is not None
+        outcome = yield from watch_download(
+            job.events,
+            reports["fetch"],
+            staging,
+            tab=po_handle,
+            po_tabs={po_handle, *job.background_tabs},
+            known=known,
+            deadline=deadline,
+            start_deadline=reports["start_deadline"],
+        )
+    elif job.managed_downloads:
         outcome = wait_for_managed_download(driver, staging, before, deadline, **reports)
     else:
         outcome = wait_for_download(staging, before, deadline, **reports)
@@ -479,11 +509,16 @@ def _download_one(
         if driver.current_url != page_url:
             # The file opened in the tab instead of downloading: go back so the next attachment is clickable.
             driver.back()
+        if job.attributed and outcome.guid:
+            forget(staging, outcome.guid)
         if outcome.canceled:
             return _fetch_after_browser_failure(job, record, attachment, work, page_url, outcome.error)
         return None, outcome.error  # a timeout: another wait as long would break the PO's time budget
     served = outcome.suggested_name or outcome.path.name
-    return _file_away(record, attachment, outcome.path, served, work, outcome.expected_bytes)
+    filed = _file_away(record, attachment, outcome.path, served, work, outcome.expected_bytes)
+    if job.attributed:
+        forget(staging, outcome.guid)  # a file that failed its check must not wait there for nobody
+    return filed
 
 
 def _fetch_after_browser_failure(
@@ -539,12 +574,12 @@ def _file_name(page_name: str, staged_name: str) -> str:
 
 
 def _click(driver: WebDriver, element: WebElement) -> None:
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});", element)
-    try:
-        element.click()
-    except (ElementClickInterceptedException, ElementNotInteractableException):
-        # A floating toolbar covers the element, or the element is styled as hidden: a script click still works.
-        driver.execute_script("arguments[0].click();", element)
+    # A script click, in the same round trip as the scroll: the driver's own click waits for the navigation a
+    # download link starts (about 80 ms a file under load, the dearest command of a PO), and a floating toolbar
+    # over the element does not stop it.
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'}); arguments[0].click();", element
+    )
 
 
 def _drain_events(job: PoJob) -> None:

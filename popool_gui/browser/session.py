@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +74,36 @@ TAB_POLL_S = 0.02
 # A background tab navigates this long after the script that asks it to, so the driver need not wait for it.
 NAVIGATE_DELAY_MS = 100
 _NAVIGATE_SOON_JS = "setTimeout(() => { window.location.href = arguments[0]; }, arguments[1]);"
+_CLOSE_TABS_JS = """
+const tabs = window.__popoolTabs || {};
+for (const name of arguments[0]) {
+  try { if (tabs[name]) { tabs[name].close(); } } catch (e) { }
+  delete tabs[name];
+}
+"""
+# A blank tab opened by the current tab, which keeps its window under a name (when given) to look into it later.
+_OPEN_TAB_JS = """
+const w = window.open('about:blank', '_blank');
+if (w !== null && arguments[0]) { (window.__popoolTabs = window.__popoolTabs || {})[arguments[0]] = w; }
+return w !== null;
+"""
 KILL_WAIT_S = 5.0
 # What a driver call raises when the driver's HTTP connection is gone (driver or browser killed), not a
 # WebDriverException: the browser counts as dead.
 LOST_DRIVER = (ConnectionError, urllib3.exceptions.HTTPError, http.client.HTTPException)
+
+
+@contextlib.contextmanager
+def dead_browser_errors() -> Iterator[None]:
+    """Driver errors that mean the browser or its driver is gone become BrowserDeadError; others pass."""
+    try:
+        yield
+    except WebDriverException as exc:
+        if is_dead_browser_error(exc):
+            raise BrowserDeadError(first_line(exc)) from exc
+        raise
+    except LOST_DRIVER as exc:
+        raise BrowserDeadError(f"lost the connection to the driver: {exc}") from exc
 
 
 def find_driver(settings: Settings) -> str | None:
@@ -268,8 +294,6 @@ class BrowserSession:
         self._session_id = ""  # the Grid's id of this session; "" for a local browser
         self._node = ""  # the Grid node it runs on
         self._log = log.bind(worker=worker)
-        # Tab pipelining: PO key -> window handle of its page loading in a background tab.
-        self._preloaded: dict[str, str] = {}
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
@@ -323,7 +347,8 @@ class BrowserSession:
             execute_cdp(
                 self.driver,
                 "Browser.setDownloadBehavior",
-                {"behavior": "allow", "downloadPath": str(self.staging_dir), "eventsEnabled": True},
+                # Every file under its download's guid: tabs downloading at once never meet (tab_downloads.py).
+                {"behavior": "allowAndName", "downloadPath": str(self.staging_dir), "eventsEnabled": True},
             )
         try:
             performance_log(self.driver)
@@ -456,8 +481,7 @@ class BrowserSession:
 
     def sign_in_again(self) -> tuple[bool, str]:
         """Reopen the portal's home page in the home tab so the SSO chain runs; report whether it is signed in."""
-        driver = self._require_driver()
-        self.drop_preloaded()
+        driver = self.require_driver()
         try:
             self._back_home()
             driver.get(self.portal.base_url)
@@ -476,61 +500,51 @@ class BrowserSession:
         """Process one PO in a new tab; raise BrowserDeadError when the browser is gone, else return a result.
 
         `empty_wait_ms`: the floor before an empty list is believed; None is the portal profile's."""
-        driver = self._require_driver()
-        preloaded = self._preloaded.pop(record.key, None)
-        job = po_page.PoJob(
-            driver=driver,
-            portal=self.portal,
-            settings=self.settings,
-            staging_dir=self.staging_dir,
-            home_handle=self._home(),
-            events=self.events,
-            on_tab=self._tab,
-            worker=self.worker,
-            preloaded_tab=preloaded,
-            background_tabs=frozenset(self._preloaded.values()),
-            empty_wait_ms=empty_wait_ms,
-            managed_downloads=self.remote,
-        )
+        job = self.po_job(self._tab, preloaded_tab=None, background_tabs=frozenset(), empty_wait_ms=empty_wait_ms)
         try:
-            return po_page.process_po(job, record, output_dir, attempt)
-        except WebDriverException as exc:
-            if is_dead_browser_error(exc):
-                raise BrowserDeadError(first_line(exc)) from exc
-            raise
-        except LOST_DRIVER as exc:
-            raise BrowserDeadError(f"lost the connection to the driver: {exc}") from exc
+            with dead_browser_errors():
+                return po_page.process_po(job, record, output_dir, attempt)
         finally:
             self._restore_home_tab()
 
-    def preload(self, record: PoRecord) -> bool:
-        """Start loading `record`'s PO page in a background tab, up to `tabs_per_worker - 1` at a time.
+    def po_job(
+        self,
+        on_tab: Callable[[TabState, str], None],
+        *,
+        preloaded_tab: str | None,
+        background_tabs: Collection[str],
+        empty_wait_ms: int | None,
+    ) -> po_page.PoJob:
+        """What one PO needs from this session; `background_tabs`: the other POs' tabs it must leave open."""
+        return po_page.PoJob(
+            driver=self.require_driver(),
+            portal=self.portal,
+            settings=self.settings,
+            staging_dir=self.staging_dir,
+            home_handle=self.home(),
+            events=self.events,
+            on_tab=on_tab,
+            worker=self.worker,
+            preloaded_tab=preloaded_tab,
+            background_tabs=background_tabs,
+            empty_wait_ms=empty_wait_ms,
+            managed_downloads=self.remote,
+        )
 
-        Returns True when a load was started. The page keeps loading while the current PO downloads; `process`
-        of that record then takes over the tab instead of opening one and waiting for the portal again.
-        """
-        limit = self.settings.tabs_per_worker - 1
-        if limit < 1 or record.key in self._preloaded or len(self._preloaded) >= limit:
-            return False
-        driver = self._require_driver()
-        url = self.portal.po_url_for(record.po_id)
-        try:
-            handle = self._open_background_tab(driver, url)
-        except WebDriverException as exc:
-            if is_dead_browser_error(exc):
-                raise BrowserDeadError(first_line(exc)) from exc
-            self._log.warning("preload_failed", po=record.key, error=first_line(exc))
-            with contextlib.suppress(WebDriverException):
-                self._back_home()
-            return False
-        except LOST_DRIVER as exc:  # a Stop killed the browser (and so the driver's connection) mid-preload
-            raise BrowserDeadError(f"lost the connection to the driver: {exc}") from exc
-        self._preloaded[record.key] = handle
-        self._tab(TabState.LOADING, f"preloading {len(self._preloaded)}")
-        return True
+    def close_named(self, names: list[str]) -> None:
+        """From the home tab (current): close the tabs it opened under these names, without switching to them (a
+        tab whose page is still loading would hold the driver until it has loaded)."""
+        with dead_browser_errors():
+            self.require_driver().execute_script(_CLOSE_TABS_JS, names)
+
+    def open_tab(self, url: str, name: str) -> str:
+        """Open `url` in a new tab without waiting for its page; the current tab stays current and keeps the new
+        tab's window under `name`. From the home tab, page_wait.probe_tabs can then look into it from there."""
+        with dead_browser_errors():
+            return self._open_background_tab(self.require_driver(), url, name)
 
     @staticmethod
-    def _open_background_tab(driver: WebDriver, url: str) -> str:
+    def _open_background_tab(driver: WebDriver, url: str, name: str = "") -> str:
         """Open `url` in a new tab without waiting for it; return the tab's handle. The current tab stays current.
 
         The driver waits for a tab's pending navigation before the next command that involves it, so opening a
@@ -541,7 +555,7 @@ class BrowserSession:
         """
         current = driver.current_window_handle
         before = set(driver.window_handles)
-        if driver.execute_script("return window.open('about:blank', '_blank') !== null;"):
+        if driver.execute_script(_OPEN_TAB_JS, name):
             # The browser opened it, but the driver may list the new tab a moment later.
             deadline = time.monotonic() + TAB_APPEAR_S
             while True:
@@ -564,20 +578,6 @@ class BrowserSession:
         driver.switch_to.window(current)
         return handle
 
-    def drop_preloaded(self) -> None:
-        """Close every background tab: their pages may show a login wall that a new sign-in would not fix."""
-        driver = self.driver
-        for key in list(self._preloaded):
-            handle = self._preloaded.pop(key)
-            if driver is None:
-                continue
-            with contextlib.suppress(WebDriverException):
-                driver.switch_to.window(handle)
-                driver.close()
-        if driver is not None and self.home_handle is not None:
-            with contextlib.suppress(WebDriverException):
-                driver.switch_to.window(self.home_handle)
-
     def _restore_home_tab(self) -> None:
         """After every PO exactly the home tab is open; a browser that cannot get there is dead."""
         try:
@@ -587,22 +587,21 @@ class BrowserSession:
         self._tab(TabState.NONE, "")
 
     def _back_home(self) -> None:
-        driver = self._require_driver()
-        home = self._home()
-        keep = {home, *self._preloaded.values()}
+        driver = self.require_driver()
+        home = self.home()
         for handle in driver.window_handles:
-            if handle not in keep:
+            if handle != home:
                 with contextlib.suppress(NoSuchWindowException):
                     driver.switch_to.window(handle)
                     driver.close()
         driver.switch_to.window(home)
 
-    def _home(self) -> str:
+    def home(self) -> str:
         if self.home_handle is None:
             raise BrowserDeadError("the session was not started")
         return self.home_handle
 
-    def _require_driver(self) -> WebDriver:
+    def require_driver(self) -> WebDriver:
         if self.driver is None:
             raise BrowserDeadError("the browser is not running")
         return self.driver

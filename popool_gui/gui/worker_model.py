@@ -49,7 +49,7 @@ HEADER_TIPS: dict[WorkerColumn, str] = {
     WorkerColumn.WORKER: "Worker number: one browser process each",
     WorkerColumn.STATE: "What the worker is doing; Paused workers take no new POs but keep their browser open",
     WorkerColumn.PO: "The purchase order the worker is processing now",
-    WorkerColumn.TAB: "The PO tab's step (Opening, Loading, Downloading n of m, Closing) and the open tab count",
+    WorkerColumn.TAB: "The worker's PO tabs and what each is doing (opening, loading, waiting for lists, downloading)",
     WorkerColumn.MEMORY: "Memory of the worker's browser and driver processes; the colour turns amber then red "
     "as the machine nears the memory threshold",
     WorkerColumn.DONE: "POs this worker finished",
@@ -73,14 +73,10 @@ COMMANDABLE = frozenset({WorkerState.STARTING, WorkerState.IDLE, WorkerState.BUS
 
 
 def tab_text(snapshot: WorkerSnapshot) -> str:
+    """What the worker's tabs are doing, as its worker says it: "3 tabs: 2 waiting for lists, 1 downloading"."""
     if snapshot.tab_state is TabState.NONE:
-        step = ""
-    elif snapshot.tab_state is TabState.DOWNLOADING and snapshot.tab_detail:
-        step = f"Downloading {snapshot.tab_detail}"
-    else:
-        step = str(snapshot.tab_state)
-    tabs = f"{snapshot.open_tabs} tab{'s' if snapshot.open_tabs != 1 else ''}" if snapshot.open_tabs else ""
-    return " · ".join(part for part in (step, tabs) if part)
+        return ""
+    return snapshot.tab_detail or str(snapshot.tab_state)
 
 
 class WorkerTableModel(QAbstractTableModel):

@@ -1,4 +1,4 @@
-"""Handing pending POs to workers: one to each idle worker first, then, with tab pipelining, more to busy ones."""
+"""Handing pending POs to workers: one to each idle worker first, then more to busy ones, up to their tabs."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class Dispatcher:
                     slot.tab_state, slot.tab_detail = TabState.OPENING, ""
         if self._tabs <= 1:
             return
-        # Second pass, after every idle worker got a PO: fill the busy workers' background tabs.
+        # Second pass, after every idle worker got a PO: fill the busy workers' tabs.
         for slot in slots:
             while self._pending and slot.can_queue_po(self._tabs):
                 flight = self._assign(slot, slots, listener)

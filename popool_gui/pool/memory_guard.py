@@ -37,6 +37,7 @@ class MemoryGuard:
                 active=self._local_browsers and s.live and s.state in _ACTIVE,
                 held=Hold.MEMORY in s.holds,
                 restarting=s.exit.restarting,
+                tabs=s.open_tabs,
             )
             for s in slots
         ]

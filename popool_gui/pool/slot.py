@@ -57,7 +57,7 @@ class Slot:
     generation: int = 0
     handle: WorkerHandle | None = None
     current: InFlight | None = None
-    # Tab pipelining: POs sent ahead of `current` (the worker preloads them in background tabs), oldest first.
+    # POs sent beside `current`, oldest first: the worker works on up to tabs_per_worker at once, a tab each.
     queued: deque[InFlight] = field(default_factory=deque)
     last_beat_mono: float = 0.0
     exit_sent_mono: float = 0.0
@@ -93,10 +93,10 @@ class Slot:
         return self.state is WorkerState.IDLE and self.current is None and not self.holds and self.exit is Exit.NONE
 
     def can_queue_po(self, tabs: int) -> bool:
-        """With tabs_per_worker > 1, a busy worker holds up to `tabs` POs beyond its current one.
+        """A busy worker holds up to `tabs` POs beside its current one.
 
-        It preloads tabs - 1 of them; the extra one is there because the worker starts its next PO the moment
-        it reports the last, before the PO sent in answer to that report can reach it.
+        It works on `tabs` at once; the extra one is there because the worker starts its next PO the moment it
+        reports one, before the PO sent in answer to that report can reach it.
         """
         return (
             self.state is WorkerState.BUSY

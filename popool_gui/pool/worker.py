@@ -1,4 +1,4 @@
-"""The worker process: one browser session for its whole life, one PO at a time in a new tab.
+"""The worker process: one browser session for its whole life, up to tabs_per_worker POs at once, a tab each.
 
 The main thread owns the WebDriver; a heartbeat thread only sends heartbeats on the event pipe, so a
 hung driver call shows up at the controller as a PO timeout while the process itself still answers.
@@ -13,17 +13,16 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from multiprocessing.queues import Queue
 
 import psutil
 import structlog
 
 from popool_gui import logs
-from popool_gui.batch import layout
-from popool_gui.batch.model import PoResult, PoStatus, TabState
+from popool_gui.batch.model import PoResult, TabState
 from popool_gui.browser.errors import BrowserDeadError, BrowserStartError
 from popool_gui.browser.session import BrowserSession
+from popool_gui.browser.tab_runner import TabRunner
 from popool_gui.pool import run_folder
 from popool_gui.pool.priority import run_below_the_window
 from popool_gui.pool.protocol import (
@@ -103,14 +102,12 @@ def worker_main(config: WorkerConfig, commands: Queue, events: EventSender) -> N
 
 def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
     ident = (config.worker, config.generation)
-    tabs = _Tabs(events, ident)
     session = BrowserSession(
         config.settings,
         config.portal,
         worker=config.worker,
         staging_dir=config.staging_dir,
         user_data_dir=config.user_data_dir,
-        on_tab=tabs.on_tab,
         cookies=config.cookies,
     )
     started = time.monotonic()
@@ -132,9 +129,10 @@ def _serve(config: WorkerConfig, commands: Queue, events: EventSender) -> None:
         )
     )
     log.info("worker_ready", browser_pid=session.browser_pid, seconds=round(seconds, 2))
-    watch = _StopWatch(commands, session, tabs.loading)
+    runner = TabRunner(session, config.output_dir)
+    watch = _StopWatch(commands, session, runner)
     try:
-        farewell = _work(session, config, events, watch, tabs)
+        farewell = _work(session, config, events, watch, runner)
     finally:
         watch.close()
     _leave(session, events, *farewell)
@@ -148,111 +146,125 @@ def _leave(session: BrowserSession, events: EventSender, *farewell: WorkerEvent)
 
 
 def _work(
-    session: BrowserSession, config: WorkerConfig, events: EventSender, watch: _StopWatch, tabs: _Tabs
+    session: BrowserSession, config: WorkerConfig, events: EventSender, watch: _StopWatch, runner: TabRunner
 ) -> list[WorkerEvent]:
-    """Handle commands until a Shutdown, a Stop after a PO, or the browser's death; returns the farewell events."""
+    """Keep up to tabs_per_worker POs in progress, one tab each, until a Shutdown with nothing left to finish or
+    the browser's death; returns the farewell events."""
     ident = (config.worker, config.generation)
-    # Commands already received but not yet handled: with tab pipelining the controller may queue several POs
-    # for this worker; those behind the current one load in background tabs while it is processed.
+    # Commands received but not acted on yet: POs the controller sent ahead while every tab was busy, and a
+    # sign-in waiting for the tabs in progress to end.
     backlog: deque[Command] = deque()
-    command: Command | None = None
+    shown = _TabsShown(events, ident)
     try:
-        for command in _commands(watch, backlog, config.settings.heartbeat_timeout_s):
-            if isinstance(command, Shutdown):
-                break
-            if isinstance(command, SignInAgain):
-                ok, message = session.sign_in_again()
-                events.put(SignedIn(*ident, ok=ok, message=message))
-            elif isinstance(command, ProcessPo):
-                result = _run_po(session, config, command, watch, tabs, backlog)
-                events.put(PoDone(*ident, result=result))
-                if watch.stopping.is_set():
-                    # Stop or restart: POs queued behind this one (tab pipelining) are not started; the
-                    # controller takes back what a worker still held when it exits.
+        while True:
+            _receive(watch.local, backlog, _wait_s(runner, config.settings.heartbeat_timeout_s))
+            if watch.stopping.is_set():
+                # Stop or restart: POs not started stay unstarted (the controller takes back what a worker held
+                # when it exits); tabs that have downloaded nothing go back now, the others finish.
+                backlog.clear()
+                for gone in runner.give_back():
+                    events.put(PoReturned(*ident, key=gone.tab.key, reason=STOPPED_REASON))
+                if not runner.tabs:
                     break
+            else:
+                _act_on(backlog, session, runner, events, ident)
+            shown.update(runner)  # before the steps: a step may wait for a page load
+            finished = runner.step_due()
+            shown.update(runner)  # before the results: the controller sees a worker without tabs as idle
+            for done in finished:
+                assert done.result is not None
+                events.put(PoDone(*ident, result=finish_result(done.result, config, done.tab.attempt)))
     except BrowserDeadError as exc:
-        if watch.aborted.is_set() and isinstance(command, ProcessPo):
-            # Our own Stop killed the browser during a page load: the PO goes back, the worker ends normally.
-            log.info("page_load_abandoned_for_stop", po=command.record.key)
-            reason = "its worker stopped or restarted while its page was loading"
-            return [PoReturned(*ident, key=command.record.key, reason=reason), WorkerExited(*ident)]
+        if watch.aborted.is_set():
+            # Our own Stop killed the browser while no tab had downloaded anything: every PO goes back.
+            log.info("page_load_abandoned_for_stop", pos=[t.key for t in runner.tabs])
+            returned = [PoReturned(*ident, key=t.key, reason=STOPPED_REASON) for t in runner.tabs]
+            return [*returned, WorkerExited(*ident)]
         log.error("browser_died", error=str(exc))
         return [WorkerFailed(*ident, error=str(exc), during_start=False)]
     log.info("worker_exited")
     return [WorkerExited(*ident)]
 
 
-def _commands(watch: _StopWatch, backlog: deque[Command], timeout: float) -> Iterator[Command]:
-    """The backlog first, then what the stop watch passes on."""
-    while True:
-        if backlog:
-            yield backlog.popleft()
-            continue
+STOPPED_REASON = "its worker stopped or restarted before it downloaded anything"
+
+
+def _wait_s(runner: TabRunner, idle_s: float) -> float:
+    """How long the worker may wait for a command: until its next tab's turn, or a while when it has none."""
+    due = runner.next_due()
+    return idle_s if due is None else max(0.0, due - time.monotonic())
+
+
+def _receive(commands: queue.Queue[Command], backlog: deque[Command], timeout: float) -> None:
+    """Wait up to `timeout` for a command, then take every command already there, without blocking."""
+    if timeout > 0 and not backlog:
         try:
-            yield watch.local.get(timeout=timeout)
+            backlog.append(commands.get(timeout=timeout))
         except queue.Empty:
-            continue
+            return
+    while True:
+        try:
+            backlog.append(commands.get_nowait())
+        except queue.Empty:
+            return
 
 
-def _run_po(
-    session: BrowserSession,
-    config: WorkerConfig,
-    command: ProcessPo,
-    watch: _StopWatch,
-    tabs: _Tabs,
-    backlog: deque[Command],
-) -> PoResult:
-    watch.busy.set()
-    try:
-        if config.settings.tabs_per_worker > 1:
-            _absorb(watch.local, backlog)
-            # Opening a background tab returns only once its page started to load (20 s on a slow portal): a Stop
-            # abandons that wait like any page load, nothing is downloaded yet.
-            tabs.mark(TabState.OPENING)
-            _preload(session, backlog)
-        return _process(session, config, command)
-    finally:
-        watch.busy.clear()
+def _act_on(
+    backlog: deque[Command], session: BrowserSession, runner: TabRunner, events: EventSender, ident: tuple[int, int]
+) -> None:
+    """Start queued POs while a tab is free; a sign-in waits for the tabs in progress (it reloads the home tab, and
+    their pages were opened before it)."""
+    while backlog:
+        command = backlog[0]
+        if isinstance(command, SignInAgain):
+            if runner.tabs:
+                return
+            backlog.popleft()
+            ok, message = session.sign_in_again()
+            events.put(SignedIn(*ident, ok=ok, message=message))
+        elif isinstance(command, ProcessPo):
+            if not runner.has_room:
+                return
+            backlog.popleft()
+            runner.open(command.record, command.attempt, command.empty_wait_ms)
+        else:  # a Shutdown: the stop watch has seen it too
+            return
 
 
-class _Tabs:
-    """The session's tab changes: passed on to the controller, and whether a page is opening or loading now
-    (what a Stop may cut short)."""
+class _TabsShown:
+    """Tells the controller what the worker's tabs are doing, when that changes."""
 
     def __init__(self, events: EventSender, ident: tuple[int, int]) -> None:
-        self.loading = threading.Event()
         self._events = events
         self._ident = ident
+        self._last: tuple[TabState, str] = (TabState.NONE, "")
 
-    def on_tab(self, state: TabState, detail: str, open_tabs: int) -> None:
-        self.mark(state)
-        self._events.put(TabUpdate(*self._ident, state=state, detail=detail, open_tabs=open_tabs))
-
-    def mark(self, state: TabState) -> None:
-        if state in (TabState.OPENING, TabState.LOADING):
-            self.loading.set()
-        else:
-            self.loading.clear()
+    def update(self, runner: TabRunner) -> None:
+        now = runner.summary()
+        if now != self._last:
+            self._last = now
+            state, detail = now
+            self._events.put(TabUpdate(*self._ident, state=state, detail=detail, open_tabs=len(runner.tabs) + 1))
 
 
 class _StopWatch:
     """Reads the command queue on its own thread, so a Stop is seen while the main thread waits in a driver call.
 
-    When Shutdown arrives while the current PO is still opening or loading its page (nothing downloaded yet), that
-    load is abandoned: this thread kills the browser's processes (psutil only; the WebDriver stays with the main
-    thread), the main thread's driver call fails, and the PO goes back to the controller. A page can take up to
-    `page_timeout_s` to load, so without this a Stop waits that long; downloads in progress are always finished.
+    When Shutdown arrives while the main thread is in a driver call for a tab and no tab has downloaded anything
+    (pages opening, loading or waiting for their lists), that call is abandoned: this thread kills the browser's
+    processes (psutil only; the WebDriver stays with the main thread), the main thread's driver call fails, and
+    every PO goes back to the controller. A page can take up to `page_timeout_s` to load, so without this a Stop
+    waits that long; downloads in progress are always finished.
     """
 
-    def __init__(self, commands: Queue, session: BrowserSession, loading: threading.Event) -> None:
+    def __init__(self, commands: Queue, session: BrowserSession, runner: TabRunner) -> None:
         self.local: queue.Queue[Command] = queue.Queue()
-        self.busy = threading.Event()  # the main thread is processing a PO
-        self.loading = loading  # ... and its page (or a preloaded one) is opening or loading
         self.aborted = threading.Event()
         self.stopping = threading.Event()  # a Shutdown has arrived
         self._done = threading.Event()
         self._commands = commands
         self._session = session
+        self._runner = runner
         threading.Thread(target=self._run, name="commands", daemon=True).start()
 
     def close(self) -> None:
@@ -266,70 +278,30 @@ class _StopWatch:
                 continue
             except (EOFError, OSError):  # the controller closed the queue: nothing more will come
                 return
-            self.local.put(command)
             if isinstance(command, Shutdown):
-                self.stopping.set()
+                self.stopping.set()  # before the main thread can see the command itself
+            self.local.put(command)
+            if self.stopping.is_set():
                 break
-        # Stopping: wait (a condition, not a fixed sleep) until the current PO is past its page load or done.
+        # Stopping: wait (a condition, not a fixed sleep) until no driver call for a tab that lost nothing is on.
         while not self._done.wait(STOP_POLL_S):
-            if self.busy.is_set() and self.loading.is_set():
+            if self._runner.stepping_before_downloads:
                 self.aborted.set()
                 self._session.kill()
                 return
 
 
-def _absorb(commands: Queue, backlog: deque[Command]) -> None:
-    """Move every command already waiting on the queue to the backlog, without blocking."""
-    while True:
-        try:
-            backlog.append(commands.get_nowait())
-        except queue.Empty:
-            return
-
-
-def _preload(session: BrowserSession, backlog: deque[Command]) -> None:
-    """Start loading the POs queued behind the current one in background tabs (up to tabs_per_worker - 1).
-
-    Nothing is preloaded once a Shutdown or SignInAgain is queued: a stop must not start new page loads, and a
-    sign-in changes what those pages would show. POs queued behind a Shutdown are never started; the controller
-    requeues what a worker held when it exits.
-    """
-    for command in backlog:
-        if not isinstance(command, ProcessPo):
-            return
-        if command.attempt == 1 and not command.second_look:  # a retry or second look loads fresh in its own tab
-            session.preload(command.record)
-
-
-def _process(session: BrowserSession, config: WorkerConfig, command: ProcessPo) -> PoResult:
-    record = command.record
-    with structlog.contextvars.bound_contextvars(po=record.key, attempt=command.attempt):
-        try:
-            result = session.process(record, config.output_dir, command.attempt, empty_wait_ms=command.empty_wait_ms)
-        except BrowserDeadError:
-            # The controller learns of it from WorkerFailed and sends the PO back through its retry rule.
-            raise
-        except Exception as exc:  # a bug on one PO must not take the worker down
-            if not session.is_alive():
-                # Whatever the error's type, a session that no longer answers means a dead browser or driver.
-                raise BrowserDeadError(f"the browser stopped answering: {type(exc).__name__}: {exc}") from exc
-            log.exception("po_crashed")
-            result = PoResult(
-                key=record.key,
-                status=PoStatus.FAILED,
-                # An OSError names its paths in their plain form, not the extended one popool gave Windows.
-                error=f"{type(exc).__name__}: {layout.os_error_text(exc) if isinstance(exc, OSError) else exc}",
-                transient=True,
-                started_at=time.time(),
-                finished_at=time.time(),
-            )
-        result.worker = config.worker
-        result.attempts = command.attempt
-        result.error = redact_urls(result.error)  # portal URLs may carry tokens; the window shows this text
-        log.info(
-            "po_done",
-            status=str(result.status),
-            found=result.attachments_found,
-            downloaded=result.attachments_downloaded,
-        )
-        return result
+def finish_result(result: PoResult, config: WorkerConfig, attempt: int) -> PoResult:
+    """The worker's part of a result: who did it, which attempt, and an error text fit for the window."""
+    result.worker = config.worker
+    result.attempts = attempt
+    result.error = redact_urls(result.error)  # portal URLs may carry tokens; the window shows this text
+    log.info(
+        "po_done",
+        po=result.key,
+        attempt=attempt,
+        status=str(result.status),
+        found=result.attachments_found,
+        downloaded=result.attachments_downloaded,
+    )
+    return result

@@ -32,7 +32,6 @@ from popool_gui.demo.sample import expected_status
 from popool_gui.demo.server import DemoPortal, FaultTarget, SignIn, demo_portal
 from popool_gui.settings import Settings
 from tests.conftest import LEAK_GRACE_S
-from tests.helpers import wait_for
 
 # One worker runs the whole module under pytest-xdist (--dist loadgroup): its tests share one browser.
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("shared-browser")]
@@ -492,24 +491,3 @@ def test_a_browser_killed_mid_session_raises_the_dead_browser_error(
         session.quit()
     assert session.driver is None
     assert not (tmp_path / "staging").exists() or not any((tmp_path / "staging").iterdir())
-
-
-def test_a_po_preloaded_in_a_background_tab_is_taken_over(shared: Shared, portal: DemoPortal, tmp_path: Path) -> None:
-    """Tab pipelining: the next PO loads in a background tab while the current one runs, then takes that tab."""
-    session = shared.session
-    ids = [i for i in random_ids(portal) if expected_status(i) == PoStatus.COMPLETED][:2]
-    first, second = record(ids[0]), record(ids[1])
-    page = f"/order_headers/{second.po_id}"
-    earlier = portal.hits(page)  # the module's portal may have served this PO to an earlier test
-    assert session.preload(second)
-    assert session.open_tabs() == 2
-    # The background tab's request reaches the portal on its own time: count from once it has.
-    wait_for(lambda: portal.hits(page) > earlier, 30, "the background tab asking for its page")
-    loads = portal.hits(page)
-    done_first = session.process(first, tmp_path, 1)
-    assert session.open_tabs() == 2, "the current PO leaves the other PO's background tab open"
-    done_second = run_po(shared, second, tmp_path)
-    assert portal.hits(page) == loads, "the preloaded page is used, not loaded again"
-    for rec, result in ((first, done_first), (second, done_second)):
-        assert result.status is PoStatus.COMPLETED, result
-        check_files(portal, rec, result, tmp_path)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from popool_gui.browser.page_activity import install_early
-from popool_gui.browser.page_wait import Instrument, Verdict, wait_for_page
+from popool_gui.browser.page_wait import QUICK_SETTLE_MS, Instrument, Verdict, wait_for_page
 from popool_gui.browser.portal import PortalProfile, load_portal
 from popool_gui.browser.session import BrowserSession
 from popool_gui.settings import Settings
@@ -42,6 +42,10 @@ PAGES = {
     "/two-steps": page("setTimeout(() => { add(2); setTimeout(() => add(3), 1400); }, 300);"),
     "/polls-forever": page("setInterval(() => fetch('/slow-json'), 250);"),
     "/spinner": page("", '<div class="spinner">Loading...</div>'),
+    "/at-rest": page("setTimeout(() => add(3), 300);"),
+    # The rest of the list comes after twice the floor (3 s), from a timer set at load.
+    "/second-batch-late": page("setTimeout(() => add(2), 300); setTimeout(() => add(3), 3600);"),
+    "/animated": page("setTimeout(() => add(3), 300); (function spin() { requestAnimationFrame(spin); })();"),
 }
 
 
@@ -106,6 +110,26 @@ def test_a_list_fetched_after_a_timer_beyond_the_floor_is_still_seen(session, po
 
 def test_a_list_growing_in_two_steps_is_believed_only_when_whole(session, portal) -> None:
     evidence, _ = look(session, portal, "/two-steps")
+    assert evidence.verdict is Verdict.READY and evidence.attachments == 5
+
+
+def test_a_list_with_nothing_pending_is_believed_well_under_settle_ms(session, portal) -> None:
+    evidence, _ = look(session, portal, "/at-rest")
+    assert evidence.verdict is Verdict.READY and evidence.attachments == 3
+    assert evidence.first_attachment_ms is not None
+    believed_after_ms = evidence.since_load_ms - evidence.first_attachment_ms
+    assert QUICK_SETTLE_MS <= believed_after_ms < portal.attachments.settle_ms, believed_after_ms
+
+
+def test_a_page_with_animation_frames_pending_gets_the_whole_settle_time(session, portal) -> None:
+    evidence, _ = look(session, portal, "/animated")
+    assert evidence.verdict is Verdict.READY and evidence.attachments == 3
+    assert evidence.first_attachment_ms is not None
+    assert evidence.since_load_ms - evidence.first_attachment_ms >= portal.attachments.settle_ms
+
+
+def test_a_second_batch_due_after_the_busy_cap_is_still_waited_for(session, portal) -> None:
+    evidence, _ = look(session, portal, "/second-batch-late")
     assert evidence.verdict is Verdict.READY and evidence.attachments == 5
 
 

@@ -150,7 +150,8 @@ def test_faults_browser_killed_worker_killed_hang_500_truncation(demo, chromium_
 
 
 def test_memory_policy_recycles_heaviest_after_its_po(demo, chromium_settings, tmp_path, monkeypatch):
-    sample = write_sample_csv(tmp_path / "pos.csv", 16)
+    # Enough POs that the run outlasts two recycles and their cool-down with four tabs a worker at work.
+    sample = write_sample_csv(tmp_path / "pos.csv", 36)
     out = tmp_path / "out"
     rec = Recorder()
 
@@ -288,4 +289,62 @@ def test_pause_resume_restart_from_another_thread(demo, chromium_settings, tmp_p
     summary = run.join(300)
     assert summary.state is RunState.FINISHED and summary.counts.get("PENDING", 0) == 0
     assert all(s.crashes == 0 for s in rec.workers), "a requested restart is not counted as a crash"
+    assert verify_run(demo, out) == []
+
+
+def several_tabs(rec: Recorder, worker: int, since: int = 0) -> bool:
+    """The worker said it had three POs in progress at once, from the `since`-th snapshot on."""
+    with rec.lock:
+        seen = rec.workers[since:]
+    return any(s.worker == worker and s.tab_detail.startswith("3 tabs") for s in seen)
+
+
+def test_pause_restart_and_stop_act_on_every_busy_tab(demo, chromium_settings, tmp_path):
+    # Lists render 1.5 s after load, so each worker holds three POs in progress at once.
+    demo.set_knobs(js_render_delay_ms=1500)
+    sample = write_sample_csv(tmp_path / "pos.csv", 40)
+    out = tmp_path / "out"
+    rec = Recorder()
+    settings = pool_settings(chromium_settings, demo.url, out, workers=2, tabs_per_worker=3, shutdown_timeout_s=30.0)
+    ctl = PoolController(settings, read_batch(sample), rec)
+    run = RunThread(ctl)
+    wait_for(lambda: several_tabs(rec, 1) and several_tabs(rec, 2), 120, "both workers with three tabs busy")
+
+    # Pause: worker 1 gets no new PO; the POs its tabs hold finish, and it ends paused with no tab open.
+    ctl.pause(1)
+    assigned = rec.assigned(1)
+    _, paused_at = rec.marks()
+    wait_for(
+        lambda: any(
+            s.worker == 1 and s.state is WorkerState.PAUSED and s.tab_state is TabState.NONE
+            for s in rec.workers[paused_at:]
+        ),
+        120,
+        "worker 1 paused with its tabs done",
+    )
+    assert rec.assigned(1) == assigned
+
+    # Restart worker 2 while its tabs are busy: a new browser; every PO it held comes back or finishes.
+    _, restart_at = rec.marks()
+    wait_for(lambda: several_tabs(rec, 2, restart_at), 120, "worker 2 with three tabs busy again")
+    ctl.restart(2)
+    wait_for(lambda: len(browser_pids_by_worker(rec)[2]) == 2, 120, "worker 2 on a new browser")
+    ctl.resume(1)
+
+    # Stop while several tabs are busy: within the budget, nothing left assigned, no browser left (conftest).
+    _, resumed_at = rec.marks()
+    wait_for(lambda: several_tabs(rec, 1, resumed_at) or several_tabs(rec, 2, resumed_at), 120, "tabs busy again")
+    stop_at = time.monotonic()
+    ctl.stop()
+    first = run.join(90)
+    assert time.monotonic() - stop_at < settings.shutdown_timeout_s
+    assert first.stopped_early
+    assert all(s.restarts == 0 for s in rec.workers), "a requested restart is not counted as a crash"
+    with Journal.open(out, read_batch(sample)) as journal:
+        assert journal.counts().get("ASSIGNED", 0) == 0
+    done_first = {r.key for r in rec.finished()}
+    rec2 = Recorder()
+    second = PoolController(settings, read_batch(sample), rec2).run()
+    assert second.counts.get("PENDING", 0) == 0
+    assert not done_first & {r.key for r in rec2.finished()}, "no PO done twice"
     assert verify_run(demo, out) == []

@@ -79,3 +79,15 @@ def test_the_memory_policy_leaves_workers_whose_browsers_run_on_a_grid() -> None
     local = MemoryGuard(MemoryPolicy(75.0, 5.0, 0.0), restarts, reporter)  # type: ignore[arg-type]
     local.sample_and_apply(slots, 99.0, 1e6, stopping=False)
     assert restarts.workers == [1]
+
+
+def test_the_memory_policy_ranks_workers_by_memory_per_open_tab() -> None:
+    from popool_gui.pool.memory_policy import MemoryAction, MemoryPolicy, WorkerLoad
+
+    def load(worker: int, memory_mb: float, tabs: int) -> WorkerLoad:
+        return WorkerLoad(worker, memory_mb, active=True, held=False, restarting=False, tabs=tabs)
+
+    # Worker 1 is bigger only because it has four PO pages open; worker 2 is the one that crept.
+    loads = [load(1, 900.0, 5), load(2, 600.0, 2)]
+    verdicts = MemoryPolicy(75.0, 5.0, 0.0).decide(90.0, loads, 1e6)
+    assert [(v.action, v.worker) for v in verdicts] == [(MemoryAction.RECYCLE, 2)]

@@ -1,0 +1,146 @@
+"""Several POs in progress in one real headless Chromium at once (browser/tab_runner.py), against the demo portal.
+
+One browser serves the module; each test gets its own output folder. Downloads are slowed down so that tabs
+really download at the same time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from popool_gui.batch.model import PoRecord, PoResult, PoStatus
+from popool_gui.browser.portal import load_portal
+from popool_gui.browser.session import BrowserSession
+from popool_gui.browser.tab_runner import Finished, TabRunner
+from popool_gui.browser.tab_state import TabPhase
+from popool_gui.demo.server import DemoPortal, demo_portal
+from popool_gui.settings import Settings
+from tests.conftest import CHROMEDRIVER, CHROMIUM, LEAK_GRACE_S
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("tabs-browser")]
+
+SLOW_BYTES_PER_S = 40_000  # a 15-20 KB invoice takes about half a second: long enough to overlap
+
+
+@pytest.fixture(scope="module")
+def portal() -> Iterator[DemoPortal]:
+    with demo_portal(js_render_delay_ms=150, download_bytes_per_s=SLOW_BYTES_PER_S) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def session(portal: DemoPortal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserSession]:
+    settings = Settings().replace(
+        browser="chromium",
+        driver_path=str(CHROMEDRIVER),
+        browser_binary=str(CHROMIUM),
+        headless=True,
+        page_timeout_s=15.0,
+        download_timeout_s=30.0,
+        portal="demo",
+        tabs_per_worker=3,
+    )
+    browser = BrowserSession(
+        settings, load_portal("demo", portal.url), worker=1, staging_dir=tmp_path_factory.mktemp("staging")
+    )
+    try:
+        browser.start()
+        yield browser
+    finally:
+        root = psutil.Process(browser.driver_pid) if browser.driver_pid else None
+        tree = [root, *root.children(recursive=True)] if root else []
+        browser.quit()
+        _, alive = psutil.wait_procs(tree, timeout=LEAK_GRACE_S)
+        assert not alive, f"the module's browser left processes behind: {[p.pid for p in alive]}"
+
+
+def record(po_id: str) -> PoRecord:
+    return PoRecord(key=f"PO{po_id}", po_id=po_id, row_number=1, row={"PO_NUMBER": f"PO{po_id}"})
+
+
+def run_all(runner: TabRunner, watch: list[set[str]] | None = None, limit_s: float = 60) -> dict[str, Finished]:
+    """Step every tab until none is left; `watch` collects which tabs waited for a download at each turn."""
+    done: dict[str, Finished] = {}
+    deadline = time.monotonic() + limit_s
+    while runner.tabs:
+        assert time.monotonic() < deadline, f"tabs still busy: {[t.machine.phase for t in runner.tabs]}"
+        for finished in runner.step_due():
+            done[finished.tab.key] = finished
+        if watch is not None and runner.session.events is not None:
+            watch.append(set(runner.session.events.awaiting))
+        time.sleep(0.01)
+    return done
+
+
+def files_of(result: PoResult) -> Counter[bytes]:
+    return Counter(p.read_bytes() for p in Path(result.folder).iterdir())
+
+
+def expected(portal: DemoPortal, po_id: str) -> Counter[bytes]:
+    return Counter(portal.file_bytes(po_id, a.file_id) for a in portal.po_spec(po_id).attachments)
+
+
+def test_two_tabs_download_files_of_the_same_name_at_once_each_to_its_own_po(
+    session: BrowserSession, portal: DemoPortal, tmp_path: Path
+) -> None:
+    # 100001 has two invoice.pdf (different bytes) and a price list; 100014 an invoice.pdf and a quote.
+    runner = TabRunner(session, tmp_path)
+    for po_id in ("100001", "100014"):
+        runner.open(record(po_id), 1, None)
+    awaiting: list[set[str]] = []
+    done = run_all(runner, awaiting)
+    assert max(len(a) for a in awaiting) == 2, "both tabs were waiting for a file of theirs at the same time"
+    for po_id in ("100001", "100014"):
+        result = done[f"PO{po_id}"].result
+        assert result is not None and result.status is PoStatus.COMPLETED, result
+        assert files_of(result) == expected(portal, po_id), f"PO{po_id} holds exactly its own files"
+    assert session.open_tabs() == 1, "only the home tab is left"
+    assert not any(session.staging_dir.iterdir()), "nothing is left in staging"
+
+
+def test_a_tab_waiting_for_an_empty_list_holds_no_other_tab_back(
+    session: BrowserSession, portal: DemoPortal, tmp_path: Path
+) -> None:
+    runner = TabRunner(session, tmp_path)
+    floor_ms = 4000
+    empty = runner.open(record("100006"), 1, floor_ms)  # no attachments: believed only after the floor
+    runner.open(record("100014"), 1, floor_ms)
+    runner.open(record("100011"), 1, floor_ms)
+    started = time.monotonic()
+    order: list[tuple[str, float]] = []
+    while runner.tabs:
+        order += [(f.tab.key, time.monotonic() - started) for f in runner.step_due()]
+        time.sleep(0.01)
+    keys = [key for key, _ in order]
+    assert keys[-1] == empty.key, order
+    others_done = max(t for key, t in order if key != empty.key)
+    assert others_done < floor_ms / 1000, f"the other tabs finished within the empty tab's floor: {order}"
+    assert order[-1][1] >= floor_ms / 1000, "the empty list kept its floor"
+
+
+def test_a_stop_gives_back_the_tabs_that_downloaded_nothing_and_finishes_the_rest(
+    session: BrowserSession, portal: DemoPortal, tmp_path: Path
+) -> None:
+    runner = TabRunner(session, tmp_path)
+    downloading = runner.open(record("100015"), 1, None)  # twelve files at a slow rate: it downloads for a while
+    deadline = time.monotonic() + 30
+    while downloading.machine.phase is not TabPhase.DOWNLOADING:
+        assert time.monotonic() < deadline
+        runner.step_due()
+        time.sleep(0.01)
+    waiting = [runner.open(record(po_id), 1, 4000) for po_id in ("100006", "100009")]  # empty lists: long floors
+    runner.step_due()
+    returned = runner.give_back()
+    assert {f.tab.key for f in returned} == {t.key for t in waiting}
+    assert all(f.result is None and f.tab.machine.phase is TabPhase.RETURNED for f in returned)
+    done = run_all(runner)
+    result = done[downloading.key].result
+    assert result is not None and result.status is PoStatus.COMPLETED
+    assert files_of(result) == expected(portal, "100015")
+    assert session.open_tabs() == 1
