@@ -244,9 +244,7 @@ class TabRunner:
                 raise BrowserDeadError(f"the browser stopped answering: {type(exc).__name__}: {exc}") from exc
             log.exception("po_crashed", po=tab.key)
             self._close(tab)
-            # An OSError names its paths in their plain form, not the extended one popool gives Windows.
-            detail = layout.os_error_text(exc) if isinstance(exc, OSError) else str(exc)
-            return _failed(tab, f"{type(exc).__name__}: {detail}")
+            return _failed(tab, crash_text(exc))
         finally:
             self.stepping_before_downloads = False
         tab.waiting = waiting
@@ -278,6 +276,13 @@ class TabRunner:
                     driver.switch_to.window(tab.handle)
                     driver.close()
             driver.switch_to.window(self.session.home())
+
+
+def crash_text(exc: Exception) -> str:
+    """A PO's error for a bug met on its way; an OSError names its paths in their plain form, not the extended one
+    popool gives Windows."""
+    detail = layout.os_error_text(exc) if isinstance(exc, OSError) else str(exc)
+    return f"{type(exc).__name__}: {detail}"
 
 
 def _failed(tab: PoTab, error: str) -> PoResult:

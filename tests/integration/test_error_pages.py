@@ -3,7 +3,7 @@
 A connection reset, a refused connection and a failed DNS look-up show the browser's own error page
 (`chrome-error://chromewebdata/`); a document served with an HTTP error status that no profile text explains is
 not a PO page either. Each must end as a transient FAILED, never NO_ATTACHMENTS, whether the PO was opened in the
-foreground or preloaded in a background tab: `BrowserSession.process` is one look, as with `second_look = false`.
+foreground or in a background tab the tab runner looks into: each is one look, as with `second_look = false`.
 
 One browser serves the module. It resolves `*.invalid` to "not found" itself (`--host-resolver-rules`), so the
 DNS case sends no query anywhere: the only traffic is to loopback.
@@ -15,6 +15,7 @@ import contextlib
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from popool_gui.batch.model import PoRecord, PoResult, PoStatus
 from popool_gui.browser import session as session_module
 from popool_gui.browser.portal import PortalProfile, load_portal
 from popool_gui.browser.session import BrowserSession
+from popool_gui.browser.tab_runner import TabRunner
 from popool_gui.demo.server import DemoPortal, demo_portal
 from popool_gui.settings import Settings
 from tests.conftest import CHROMEDRIVER, CHROMIUM, LEAK_GRACE_S
@@ -125,14 +127,25 @@ def record(po_id: str = PO) -> PoRecord:
 
 
 def look(session: BrowserSession, base_url: str, output: Path, *, background: bool) -> PoResult:
-    """One look at PO 100007 on a portal at `base_url`, in a new tab or taken over from a background tab."""
+    """One look at PO 100007 on a portal at `base_url`: in a tab of its own the driver is on (foreground), or in a
+    tab the tab runner opened and looks into from the home tab (background)."""
     demo_profile = session.portal
     session.portal = load_portal("demo", base_url)
     try:
-        rec = record()
         if background:
-            assert session.preload(rec)
-        result = session.process(rec, output, 1)
+            runner = TabRunner(session, output)
+            runner.open(record(), 1, None)
+            finished = []
+            deadline = time.monotonic() + 30
+            while runner.tabs:
+                assert time.monotonic() < deadline, "the tab never finished"
+                finished += runner.step_due()
+                time.sleep(0.01)
+            [done] = finished
+            assert done.result is not None
+            result = done.result
+        else:
+            result = session.process(record(), output, 1)
     finally:
         session.portal = demo_profile
     assert session.open_tabs() == 1

@@ -10,7 +10,6 @@ import ntpath
 import os
 import sys
 from pathlib import Path, PureWindowsPath
-from types import SimpleNamespace
 from xml.dom import minidom
 
 import pytest
@@ -29,7 +28,7 @@ from popool_gui.batch.layout import (
 )
 from popool_gui.batch.model import PoRecord, PoResult, PoStatus, RunState, RunSummary
 from popool_gui.browser import downloads
-from popool_gui.pool import worker
+from popool_gui.browser.tab_runner import crash_text
 from popool_gui.settings import ResultsFormat
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -233,17 +232,5 @@ def test_pyinstaller_keeps_long_path_awareness_in_the_manifest() -> None:
 
 def test_a_po_that_fails_on_a_long_path_reports_it_plain() -> None:
     long_file = EXTENDED + longest_attachment_path(OUTPUT)
-
-    class Session:
-        def process(self, *args: object, **kwargs: object) -> PoResult:
-            raise FileNotFoundError(2, "No such file or directory", long_file)
-
-        def is_alive(self) -> bool:
-            return True
-
-    record = longest_record()
-    command = SimpleNamespace(record=record, attempt=1, empty_wait_ms=0)
-    config = SimpleNamespace(output_dir=Path(OUTPUT), worker=1)
-    result = worker._process(Session(), config, command)  # type: ignore[arg-type]
-    assert result.status is PoStatus.FAILED and result.transient
-    assert result.error == f"FileNotFoundError: No such file or directory: {long_file[len(EXTENDED) :]}"
+    error = FileNotFoundError(2, "No such file or directory", long_file)
+    assert crash_text(error) == f"FileNotFoundError: No such file or directory: {long_file[len(EXTENDED) :]}"
