@@ -50,6 +50,7 @@ class DropZone(QFrame):
         self.setup_line.setObjectName("setupFirst")
         self.setup_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setup_line.setWordWrap(True)
+        self.setup_line.setStyleSheet("QLabel { font-weight: bold; }")  # the first thing to read on a new machine
         self.setup_button = QPushButton("Set up the portal...")
         self.setup_button.setToolTip("Open Settings at the portal's address, the sign-in and where files go")
         self.setup_button.clicked.connect(self.settings_requested)
