@@ -105,6 +105,7 @@ class _ApiState:
     rejected: int = 0  # answered 429
     peak_per_s: int = 0  # the most API requests accepted within any one second
     tokens_issued: int = 0
+    busy_until: float = 0.0  # saturate(): every request until then is 429
 
 
 _ATTACHMENT_PATH = re.compile(
@@ -142,6 +143,11 @@ class DemoApi:
     def tokens_issued(self) -> int:
         with self._lock:
             return self._state.tokens_issued
+
+    def saturate(self, seconds: float) -> None:
+        """As if the tenant's other clients used up every second of the rate limit for this long: all 429."""
+        with self._lock:
+            self._state.busy_until = time.monotonic() + seconds
 
     def revoke_tokens(self) -> None:
         """Every token dies now: the next API request is 401."""
@@ -186,7 +192,7 @@ class DemoApi:
             state.requests += 1
             while state.recent and now - state.recent[0] >= 1.0:
                 state.recent.popleft()
-            if knobs.api_rate_per_s and len(state.recent) >= knobs.api_rate_per_s:
+            if now < state.busy_until or (knobs.api_rate_per_s and len(state.recent) >= knobs.api_rate_per_s):
                 state.rejected += 1
                 return _error(429, "rate_limited", f"more than {knobs.api_rate_per_s} requests per second")
             state.recent.append(now)
