@@ -459,7 +459,7 @@ def _file_away(
     """Move a finished file from staging into the PO's work folder under its layout name, verified."""
     name = shown_name(attachment.name, served_name or staged.name)
     work.mkdir(parents=True, exist_ok=True)
-    dest = layout.unique_path(work, layout.attachmentshown_name(record.key, name))
+    dest = layout.unique_path(work, layout.attachment_file_name(record.key, name))
     try:
         move_verified(staged, dest, expected_bytes)
     except (IncompleteDownloadError, OSError) as exc:
