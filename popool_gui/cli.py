@@ -259,27 +259,17 @@ def _execute(
 
 def _engine(settings: Settings, portal: Any, *, json_out: bool) -> dict[str, Any]:
     """The controller's arguments for the run's mode; in API mode the connection is checked first (exit 2)."""
-    from popool_gui.api.engine import api_access, api_run, resolve_mode
+    from popool_gui.api.engine import run_arguments
+    from popool_gui.pool.worker import worker_main
 
-    if resolve_mode(settings) is not RunMode.API:
-        return {"settings": settings, "portal": portal}
-    from popool_gui.api.preflight import check_connection
-
-    access = api_access(settings)
-    check_connection(access)
-    run = api_run(settings, portal, access)
-    if not json_out:
+    arguments = run_arguments(settings, portal, worker_main)
+    if arguments.access is not None and not json_out:
         print(
-            f"API mode: client {printable(access.client_id)} at {printable(access.origin)}, "
+            f"API mode: client {printable(arguments.access.client_id)} at {printable(arguments.access.origin)}, "
             f"{settings.api_rate_per_s:g} requests/s, {settings.api_concurrency} POs at once",
             file=sys.stderr,
         )
-    return {
-        "settings": run.settings,
-        "portal": run.portal,
-        "worker_target": run.worker_target,
-        "queue_depth": run.queue_depth,
-    }
+    return arguments.controller_kwargs()
 
 
 def _cmd_api_secret(args: argparse.Namespace) -> int:

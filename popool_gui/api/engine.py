@@ -40,6 +40,39 @@ def api_access(settings: Settings) -> ApiAccess:
 
 
 @dataclass(frozen=True, slots=True)
+class RunArguments:
+    """What PoolController needs, beyond the batch, for the run's mode; `access` is set in API mode."""
+
+    settings: Settings
+    portal: PortalProfile
+    worker_target: Callable[..., None]
+    queue_depth: int | None = None
+    access: ApiAccess | None = None
+
+    def controller_kwargs(self) -> dict[str, object]:
+        return {
+            "settings": self.settings,
+            "portal": self.portal,
+            "worker_target": self.worker_target,
+            "queue_depth": self.queue_depth,
+        }
+
+
+def run_arguments(settings: Settings, portal: PortalProfile, browser_target: Callable[..., None]) -> RunArguments:
+    """The controller's arguments for the mode the settings resolve to. In API mode the connection is checked
+    first (`preflight`): ApiSetupError says in one line what keeps the run from starting. Blocks for up to a few
+    seconds then: the window calls it off its GUI thread."""
+    from popool_gui.api.preflight import check_connection
+
+    if resolve_mode(settings) is not RunMode.API:
+        return RunArguments(settings, portal, browser_target)
+    access = api_access(settings)
+    check_connection(access)
+    run = api_run(settings, portal, access)
+    return RunArguments(run.settings, run.portal, run.worker_target, run.queue_depth, access)
+
+
+@dataclass(frozen=True, slots=True)
 class ApiRun:
     """The PoolController arguments that make a run an API run."""
 

@@ -7,7 +7,8 @@ What it serves (JSON, Coupa's hyphenated keys):
   and names them in ``scope``; a token dies after `api_token_lifetime_s` (then 401 ``invalid_token``);
 - ``GET /api/purchase_orders?po-number=X`` (``po_number`` too): an array, ``[]`` for no such PO, 403 for a PO
   the client may not see. Without a number it pages through a small catalogue: ``limit`` (at most 50),
-  ``offset``; ``fields=["id",{"supplier":["name"]}]`` trims every record;
+  ``offset``; ``fields=["id",{"supplier":["name"]}]`` trims every record; with `api_inline_attachments` a record
+  holds its header's and lines' attachments, as Coupa's full PO record does;
 - attachment lists of the PO (``/api/purchase_orders/:id/attachments``), of its lines
   (``/api/purchase_order_lines/:id/attachments``), of its comments (inside ``/api/purchase_orders/:id/comments``)
   and of its requisition (``/api/requisitions/:id/attachments``);
@@ -213,7 +214,7 @@ class DemoApi:
         query = {k: v[0] for k, v in parse_qs(request.query).items()}
         path = request.path.rstrip("/") or "/"
         if path == "/api/purchase_orders":
-            return self._purchase_orders(query, knobs)
+            return self._purchase_orders(query, knobs, base_url)
         if (match := _PO_PATH.match(path)) is not None:
             spec = _po_of(int(match.group(1)), knobs)
             if spec is None:
@@ -222,7 +223,7 @@ class DemoApi:
                 return _error(403, "forbidden", "you may not see this purchase order")
             if match.group(2):
                 return _json(200, _comments(spec, base_url))
-            return _json(200, _trim(_po_record(spec), _fields(query)))
+            return _json(200, _trim(_po_record(spec, base_url, knobs.api_inline_attachments), _fields(query)))
         if (match := _ATTACHMENT_PATH.match(path)) is not None:
             return self._attachments(match, request, knobs, base_url)
         if (match := _FILE_PATH.match(path)) is not None:
@@ -244,7 +245,7 @@ class DemoApi:
 
     # -- endpoints ----------------------------------------------------------------------------------------
 
-    def _purchase_orders(self, query: dict[str, str], knobs: Any) -> ApiAnswer:
+    def _purchase_orders(self, query: dict[str, str], knobs: Any, base_url: str) -> ApiAnswer:
         fields = _fields(query)
         if fields is False:
             return _error(400, "bad_request", "fields= must be a JSON array of names and {name: [...]} objects")
@@ -255,7 +256,7 @@ class DemoApi:
                 return _json(200, [])
             if spec.kind is PoKind.DENIED:
                 return _error(403, "forbidden", "you may not see this purchase order")
-            return _json(200, [_trim(_po_record(spec), fields)])
+            return _json(200, [_trim(_po_record(spec, base_url, knobs.api_inline_attachments), fields)])
         try:
             limit = min(MAX_PAGE, max(1, int(query.get("limit", MAX_PAGE))))
             offset = max(0, int(query.get("offset", 0)))
@@ -266,7 +267,8 @@ class DemoApi:
             for spec in (po_spec(n, knobs.seed, knobs.attachment_size_range) for n in CATALOGUE)
             if spec.kind not in (PoKind.NOT_FOUND, PoKind.DENIED)
         ]
-        return _json(200, [_trim(_po_record(spec), fields) for spec in visible[offset : offset + limit]])
+        page = visible[offset : offset + limit]
+        return _json(200, [_trim(_po_record(spec, base_url, knobs.api_inline_attachments), fields) for spec in page])
 
     def _attachments(self, match: re.Match[str], request: ApiRequest, knobs: Any, base_url: str) -> ApiAnswer:
         level, owner, attachment_id = match.group(1), int(match.group(2)), match.group(3)
@@ -354,20 +356,29 @@ def _line_count(spec: PoSpec) -> int:
     return 1 + int(spec.po_id) % 3
 
 
-def _po_record(spec: PoSpec) -> dict[str, Any]:
+def _po_record(spec: PoSpec, base_url: str, inline: bool) -> dict[str, Any]:
+    """A PO as the API shows it; with `inline`, its header's and lines' attachments inside it, as Coupa's full
+    PO record has them."""
     po_id = _internal_id(spec)
     requisition = spec.requisition_id
-    return {
+    lines: list[dict[str, Any]] = [
+        {"id": po_id * LINE_ID_FACTOR + n, "line-num": n, "description": f"Line {n}"}
+        for n in range(1, _line_count(spec) + 1)
+    ]
+    record = {
         "id": po_id,
         "po-number": spec.po_id,
         "status": "issued",
         "supplier": {"id": 500 + sum(map(ord, spec.supplier)) % 1000, "name": spec.supplier},
         "requisition-header": {"id": int(requisition)} if requisition else None,
-        "order-lines": [
-            {"id": po_id * LINE_ID_FACTOR + n, "line-num": n, "description": f"Line {n}"}
-            for n in range(1, _line_count(spec) + 1)
-        ],
+        "order-lines": lines,
     }
+    if inline:
+        record["attachments"] = [_attachment_record(spec, a, base_url) for a in spec.attachments]
+        for line in lines:
+            listed = spec.line_attachments if line["line-num"] == 1 else ()
+            line["attachments"] = [_attachment_record(spec, a, base_url) for a in listed]
+    return record
 
 
 def _comments(spec: PoSpec, base_url: str) -> list[dict[str, Any]]:

@@ -76,7 +76,9 @@ def test_sample_batch_gets_the_self_tests_statuses_and_bytes(portal: DemoPortal,
     assert portal.api.peak_per_s <= 25
 
 
-def test_line_and_comment_attachments_are_collected(portal: DemoPortal, tmp_path: Path) -> None:
+@pytest.mark.parametrize("inline", [True, False], ids=["in-the-po-record", "from-each-list"])
+def test_line_and_comment_attachments_are_collected(portal: DemoPortal, tmp_path: Path, inline: bool) -> None:
+    portal.set_knobs(api_inline_attachments=inline)
     source = tmp_path / "pos.csv"
     source.write_text("PO_NUMBER\n100017\n100016\n", encoding="utf-8")
     settings = _settings(portal, tmp_path, max_attempts=1)
