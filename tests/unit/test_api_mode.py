@@ -4,6 +4,7 @@ serving bytes, and the tenant's limits (429, expiring tokens, 503 bursts) met wi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from popool_gui.api.access import ApiSetupError
 from popool_gui.api.credentials import load_secret, store_secret
 from popool_gui.api.engine import api_access, api_run, resolve_mode
+from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import PoStatus, RunState
 from popool_gui.demo.api import ApiBytes
 from popool_gui.demo.data import po_spec
@@ -22,6 +24,7 @@ from popool_gui.pool.controller import PoolController
 from popool_gui.run_setup import output_dir, plan_run
 from popool_gui.selftest import verify_run
 from popool_gui.settings import RunMode, Settings
+from tests.helpers import Recorder, RunThread, wait_for
 from tests.memory_keyring import MemoryKeyring
 
 CLIENT, SECRET = "popool-demo", "demo-secret"
@@ -54,12 +57,17 @@ def _settings(portal: DemoPortal, tmp_path: Path, **changes: object) -> Settings
     )
 
 
-def run_api(settings: Settings, source: Path) -> PoolController:
+def run_api(settings: Settings, source: Path, listener: Recorder | None = None) -> PoolController:
     store_secret(settings.base_url, settings.api_client_id, SECRET)
     plan = plan_run(settings, source)
     run = api_run(settings, plan.portal, api_access(settings))
     controller = PoolController(
-        run.settings, plan.batch, portal=run.portal, worker_target=run.worker_target, queue_depth=run.queue_depth
+        run.settings,
+        plan.batch,
+        listener,
+        portal=run.portal,
+        worker_target=run.worker_target,
+        queue_depth=run.queue_depth,
     )
     summary = controller.run()
     assert summary.state is RunState.FINISHED, summary.message
@@ -118,3 +126,35 @@ def test_secret_comes_from_the_credential_store_and_never_the_settings_file(port
     from popool_gui.settings import to_toml
 
     assert SECRET not in to_toml(settings)
+
+
+def test_stop_mid_run_then_resume_finishes_without_repeats(portal: DemoPortal, tmp_path: Path) -> None:
+    portal.set_knobs(page_latency_ms=200)
+    settings = _settings(portal, tmp_path, shutdown_timeout_s=20.0)
+    source = write_sample_csv(tmp_path / "pos.csv", 40)
+    store_secret(settings.base_url, settings.api_client_id, SECRET)
+    plan = plan_run(settings, source)
+    first_recorder = Recorder()
+    run = api_run(settings, plan.portal, api_access(settings))
+    first = PoolController(
+        run.settings,
+        plan.batch,
+        first_recorder,
+        portal=run.portal,
+        worker_target=run.worker_target,
+        queue_depth=run.queue_depth,
+    )
+    thread = RunThread(first)
+    wait_for(lambda: len(first_recorder.finished()) >= 8, timeout=60)
+    stop_at = time.monotonic()
+    first.stop()
+    summary = thread.join(60)
+    assert time.monotonic() - stop_at < settings.shutdown_timeout_s
+    assert summary.stopped_early
+    done_first = {r.key for r in first_recorder.finished()}
+    with Journal.open(output_dir(settings), plan.batch) as journal:
+        assert journal.counts().get("ASSIGNED", 0) == 0
+    second_recorder = Recorder()
+    run_api(settings, source, second_recorder)
+    assert not done_first & {r.key for r in second_recorder.finished()}, "a PO finished before was done again"
+    assert verify_run(portal, output_dir(settings)) == []
