@@ -78,7 +78,9 @@ class Fetcher:
         return path
 
     async def _save(self, response: httpx.Response, attachment: ApiAttachment) -> tuple[Path, str]:
-        limit = attachment.size or _length(response) or MAX_FILE_BYTES
+        # The smallest size the portal announced, and never more than MAX_FILE_BYTES: a body that runs past it is
+        # cut off at once rather than written to the end.
+        limit = min([MAX_FILE_BYTES, *(n for n in (attachment.size, _length(response)) if n)])
         path = self.staging / f"api-{uuid.uuid4().hex}.part"
         try:
             with path.open("wb") as out:
