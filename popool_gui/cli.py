@@ -133,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", "-o", type=Path, metavar="DIR", help="where to put the demo's files")
     demo.add_argument("--json", action="store_true")
     demo.add_argument(
+        "--mode",
+        choices=[RunMode.BROWSER.value, RunMode.API.value],
+        default=RunMode.BROWSER.value,
+        help="api: the demo portal's API instead of browsers (headless only)",
+    )
+    demo.add_argument(
         "--screenshot", type=Path, metavar="PNG", help="window only: save it once the demo is loaded, then quit"
     )
 
@@ -174,6 +180,8 @@ def main(argv: list[str]) -> int:
     command = args.command or "gui"
     if command == "demo" and args.headless and args.screenshot is not None:
         parser.error("--screenshot saves the window, so it cannot be used with --headless")
+    if command == "demo" and args.mode == RunMode.API and not args.headless:
+        parser.error("--mode api runs in the console for now: add --headless")
     if command == "gui":
         from popool_gui.app import main_gui
 
@@ -227,13 +235,19 @@ def _stop_on_signals(controller: Any) -> Iterator[None]:
 
 
 def _execute(
-    settings: Settings, input_path: Path, *, json_out: bool, accept_new_input: bool = False, retry_failed: bool = False
+    settings: Settings,
+    input_path: Path,
+    *,
+    json_out: bool,
+    accept_new_input: bool = False,
+    retry_failed: bool = False,
+    demo_secret: str = "",
 ) -> RunSummary:
     from popool_gui.pool.controller import PoolController
 
     plan = plan_run(settings, input_path)
     batch = plan.batch
-    engine = _engine(settings, plan.portal, json_out=json_out)
+    engine = _engine(settings, plan.portal, json_out=json_out, demo_secret=demo_secret)
     renderer = JsonRenderer() if json_out else ProgressRenderer(on_grid=bool(settings.grid_url))
     # Opened first: a folder in use or a damaged journal is then the only line printed.
     controller = PoolController(batch=batch, listener=renderer, accept_new_input=accept_new_input, **engine).open()
@@ -257,12 +271,12 @@ def _execute(
     return summary
 
 
-def _engine(settings: Settings, portal: Any, *, json_out: bool) -> dict[str, Any]:
+def _engine(settings: Settings, portal: Any, *, json_out: bool, demo_secret: str = "") -> dict[str, Any]:
     """The controller's arguments for the run's mode; in API mode the connection is checked first (exit 2)."""
     from popool_gui.api.engine import run_arguments
     from popool_gui.pool.worker import worker_main
 
-    arguments = run_arguments(settings, portal, worker_main)
+    arguments = run_arguments(settings, portal, worker_main, demo_secret=demo_secret)
     if arguments.access is not None and not json_out:
         print(
             f"API mode: client {printable(arguments.access.client_id)} at {printable(arguments.access.origin)}, "
@@ -318,7 +332,11 @@ def _cmd_demo(args: argparse.Namespace, argv: list[str]) -> int:
     with demo_portal() as portal:
         print(f"Demo portal at {portal.url}; {args.count} POs from {sample}", file=sys.stderr)
         settings = _demo_settings(args, portal.url, run_dir / "output", headless=True)
-        summary = _execute(settings, sample, json_out=args.json)
+        secret = ""
+        if args.mode == RunMode.API:
+            settings = settings.replace(mode=RunMode.API, api_client_id=portal.knobs.api_client_id)
+            secret = portal.knobs.api_client_secret  # the demo's client is public; real secrets: the OS store
+        summary = _execute(settings, sample, json_out=args.json, demo_secret=secret)
     return exit_code(summary)
 
 

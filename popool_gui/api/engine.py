@@ -29,13 +29,16 @@ def resolve_mode(settings: Settings) -> RunMode:
     return RunMode.API if configured and has_secret(settings.base_url, settings.api_client_id) else RunMode.BROWSER
 
 
-def api_access(settings: Settings) -> ApiAccess:
-    """What the lane needs to reach the API; ApiSetupError names a missing base URL, client id or secret."""
+def api_access(settings: Settings, secret: str = "") -> ApiAccess:
+    """What the lane needs to reach the API; ApiSetupError names a missing base URL, client id or secret.
+
+    `secret` only for the embedded demo portal, whose client's secret is public; every other secret comes from
+    the OS credential store."""
     if not settings.base_url:
         raise ApiSetupError("API mode needs the portal's base URL (--base-url, e.g. https://acme.coupahost.com)")
     if not settings.api_client_id:
         raise ApiSetupError("API mode needs an API client id (--api-client-id, or 'API client id' in the settings)")
-    secret = load_secret(settings.base_url, settings.api_client_id)
+    secret = secret or load_secret(settings.base_url, settings.api_client_id)
     return ApiAccess(settings.base_url, settings.api_client_id, secret, rate_per_s=settings.api_rate_per_s)
 
 
@@ -58,7 +61,9 @@ class RunArguments:
         }
 
 
-def run_arguments(settings: Settings, portal: PortalProfile, browser_target: Callable[..., None]) -> RunArguments:
+def run_arguments(
+    settings: Settings, portal: PortalProfile, browser_target: Callable[..., None], *, demo_secret: str = ""
+) -> RunArguments:
     """The controller's arguments for the mode the settings resolve to. In API mode the connection is checked
     first (`preflight`): ApiSetupError says in one line what keeps the run from starting. Blocks for up to a few
     seconds then: the window calls it off its GUI thread."""
@@ -66,7 +71,7 @@ def run_arguments(settings: Settings, portal: PortalProfile, browser_target: Cal
 
     if resolve_mode(settings) is not RunMode.API:
         return RunArguments(settings, portal, browser_target)
-    access = api_access(settings)
+    access = api_access(settings, demo_secret)
     check_connection(access)
     run = api_run(settings, portal, access)
     return RunArguments(run.settings, run.portal, run.worker_target, run.queue_depth, access)

@@ -109,3 +109,10 @@ def test_api_run_from_the_cli_with_the_secret_from_the_credential_store(portal: 
     for path in (*out.rglob("*"), *(tmp_path / "logs").rglob("*"), *(tmp_path / "config").rglob("*")):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_demo_in_api_mode(tmp_path: Path) -> None:
+    done, _ = run_cli(["demo", "--headless", "--mode", "api", "--count", "20", "-o", str(tmp_path / "demo")], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "API mode: client popool-demo" in done.stderr
+    assert "Finished: " in done.stderr and "FAILED" not in done.stderr
