@@ -92,7 +92,6 @@ class ApiClient:
         self._token: _Token | None = None
         self._token_lock = asyncio.Lock()
         self.in_flight = 0
-        self.renewals = 0
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -119,7 +118,6 @@ class ApiClient:
         """After a 401: a new token, unless another request already got one since `stale` was sent."""
         async with self._token_lock:
             if self._token is None or self._token.value == stale:
-                self.renewals += 1
                 log.info("api_token_renewed", reason="401")
                 self._token = await self._new_token()
 

@@ -1,4 +1,4 @@
-"""Before an API run, and the Settings dialog's "Test connection": get a token, check its scopes, list one PO.
+"""Before an API run: get a token, check its scopes, list one PO (what a "Test connection" button will call).
 
 Each failure is one `ApiSetupError` line that says what to fix, within seconds: refused credentials, a missing
 scope (the token lacks it, or the listing answers 403), no answer from the host, a tenant that keeps answering
@@ -9,38 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from dataclasses import dataclass
 
 from popool_gui.api.access import ApiAccess, ApiSetupError
-from popool_gui.api.attachments import NotFound, find_po
 from popool_gui.api.client import ApiClient, ApiFailure
 
 CHECK_TIMEOUT_S = 5.0
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectionReport:
-    scopes: tuple[str, ...]
-    probe: str  # what the lookup of the probe PO found ("" without one)
+def check_connection(access: ApiAccess) -> tuple[str, ...]:
+    """The scopes the client was granted; ApiSetupError when the API cannot be used."""
+    return asyncio.run(_check(dataclasses.replace(access, timeout_s=CHECK_TIMEOUT_S)))
 
 
-def check_connection(access: ApiAccess, probe_po: str = "") -> ConnectionReport:
-    return asyncio.run(_check(dataclasses.replace(access, timeout_s=CHECK_TIMEOUT_S), probe_po))
-
-
-async def _check(access: ApiAccess, probe_po: str) -> ConnectionReport:
+async def _check(access: ApiAccess) -> tuple[str, ...]:
     client = ApiClient(access)
     try:
         scopes = await client.sign_in()
         await client.get_json("/api/purchase_orders", {"limit": "1", "fields": '["id"]'})
-        probe = ""
-        if probe_po:
-            try:
-                found = await find_po(client, probe_po)
-                probe = f"PO {probe_po} found (API id {found.po_api_id})"
-            except NotFound:
-                probe = f"no PO {probe_po}"
-        return ConnectionReport(tuple(sorted(scopes)), probe)
+        return tuple(sorted(scopes))
     except ApiFailure as exc:
         raise ApiSetupError(_explain(exc, access)) from exc
     finally:

@@ -150,11 +150,6 @@ class DemoApi:
         with self._lock:
             self._state.busy_until = time.monotonic() + seconds
 
-    def revoke_tokens(self) -> None:
-        """Every token dies now: the next API request is 401."""
-        with self._lock:
-            self._state.tokens.clear()
-
     # -- answers ------------------------------------------------------------------------------------------
 
     def token(self, request: ApiRequest, knobs: Any) -> ApiAnswer:
