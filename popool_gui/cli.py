@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import shutil
 import signal
 import sys
@@ -15,6 +16,7 @@ from typing import Any
 
 from popool_gui import __version__, logs
 from popool_gui import settings as settings_mod
+from popool_gui.api.access import ApiSetupError
 from popool_gui.batch.input import InputError
 from popool_gui.batch.journal import JournalMismatchError
 from popool_gui.batch.model import RunSummary
@@ -33,7 +35,7 @@ from popool_gui.pool.output_folder import OutputFolderError, ensure_output_dir
 from popool_gui.pool.output_lock import OutputInUseError
 from popool_gui.run_setup import DEMO_COUNT, demo_overrides, input_output_dir, output_dir, plan_run
 from popool_gui.safe_text import ECHO_LIMIT, printable, printable_lines
-from popool_gui.settings import MAX_WORKERS, MIN_WORKERS, BrowserKind, Settings, SettingsError
+from popool_gui.settings import MAX_WORKERS, MIN_WORKERS, BrowserKind, RunMode, Settings, SettingsError
 
 SELF_TEST_COUNT = 12
 RETRY_FAILED = "failed"
@@ -57,6 +59,10 @@ _FLAG_FIELDS = {
     "po_timeout": "po_timeout_s",
     "tabs_per_worker": "tabs_per_worker",
     "results_format": "results_format",
+    "mode": "mode",
+    "api_client_id": "api_client_id",
+    "api_rate": "api_rate_per_s",
+    "api_concurrency": "api_concurrency",
 }
 
 
@@ -85,6 +91,14 @@ def _add_settings_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--po-timeout", type=float, metavar="S")
     p.add_argument("--tabs-per-worker", type=int, metavar="N")
     p.add_argument("--results-format", choices=[f.value for f in settings_mod.ResultsFormat])
+    p.add_argument(
+        "--mode",
+        choices=[m.value for m in RunMode],
+        help="browser pool, the portal's API, or auto (the API when a client is configured)",
+    )
+    p.add_argument("--api-client-id", metavar="ID", help="API mode: the OAuth client's id (its secret: api-secret)")
+    p.add_argument("--api-rate", type=float, metavar="N", help="API mode: requests per second, at most 25")
+    p.add_argument("--api-concurrency", type=int, metavar="N", help="API mode: POs worked on at once")
     p.add_argument("--settings", metavar="FILE", type=Path, help="settings file (default: the user's)")
 
 
@@ -119,6 +133,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", "-o", type=Path, metavar="DIR", help="where to put the demo's files")
     demo.add_argument("--json", action="store_true")
     demo.add_argument(
+        "--mode",
+        choices=[RunMode.BROWSER.value, RunMode.API.value],
+        default=RunMode.BROWSER.value,
+        help="api: the demo portal's API instead of browsers (headless only)",
+    )
+    demo.add_argument(
         "--screenshot", type=Path, metavar="PNG", help="window only: save it once the demo is loaded, then quit"
     )
 
@@ -133,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     portal = sub.add_parser("portal", help="serve the embedded demo portal on 127.0.0.1")
     add_portal_arguments(portal)
+
+    secret = sub.add_parser(
+        "api-secret", help="store an API client's secret in the OS credential store (read from stdin or a prompt)"
+    )
+    secret.add_argument("--base-url", required=True, metavar="URL", help="the portal's address")
+    secret.add_argument("--client-id", required=True, metavar="ID")
 
     gui = sub.add_parser("gui", help="open the desktop window (the default)")
     gui.add_argument("--settings", type=Path, metavar="FILE", help="settings file (default: the user's)")
@@ -154,6 +180,8 @@ def main(argv: list[str]) -> int:
     command = args.command or "gui"
     if command == "demo" and args.headless and args.screenshot is not None:
         parser.error("--screenshot saves the window, so it cannot be used with --headless")
+    if command == "demo" and args.mode == RunMode.API and not args.headless:
+        parser.error("--mode api runs in the console for now: add --headless")
     if command == "gui":
         from popool_gui.app import main_gui
 
@@ -164,6 +192,8 @@ def main(argv: list[str]) -> int:
         return run_portal(args)
     logs.configure("cli", console=False)
     try:
+        if command == "api-secret":
+            return _cmd_api_secret(args)
         if command == "run":
             return _cmd_run(args)
         if command == "demo":
@@ -178,6 +208,7 @@ def main(argv: list[str]) -> int:
         OutputInUseError,
         OutputFolderError,
         GridPreflightError,
+        ApiSetupError,
     ) as exc:
         print(f"popool: {printable_lines(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -204,15 +235,22 @@ def _stop_on_signals(controller: Any) -> Iterator[None]:
 
 
 def _execute(
-    settings: Settings, input_path: Path, *, json_out: bool, accept_new_input: bool = False, retry_failed: bool = False
+    settings: Settings,
+    input_path: Path,
+    *,
+    json_out: bool,
+    accept_new_input: bool = False,
+    retry_failed: bool = False,
+    demo_secret: str = "",
 ) -> RunSummary:
     from popool_gui.pool.controller import PoolController
 
     plan = plan_run(settings, input_path)
     batch = plan.batch
+    engine = _engine(settings, plan.portal, json_out=json_out, demo_secret=demo_secret)
     renderer = JsonRenderer() if json_out else ProgressRenderer(on_grid=bool(settings.grid_url))
     # Opened first: a folder in use or a damaged journal is then the only line printed.
-    controller = PoolController(settings, batch, renderer, accept_new_input=accept_new_input, portal=plan.portal).open()
+    controller = PoolController(batch=batch, listener=renderer, accept_new_input=accept_new_input, **engine).open()
     if not json_out:
         print(
             f"{len(batch.records)} POs from {printable(str(input_path))} "
@@ -231,6 +269,38 @@ def _execute(
         summary = controller.run()
     renderer.finish(summary)
     return summary
+
+
+def _engine(settings: Settings, portal: Any, *, json_out: bool, demo_secret: str = "") -> dict[str, Any]:
+    """The controller's arguments for the run's mode; in API mode the connection is checked first (exit 2)."""
+    from popool_gui.api.engine import run_arguments
+    from popool_gui.pool.worker import worker_main
+
+    arguments = run_arguments(settings, portal, worker_main, demo_secret=demo_secret)
+    if arguments.access is not None and not json_out:
+        print(
+            f"API mode: client {printable(arguments.access.client_id)} at {printable(arguments.access.origin)}, "
+            f"{settings.api_rate_per_s:g} requests/s, {settings.api_concurrency} POs at once",
+            file=sys.stderr,
+        )
+    return arguments.controller_kwargs()
+
+
+def _cmd_api_secret(args: argparse.Namespace) -> int:
+    from popool_gui.api.credentials import store_secret
+
+    if sys.stdin.isatty():
+        secret = getpass.getpass(f"Secret of API client {printable(args.client_id)}: ")
+    else:
+        secret = sys.stdin.readline().strip()
+    if not secret:
+        print("popool: no secret given: nothing stored", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    store_secret(args.base_url, args.client_id, secret)
+    print(
+        f"Stored the secret of API client {printable(args.client_id)} for {printable(args.base_url)}", file=sys.stderr
+    )
+    return EXIT_OK
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -262,7 +332,11 @@ def _cmd_demo(args: argparse.Namespace, argv: list[str]) -> int:
     with demo_portal() as portal:
         print(f"Demo portal at {portal.url}; {args.count} POs from {sample}", file=sys.stderr)
         settings = _demo_settings(args, portal.url, run_dir / "output", headless=True)
-        summary = _execute(settings, sample, json_out=args.json)
+        secret = ""
+        if args.mode == RunMode.API:
+            settings = settings.replace(mode=RunMode.API, api_client_id=portal.knobs.api_client_id)
+            secret = portal.knobs.api_client_secret  # the demo's client is public; real secrets: the OS store
+        summary = _execute(settings, sample, json_out=args.json, demo_secret=secret)
     return exit_code(summary)
 
 

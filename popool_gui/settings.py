@@ -35,6 +35,14 @@ class BrowserKind(StrEnum):
     FIREFOX = "firefox"
 
 
+class RunMode(StrEnum):
+    """Who does the work: the browser pool, the portal's API, or the API when a client is configured."""
+
+    BROWSER = "browser"
+    API = "api"
+    AUTO = "auto"
+
+
 class ResultsFormat(StrEnum):
     CSV_AND_XLSX = "csv+xlsx"
     CSV = "csv"
@@ -91,6 +99,12 @@ class Settings:
         default=False, metadata={"label": "Block images and fonts", "restart": True}
     )
     log_level: str = dataclasses.field(default="info", metadata={"label": "Log level"})
+    mode: RunMode = dataclasses.field(default=RunMode.BROWSER, metadata={"label": "Run mode"})
+    # API mode: the client's id; its secret lives in the OS credential store (api/credentials.py), never here.
+    api_client_id: str = dataclasses.field(default="", metadata={"label": "API client id"})
+    # Coupa allows 25 requests/s; one lane paces every request of a run (api/limiter.py).
+    api_rate_per_s: float = dataclasses.field(default=20.0, metadata={"label": "API requests per second"})
+    api_concurrency: int = dataclasses.field(default=12, metadata={"label": "API POs at once", "restart": True})
     # A long run on a laptop stops when the machine sleeps; popool holds it awake while a run works.
     keep_awake: bool = dataclasses.field(default=True, metadata={"label": "Keep the computer awake during a run"})
 
@@ -139,6 +153,8 @@ _RANGES: tuple[tuple[str, float, float, str], ...] = (
     ("memory_threshold_pct", 10, 99, " percent"),
     ("memory_margin_pct", 0, 50, " percent"),
     ("memory_cooldown_s", 0, 3600, " seconds"),
+    ("api_rate_per_s", 1, 25, " requests per second"),
+    ("api_concurrency", 3, 32, ""),
 )
 
 
@@ -158,6 +174,8 @@ def coerce_values(values: dict[str, Any]) -> dict[str, Any]:
                 value = BrowserKind(value.lower())
             elif kind == "ResultsFormat" and isinstance(value, str):
                 value = ResultsFormat(value.lower())
+            elif kind == "RunMode" and isinstance(value, str):
+                value = RunMode(value.lower())
             elif kind == "str" and isinstance(value, Path):
                 value = str(value)
         except (ValueError, OverflowError):  # OverflowError: int(inf); validate() names the setting
@@ -197,6 +215,7 @@ def _type_problems(s: Settings) -> list[SettingProblem]:
             "str": isinstance(value, str),
             "BrowserKind": isinstance(value, BrowserKind),
             "ResultsFormat": isinstance(value, ResultsFormat),
+            "RunMode": isinstance(value, RunMode),
         }[expected]
         if type_ok:
             continue
@@ -204,6 +223,8 @@ def _type_problems(s: Settings) -> list[SettingProblem]:
             msg = f"must be one of {', '.join(b.value for b in BrowserKind)}, not {value!r}"
         elif expected == "ResultsFormat":
             msg = f"must be one of {', '.join(r.value for r in ResultsFormat)}, not {value!r}"
+        elif expected == "RunMode":
+            msg = f"must be one of {', '.join(m.value for m in RunMode)}, not {value!r}"
         else:
             msg = f"must be {_TYPE_WORDS[expected]}, not {value!r}"
         problems.append(SettingProblem(f.name, msg))

@@ -12,7 +12,7 @@ import shutil
 import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 
 from popool_gui.batch import layout
+from popool_gui.batch.filing import FILED, Tally, conclude, fail, shown_name
 from popool_gui.batch.model import DiskNeed, PoRecord, PoResult, PoStatus, TabState
 from popool_gui.browser.cdp import execute_cdp, performance_log
 from popool_gui.browser.downloads import (
@@ -45,7 +46,7 @@ from popool_gui.browser.errors import first_line, is_dead_browser_error
 from popool_gui.browser.grid_downloads import clear_node_files, node_files, wait_for_managed_download
 from popool_gui.browser.page_activity import install_early
 from popool_gui.browser.page_wait import BUSY_CAP_FACTOR, PageEvidence, Verdict, watch_page
-from popool_gui.browser.portal import PortalProfile, RequisitionWhen
+from popool_gui.browser.portal import PortalProfile
 from popool_gui.browser.steps import Steps, run_steps
 from popool_gui.browser.tab_downloads import forget, watch_download
 from popool_gui.settings import Settings
@@ -55,8 +56,6 @@ log = structlog.get_logger()
 POLL_S = 0.1
 NET_ERROR = "net::ERR_"  # how Chromium's driver reports a page that could not be reached at all
 DIRECT_PARALLEL = 4  # concurrent HTTP fetches per PO with direct_download: polite to the portal
-# Statuses whose files are kept in the PO's final folder.
-_FILED = frozenset({PoStatus.COMPLETED, PoStatus.PARTIAL, PoStatus.NO_ATTACHMENTS})
 PAGES_WAITED = 2  # the PO's page and, for an empty list, its requisition's: each holds an empty list to the floor
 # Web fonts only: images are switched off by a content setting instead (see session.download_prefs), because
 # a URL pattern such as *.png would also block attachments that are images.
@@ -181,14 +180,6 @@ class Attachment:
     index: int  # position in the page's list, to find it again if the page re-rendered it
 
 
-@dataclass(slots=True)
-class _Tally:
-    work: Path | None = None  # the PO's work folder once known
-    found: int = 0
-    saved: list[Path] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-
 def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> PoResult:
     """`po_steps` for a browser that works on this PO alone."""
     return run_steps(po_steps(job, record, output_dir, attempt), POLL_S)
@@ -213,24 +204,24 @@ def po_steps(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> St
         attempts=attempt,
         started_at=time.time(),
     )
-    tally = _Tally()
+    tally = Tally()
     try:
         yield from _run(job, record, output_dir, result, tally, logger)
     except DiskFullError as exc:
-        _fail(result, str(exc))
+        fail(result, str(exc))
         result.disk_full = DiskNeed(str(exc.folder), exc.needed)
     except TimeoutException:
-        _fail(result, f"page did not load in {job.settings.page_timeout_s:g} s", unreachable=True)
+        fail(result, f"page did not load in {job.settings.page_timeout_s:g} s", unreachable=True)
     except WebDriverException as exc:
         if is_dead_browser_error(exc):
             raise
-        _fail(result, f"browser error: {first_line(exc)}", unreachable=NET_ERROR in (exc.msg or ""))
+        fail(result, f"browser error: {first_line(exc)}", unreachable=NET_ERROR in (exc.msg or ""))
     finally:
         _close_po_tabs(job)
         if not job.attributed:
             clear_staging(job.staging_dir)
         result.finished_at = time.time()
-        if result.status not in _FILED and tally.work is not None:
+        if result.status not in FILED and tally.work is not None:
             # Nothing is reported for this attempt, so nothing of it stays on disk; a retry starts clean.
             shutil.rmtree(layout.long_path(tally.work), ignore_errors=True)
     logger.info(
@@ -244,14 +235,7 @@ def po_steps(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> St
     return result
 
 
-def _fail(result: PoResult, error: str, *, unreachable: bool = False) -> None:
-    result.status = PoStatus.FAILED
-    result.transient = True
-    result.error = error
-    result.unreachable = unreachable
-
-
-def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally: _Tally, logger: Any) -> Steps[None]:
+def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally: Tally, logger: Any) -> Steps[None]:
     driver, portal = job.driver, job.portal
     if not job.attributed:
         clear_staging(job.staging_dir)
@@ -290,7 +274,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     yield from _download_all(job, record, attachments, work, po_handle, tally, "", logger)
 
     names = [a.name for a in attachments]
-    if _wants_requisition(portal, names):
+    if portal.requisition.wanted(names):
         link = str(driver.execute_script(_LINK_JS, list(portal.requisition.link_selectors)) or "")
         if link:
             logger.info("requisition_fallback", url=link)
@@ -310,33 +294,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             else:
                 found = _extract(driver, portal)
                 yield from _download_all(job, record, found, work, po_handle, tally, "requisition ", logger)
-    _conclude(result, tally, output_dir, record, work)
-
-
-def _conclude(result: PoResult, tally: _Tally, output_dir: Path, record: PoRecord, work: Path) -> None:
-    """The PO's status from what was found and saved: a negative verdict only for a list read to the end.
-
-    Files that did not arrive make the attempt transient, so the PO is tried again while it has attempts left;
-    with some files on disk it is PARTIAL (its folder kept, merged into the next attempt's), with none FAILED.
-    """
-    result.attachments_found = tally.found
-    result.attachments_downloaded = len(tally.saved)
-    result.attachment_names = [p.name for p in tally.saved]
-    if tally.found == 0:
-        result.status = PoStatus.NO_ATTACHMENTS
-    elif not tally.missing:
-        result.status = PoStatus.COMPLETED
-    elif tally.saved:
-        result.status = PoStatus.PARTIAL
-        result.transient = True
-        result.error = "missing: " + "; ".join(tally.missing)
-    else:
-        _fail(result, f"none of the {tally.found} attachments could be downloaded: " + "; ".join(tally.missing))
-    if tally.saved:
-        final = layout.final_folder(output_dir, record, result.supplier, result.status)
-        result.folder = str(layout.finalize(work, final))
-    else:
-        shutil.rmtree(layout.long_path(work), ignore_errors=True)
+    conclude(result, tally, output_dir, record, work)
 
 
 def _note_evidence(result: PoResult, evidence: PageEvidence, logger: Any, page: str = "po") -> None:
@@ -368,28 +326,19 @@ def _page_problem(result: PoResult, evidence: PageEvidence, url: str, timeout_s:
         result.status = PoStatus.ACCESS_DENIED
         result.error = "the portal denies access to this PO"
     elif verdict in (Verdict.NOT_FOUND, Verdict.DENIED):
-        _fail(result, f"{where}the portal says it does not exist or denies access")
+        fail(result, f"{where}the portal says it does not exist or denies access")
     elif verdict is Verdict.BROWSER_ERROR:
         code = f" ({evidence.error_code})" if evidence.error_code else ""
-        _fail(result, f"{where}the browser could not reach the portal{code}", unreachable=True)
+        fail(result, f"{where}the browser could not reach the portal{code}", unreachable=True)
     elif verdict is Verdict.SERVER_ERROR:
         status = f" (HTTP {evidence.http_status})" if evidence.http_status else ""
-        _fail(result, f"{where}the portal answered with a server error{status}")
+        fail(result, f"{where}the portal answered with a server error{status}")
     elif verdict is Verdict.HTTP_ERROR:
-        _fail(result, f"{where}the portal answered HTTP {evidence.http_status}")
+        fail(result, f"{where}the portal answered HTTP {evidence.http_status}")
     elif evidence.waiting_for:
-        _fail(result, f"{where}the page did not come to rest in {timeout_s:g} s: {evidence.waiting_for}")
+        fail(result, f"{where}the page did not come to rest in {timeout_s:g} s: {evidence.waiting_for}")
     else:
-        _fail(result, f"{where}page did not load in {timeout_s:g} s")
-
-
-def _wants_requisition(portal: PortalProfile, names: list[str]) -> bool:
-    rules = portal.requisition
-    if not rules.enabled:
-        return False
-    if rules.when is RequisitionWhen.NO_PDF:
-        return not any(n.lower().endswith(".pdf") for n in names)
-    return not names
+        fail(result, f"{where}page did not load in {timeout_s:g} s")
 
 
 def _extract(driver: WebDriver, portal: PortalProfile) -> list[Attachment]:
@@ -408,7 +357,7 @@ def _download_all(
     attachments: list[Attachment],
     work: Path,
     po_handle: str,
-    tally: _Tally,
+    tally: Tally,
     label: str,
     logger: Any,
 ) -> Steps[None]:
@@ -550,7 +499,7 @@ def _file_away(
     record: PoRecord, attachment: Attachment, staged: Path, served_name: str, work: Path, expected_bytes: int
 ) -> tuple[Path | None, str]:
     """Move a finished file from staging into the PO's work folder under its layout name, verified."""
-    name = _file_name(attachment.name, served_name or staged.name)
+    name = shown_name(attachment.name, served_name or staged.name)
     layout.long_path(work).mkdir(parents=True, exist_ok=True)
     dest = layout.unique_path(work, layout.attachment_file_name(record.key, name))
     try:
@@ -562,15 +511,6 @@ def _file_away(
     except OSError as exc:
         return None, layout.os_error_text(exc)
     return dest, ""
-
-
-def _file_name(page_name: str, staged_name: str) -> str:
-    """The name the portal shows; the downloaded file's extension is kept when the shown name has none."""
-    if not page_name:
-        return staged_name
-    if not Path(page_name).suffix and Path(staged_name).suffix:
-        return page_name + Path(staged_name).suffix
-    return page_name
 
 
 def _click(driver: WebDriver, element: WebElement) -> None:

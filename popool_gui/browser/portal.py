@@ -92,6 +92,14 @@ class RequisitionRules:
     when: RequisitionWhen = RequisitionWhen.NO_ATTACHMENTS
     link_selectors: tuple[str, ...] = ()
 
+    def wanted(self, names: list[str]) -> bool:
+        """Whether the requisition's attachments are taken for a PO with these attachment names (both modes)."""
+        if not self.enabled:
+            return False
+        if self.when is RequisitionWhen.NO_PDF:
+            return not any(n.lower().endswith(".pdf") for n in names)
+        return not names
+
 
 @dataclass(frozen=True, slots=True)
 class PortalProfile:

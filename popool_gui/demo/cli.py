@@ -14,6 +14,7 @@ from typing import Any
 
 import structlog
 
+from popool_gui.demo.api import ApiBytes
 from popool_gui.demo.server import DemoKnobs, DemoPortal, FaultTarget, SignIn
 from popool_gui.demo.skins import Skin
 
@@ -85,6 +86,13 @@ _ARGUMENTS: tuple[tuple[str, dict[str, Any]], ...] = (
                         "help": "sessions end after N PO/requisition pages (default 0: never)"}),
     ("--seed", {"type": int, "default": 0, "help": "changes every PO's contents (default 0)"}),
     ("--no-toolbar", {"action": "store_true", "help": "no floating toolbar over the pages"}),
+    ("--api-bytes", {"choices": [way.value for way in ApiBytes], "default": _DEFAULTS.api_bytes.value,
+                     "help": "API: an attachment's URL answers the file (accept) or its record, whose file-url "
+                             "does (file_url); default %(default)s"}),
+    ("--api-rate", {"type": _count, "default": 0, "metavar": "N",
+                    "help": "API: 429 beyond N requests in any second (default 0: no limit)"}),
+    ("--api-token-s", {"type": _count, "default": int(_DEFAULTS.api_token_lifetime_s), "metavar": "S",
+                       "help": "API: tokens die after S seconds (default %(default)s)"}),
 )  # fmt: skip
 
 
@@ -122,6 +130,9 @@ def knobs_from(args: argparse.Namespace) -> DemoKnobs:
         expire_after_requests=args.expire_after,
         seed=args.seed,
         toolbar=not args.no_toolbar,
+        api_bytes=ApiBytes(args.api_bytes),
+        api_rate_per_s=args.api_rate,
+        api_token_lifetime_s=max(1, args.api_token_s),
     )
 
 
@@ -151,7 +162,8 @@ def run_portal(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{portal.url}\n")
         sys.stdout.flush()
         sys.stderr.write(
-            f"Demo portal serving; try {portal.po_url('100007')} (special POs 100001-100016). Ctrl+C stops it.\n"
+            f"Demo portal serving; try {portal.po_url('100007')} (special POs 100001-100017). Its API: client id "
+            f"{portal.knobs.api_client_id}, secret {portal.knobs.api_client_secret}. Ctrl+C stops it.\n"
         )
         # A timed wait keeps the main thread responsive to signals on every platform.
         while not stop.wait(0.5):

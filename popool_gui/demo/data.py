@@ -35,6 +35,8 @@ id      behaviour                                                               
 100014  supplier name Windows forbids in a folder (``Smith & Sons / Partners: A.B.C.``)       COMPLETED
 100015  twelve attachments (the list renders in two steps and runs under the toolbar)          COMPLETED
 100016  three attachments; ``broken scan.pdf`` always arrives truncated                      PARTIAL
+100017  a PDF on the header, one on a line and a message on a comment (the API serves the    COMPLETED
+        line and comment files; the pages do not show them yet)
 ======  ==================================================================================  ==============
 
 Requisition ids are the PO id behind a ``7`` (PO 100005 -> requisition 7100005), so a requisition page finds
@@ -104,10 +106,18 @@ class PoSpec:
     requisition_id: str | None = None
     requisition_attachments: tuple[AttachmentSpec, ...] = ()
     variant: PageVariant = PageVariant.STANDARD
+    # On the PO's first line and on its one comment: only the API (demo/api.py) serves these so far.
+    line_attachments: tuple[AttachmentSpec, ...] = ()
+    comment_attachments: tuple[AttachmentSpec, ...] = ()
 
     def attachment(self, file_id: str) -> AttachmentSpec:
-        """The PO's or its requisition's attachment with this id (both are served under the PO's id)."""
-        for spec in (*self.attachments, *self.requisition_attachments):
+        """Any attachment of the PO, its lines, comments or requisition (all are served under the PO's id)."""
+        for spec in (
+            *self.attachments,
+            *self.requisition_attachments,
+            *self.line_attachments,
+            *self.comment_attachments,
+        ):
             if spec.file_id == file_id:
                 return spec
         raise KeyError(f"PO {self.po_id} has no attachment {file_id}")
@@ -173,6 +183,8 @@ class _Special:
     truncated: tuple[str, ...] = ()  # names of attachments that are always cut off halfway
     supplier: str = ""
     variant: PageVariant = PageVariant.STANDARD
+    line_names: tuple[str, ...] = ()
+    comment_names: tuple[str, ...] = ()
 
 
 _LONG_NAME = ("Very long attachment name " * 12)[:295] + ".docx"
@@ -229,6 +241,7 @@ SPECIAL: dict[str, _Special] = {
         markups=(Markup.SPAN_IN_LINK, Markup.SPAN_IN_LINK, Markup.DOWNLOAD_LINK),
         truncated=("broken scan.pdf",),
     ),
+    "100017": _Special(names=("invoice.pdf",), line_names=("line spec sheet.pdf",), comment_names=("RE approval.msg",)),
 }
 
 
@@ -307,6 +320,8 @@ def po_spec(po_id: str, seed: int = 0, size_range: tuple[int, int] = DEFAULT_SIZ
             requisition_id=requisition,
             requisition_attachments=_attachments(rng, ids, special.requisition_names or (), size_range, None),
             variant=special.variant,
+            line_attachments=_attachments(rng, ids, special.line_names, size_range, None),
+            comment_attachments=_attachments(rng, ids, special.comment_names, size_range, None),
         )
     if not po_id.isdigit():
         return PoSpec(po_id=po_id, kind=PoKind.NOT_FOUND, supplier=supplier, variant=PageVariant.MISSING_PAGE)

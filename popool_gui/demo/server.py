@@ -50,6 +50,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import structlog
 
 from popool_gui.demo import other_pages, pages, skins
+from popool_gui.demo.api import ALL_SCOPES, ApiAnswer, ApiBytes, ApiRequest, DemoApi
 from popool_gui.demo.data import (
     DEFAULT_SIZE_RANGE,
     AttachmentSpec,
@@ -120,15 +121,27 @@ class DemoKnobs:
     attachment_size_range: tuple[int, int] = DEFAULT_SIZE_RANGE
     toolbar: bool = True  # a fixed toolbar that covers part of the page
     skin: Skin = Skin.COUPA  # whose URLs and markup the portal serves (skins.py)
+    # The API (api.py): the one client it knows, the scopes that client holds, how it serves bytes, its limits.
+    api_client_id: str = "popool-demo"
+    api_client_secret: str = "demo-secret"
+    api_scopes: tuple[str, ...] = ALL_SCOPES
+    api_bytes: ApiBytes = ApiBytes.ACCEPT
+    api_rate_per_s: int = 0  # 0 = no limit; beyond it in any second: 429
+    api_token_lifetime_s: float = 86_400.0
+    api_503_share: float = 0.0
+    api_inline_attachments: bool = True  # PO records hold their header's and lines' attachments
 
     def __post_init__(self) -> None:
         problems = []
-        for name, kind in (("sign_in", SignIn), ("skin", Skin)):
+        for name, kind in (("sign_in", SignIn), ("skin", Skin), ("api_bytes", ApiBytes)):
             try:
                 object.__setattr__(self, name, kind(getattr(self, name)))
             except ValueError:
                 problems.append(f"{name} must be one of {', '.join(kind)}, not {getattr(self, name)!r}")
-        for name in ("error_500_share", "hang_share", "truncated_share"):
+        object.__setattr__(self, "api_scopes", tuple(self.api_scopes))
+        if self.api_rate_per_s < 0 or self.api_token_lifetime_s <= 0:
+            problems.append("api_rate_per_s must not be negative and api_token_lifetime_s must be positive")
+        for name in ("error_500_share", "hang_share", "truncated_share", "api_503_share"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 problems.append(f"{name} must be between 0 and 1, not {getattr(self, name)}")
         for name in (
@@ -260,6 +273,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path
         hit = self.portal._record(path)
         knobs = self.portal.knobs
+        if path == "/oauth2/token" or path.startswith("/api/"):
+            self._api(method, path, parts.query, hit, knobs)
+            return
         if method == "POST":
             if path in ("/sessions", "/sso/login"):
                 self._sign_in()
@@ -392,6 +408,38 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._write(data, knobs.download_bytes_per_s)
 
+    def _api(self, method: str, path: str, query: str, hit: int, knobs: DemoKnobs) -> None:
+        api = self.portal.api
+        length = min(int(self.headers.get("Content-Length") or 0), 64 * 1024)
+        request = ApiRequest(
+            method, path, query, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)
+        )
+        if path == "/oauth2/token":
+            answer = api.token(request, knobs) if method == "POST" else ApiAnswer(405, b"{}")
+        elif method != "GET":
+            answer = ApiAnswer(405, b"{}")
+        else:
+            answer = api.admit(request, knobs, hit) or self._api_answer(request, knobs)
+        if answer.file is None:
+            self._send(answer.status, answer.body, answer.content_type, headers=list(answer.headers))
+            return
+        data = self.portal.file_bytes(answer.po_id, answer.file.file_id)
+        self.send_response(200)
+        self.send_header("Content-Type", answer.content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Disposition", content_disposition(answer.file.name))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if answer.truncated:
+            self._write(data[: len(data) // 2], knobs.download_bytes_per_s)
+            self.close_connection = True
+        else:
+            self._write(data, knobs.download_bytes_per_s)
+
+    def _api_answer(self, request: ApiRequest, knobs: DemoKnobs) -> ApiAnswer:
+        self._wait_latency(knobs)
+        return self.portal.api.answer(request, knobs, self.portal.url)
+
     def _sign_in(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         form = parse_qs(self.rfile.read(length).decode("utf-8", "replace")) if length else {}
@@ -504,6 +552,7 @@ class DemoPortal:
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.api = DemoApi()
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
+from popool_gui.api.access import ApiSetupError
+from popool_gui.api.engine import run_arguments
 from popool_gui.batch.input import InputError
 from popool_gui.batch.journal import JOURNAL_DIR, Journal, JournalCorruptError, JournalMismatchError
 from popool_gui.batch.model import Batch, PoResult
@@ -125,7 +127,7 @@ class RunStarter(QObject):
         if isinstance(exc, OutputInUseError):
             desktop.warn(self._parent, "Output folder in use", str(exc))
             self.refused.emit("", False)
-        elif isinstance(exc, PortalError):
+        elif isinstance(exc, PortalError | ApiSetupError):
             self.refused.emit(str(exc), True)
         elif isinstance(exc, _NothingToDo):
             self.refused.emit(str(exc), False)
@@ -195,8 +197,10 @@ def _build(
     if start_over:  # only for a damaged journal, whose content nobody can read any more
         with _output_locked(settings):  # never the journal of a run that took the folder meanwhile
             Journal.delete(output_dir(settings))
+    # API mode: the connection is checked here, off the GUI thread; its refusal is one line in the message bar.
+    arguments = run_arguments(settings, checked.portal, worker_target)
     controller = PoolController(
-        settings, checked.batch, accept_new_input=accept_new, portal=checked.portal, worker_target=worker_target
+        batch=checked.batch, accept_new_input=accept_new, **arguments.controller_kwargs()
     ).open()
     if not controller.journal.pending():
         controller.close()

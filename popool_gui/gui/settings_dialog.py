@@ -35,7 +35,7 @@ from popool_gui.gui.background import Background
 from popool_gui.gui.theme import secondary_label_style
 from popool_gui.pool import run_folder
 from popool_gui.run_setup import run_portal
-from popool_gui.settings import LOG_LEVELS, MAX_WORKERS, MIN_WORKERS, BrowserKind, ResultsFormat, Settings
+from popool_gui.settings import LOG_LEVELS, MAX_WORKERS, MIN_WORKERS, BrowserKind, ResultsFormat, RunMode, Settings
 from popool_gui.status_colours import GREEN, RED
 
 # The first page: the three things an analyst must do. Everything else is tuning, under Advanced.
@@ -43,6 +43,7 @@ ESSENTIALS: tuple[str, ...] = ("base_url", "profile_dir", "output_dir")
 ADVANCED: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Run", ("workers", "max_attempts", "po_timeout_s", "results_format", "keep_awake", "log_level")),
     ("Portal", ("portal",)),
+    ("API", ("mode", "api_client_id", "api_rate_per_s", "api_concurrency")),
     (
         "Browser",
         (
@@ -111,6 +112,12 @@ HELP: dict[str, str] = {
     "download_timeout_s": "Longest wait for one attachment to finish downloading",
     "start_timeout_s": "Longest wait for a browser to start",
     "heartbeat_timeout_s": "A worker silent this long is considered hung and restarted",
+    "mode": "browser: the browser pool; api: Coupa's REST API, no browser; auto: the API when a client id is set "
+    "and its secret is stored (popool api-secret)",
+    "api_client_id": "The OAuth client your Coupa administrator made for popool. Its secret is kept in the "
+    "system's credential store, never in the settings file",
+    "api_rate_per_s": "Requests per second in API mode; Coupa allows 25",
+    "api_concurrency": "POs the API works on at once",
 }
 
 _FILE_FIELDS = ("driver_path", "browser_binary")
@@ -312,6 +319,7 @@ class SettingsDialog(QDialog):
             choices: tuple[str, ...] = {
                 "browser": tuple(b.value for b in BrowserKind),
                 "results_format": tuple(r.value for r in ResultsFormat),
+                "mode": tuple(m.value for m in RunMode),
                 "portal": BUILTIN_PORTALS,
                 "log_level": LOG_LEVELS,
             }[name]

@@ -84,6 +84,7 @@ class PoolController:
         wait_for_sign_in: bool | None = None,
         portal: PortalProfile | None = None,
         worker_target: Callable[..., None] = worker_main,
+        queue_depth: int | None = None,
     ) -> None:
         self.settings = settings
         self.batch = batch
@@ -93,6 +94,9 @@ class PoolController:
         # A person can sign in only in a visible browser; headless runs end instead of waiting.
         self.wait_for_sign_in = (not settings.headless) if wait_for_sign_in is None else wait_for_sign_in
         self._spawner = Spawner(worker_target)
+        # POs sent ahead of a worker's current one: a browser preloads them in tabs (tabs_per_worker); an API lane
+        # works on all of them at once (api/engine.py).
+        self._queue_depth = settings.tabs_per_worker if queue_depth is None else queue_depth
         self._workspace = Workspace(settings)
         self._commands: queue.Queue[UserCommand] = queue.Queue()
         self._state = RunState.IDLE
@@ -135,7 +139,7 @@ class PoolController:
             self._watch,
             self._disk,
         )
-        self._dispatcher = Dispatcher(journal, self._pending, self._looks, self.settings.tabs_per_worker)
+        self._dispatcher = Dispatcher(journal, self._pending, self._looks, self._queue_depth)
         self._supervisor = Supervisor(
             self.settings,
             self.portal,

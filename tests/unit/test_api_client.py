@@ -1,0 +1,157 @@
+"""The API client against a scripted transport: where the token goes, redirects, retries, renewal, sizes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from popool_gui.api import client as client_mod
+from popool_gui.api.access import REQUIRED_SCOPES, ApiAccess, ApiSetupError
+from popool_gui.api.attachments import ApiAttachment, Kind, Level
+from popool_gui.api.client import ApiClient, ApiFailure
+from popool_gui.api.files import Fetcher
+
+BASE = "https://acme.example.com"
+SECRET = "s3cret"
+
+
+def _token(request: httpx.Request) -> httpx.Response:
+    body = {"access_token": "T1", "token_type": "bearer", "expires_in": 86400, "scope": " ".join(REQUIRED_SCOPES)}
+    return httpx.Response(200, json=body)
+
+
+def _client(handler: Callable[[httpx.Request], httpx.Response], seen: list[httpx.Request]) -> ApiClient:
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return _token(request) if request.url.path == "/oauth2/token" else handler(request)
+
+    access = ApiAccess(BASE, "popool", SECRET, rate_per_s=25.0)
+    return ApiClient(access, transport=httpx.MockTransport(record))
+
+
+def _run(coroutine: object) -> object:
+    return asyncio.run(coroutine)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_mod, "_backoff_s", lambda attempt: 0.0)
+
+
+def _attachment(file_url: str, size: int = 0) -> ApiAttachment:
+    return ApiAttachment(Level.HEADER, 7, Kind.FILE, "a.pdf", size, "", file_url)
+
+
+def _fetch(handler: Callable[[httpx.Request], httpx.Response], tmp_path: Path, attachment: ApiAttachment) -> object:
+    seen: list[httpx.Request] = []
+
+    async def go() -> object:
+        client = _client(handler, seen)
+        try:
+            return await Fetcher(client, tmp_path).stage(attachment)
+        finally:
+            await client.aclose()
+
+    result = _run(go())
+    return result, seen
+
+
+def test_the_token_never_leaves_the_portals_origin(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "acme.example.com":
+            return httpx.Response(302, headers={"Location": "https://files.example.net/blob/1"})
+        return httpx.Response(200, content=b"x" * 10)
+
+    (path, _), seen = _fetch(handler, tmp_path, _attachment(f"{BASE}/api/files/1/7", size=10))  # type: ignore[misc]
+    assert path.read_bytes() == b"x" * 10
+    outside = [r for r in seen if r.url.host == "files.example.net"]
+    assert outside and all("authorization" not in r.headers for r in outside)
+    inside = [r for r in seen if r.url.path.startswith("/api/")]
+    assert inside and all(r.headers["authorization"] == "Bearer T1" for r in inside)
+    assert all(SECRET not in r.headers.get("authorization", "") for r in seen if r.url.path != "/oauth2/token")
+
+
+def test_a_file_url_on_another_site_gets_no_token_and_https_to_http_is_refused(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "cdn.example.net":
+            return httpx.Response(302, headers={"Location": "http://cdn.example.net/plain"})
+        return httpx.Response(200, content=b"y")
+
+    with pytest.raises(ApiFailure, match="refused a redirect"):
+        _fetch(handler, tmp_path, _attachment("https://cdn.example.net/f"))
+
+
+def test_more_bytes_than_announced_are_cut_off(tmp_path: Path) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"z" * 5000)
+
+    with pytest.raises(ApiFailure, match="more bytes than"):
+        _fetch(handler, tmp_path, _attachment(f"{BASE}/api/files/1/7", size=100))
+    assert not list(tmp_path.iterdir()), "nothing half-written stays in staging"
+
+
+def test_429_then_success_and_401_renews_the_token_once() -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return httpx.Response(429)
+        if calls["n"] == 2:
+            return httpx.Response(401, json={"error": "invalid_token"})
+        return httpx.Response(200, json=[])
+
+    seen: list[httpx.Request] = []
+
+    async def go() -> object:
+        client = _client(handler, seen)
+        try:
+            return await client.get_json("/api/purchase_orders", {"po-number": "1"})
+        finally:
+            await client.aclose()
+
+    assert _run(go()) == []
+    assert sum(r.url.path == "/oauth2/token" for r in seen) == 2
+
+
+def test_a_refused_client_and_a_missing_scope_are_setup_errors() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json={"error": "invalid_client"})
+
+    async def sign_in(transport: httpx.MockTransport) -> object:
+        client = ApiClient(ApiAccess(BASE, "popool", SECRET), transport=transport)
+        try:
+            return await client.sign_in()
+        finally:
+            await client.aclose()
+
+    with pytest.raises(ApiSetupError, match="refused API client 'popool'"):
+        _run(sign_in(httpx.MockTransport(refuse)))
+
+    def narrow(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"access_token": "T", "expires_in": 60, "scope": "core.common.read"})
+
+    with pytest.raises(ApiSetupError, match=r"lacks the scope core\.purchase_order\.read"):
+        _run(sign_in(httpx.MockTransport(narrow)))
+
+
+def test_url_attachments_become_shortcuts_and_odd_addresses_are_refused(tmp_path: Path) -> None:
+    link = ApiAttachment(Level.COMMENT, 9, Kind.URL, "attachment 9", 0, "", "", url="https://example.org/spec")
+
+    async def stage(attachment: ApiAttachment) -> object:
+        client = ApiClient(ApiAccess(BASE, "popool", SECRET))
+        try:
+            return await Fetcher(client, tmp_path).stage(attachment)
+        finally:
+            await client.aclose()
+
+    path, name = _run(stage(link))  # type: ignore[misc]
+    assert name == "attachment 9.url"
+    assert path.read_bytes() == b"[InternetShortcut]\r\nURL=https://example.org/spec\r\n"
+    for bad in ("javascript:alert(1)", "https://x.org/\r\nIconFile=evil", "file:///etc/passwd"):
+        with pytest.raises(ApiFailure, match="does not write"):
+            _run(stage(ApiAttachment(Level.COMMENT, 9, Kind.URL, "x", 0, "", "", url=bad)))
