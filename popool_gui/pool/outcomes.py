@@ -47,6 +47,8 @@ class Outcomes:
         # A PARTIAL attempt's result, while the PO is tried again: its files are on disk under that status, so a
         # later attempt that saves nothing must not end the PO as if there were none.
         self._partials: dict[str, PoResult] = {}
+        # POs whose last attempt met an unreachable portal and got one more (see _portal_away).
+        self._graced: set[str] = set()
 
     def settle(self, result: PoResult, flight: InFlight, slot: Slot | None) -> None:
         """Apply one attempt's outcome: final, requeued, or waiting for a sign-in."""
@@ -106,7 +108,13 @@ class Outcomes:
         failure of this PO, counted as such."""
         was_holding = self._watch.holding
         if not self._watch.unreachable(flight.key, flight.attempt, time.monotonic()):
-            return False
+            if flight.attempt < self._settings.max_attempts or flight.key in self._graced:
+                return False
+            # Its last attempt, spent on a portal it could not reach: maybe the start of an outage the streak has
+            # not proved yet. It waits once more, with its attempt, rather than end FAILED for the network.
+            self._graced.add(flight.key)
+            self.give_back(flight, PORTAL_AWAY)
+            return True
         if not was_holding:
             self._reporter.say("warning", "portal_unreachable", po=flight.key, error=result.error)
         self.give_back(flight, PORTAL_AWAY)

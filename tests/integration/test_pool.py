@@ -339,7 +339,7 @@ def test_pause_restart_and_stop_act_on_every_busy_tab(demo, chromium_settings, t
     first = run.join(90)
     assert time.monotonic() - stop_at < settings.shutdown_timeout_s
     assert first.stopped_early
-    assert all(s.restarts == 0 for s in rec.workers), "a requested restart is not counted as a crash"
+    assert all(s.crashes == 0 for s in rec.workers), "a requested restart is not counted as a crash"
     with Journal.open(out, read_batch(sample)) as journal:
         assert journal.counts().get("ASSIGNED", 0) == 0
     done_first = {r.key for r in rec.finished()}
