@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/startup.py                 # about 2 min on 2 cores
     .venv/bin/python benchmarks/startup.py --repeats 5 --no-doc
 
-`ready` is what a worker reports as `WorkerReady.start_seconds`: from the process asking for its browser to the
-portal's home page open in it. `first result` is from `PoolController.run()` to the first PO's final result, on
-the demo portal of `common.REALISTIC_KNOBS`, with the default tabs per worker.
+`browser ready` is from `PoolController.run()` to the worker's first snapshot as idle or busy: its process
+spawned, its browser started and the portal's home page open in it. `first result` is from `PoolController.run()`
+to the first PO's final result, on the demo portal of `common.REALISTIC_KNOBS`, with the default tabs per worker.
 """
 
 from __future__ import annotations

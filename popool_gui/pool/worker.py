@@ -46,7 +46,7 @@ from popool_gui.redact import redact_urls
 
 log = structlog.get_logger()
 
-STOP_POLL_S = 0.05  # how often a stopping worker checks whether its PO is still loading a page
+STOP_POLL_S = 0.05  # how often a stopping worker checks whether its driver call may be cut short
 _orphan_exit = threading.Lock()
 
 
