@@ -33,6 +33,7 @@ POLL_S = 0.1
 # first script and nothing at all is pending: no request (body reads included), no timer, no repeating timer, no
 # animation frame, no loading indicator. Every way the page could still change the list would then show.
 QUICK_SETTLE_MS = 250
+BLANK = "about:blank"
 # Busy signals hold an empty or short list back for at most this many times the empty floor, counted from load.
 BUSY_CAP_FACTOR = 2
 
@@ -314,6 +315,14 @@ def watch_page(
             continue
         probe = given if given is not None else probe_page(driver, portal)
         now = time.monotonic()
+        if probe.url == BLANK:
+            # A tab runner's tab whose navigation has not committed yet (a slow portal): its blank first document
+            # says nothing about the PO, and switching to the tab would hold the driver until the page loads.
+            reason = "the page has not started loading"
+            if now >= deadline:
+                return (yield from _with_tab(given, _evidence(Verdict.TIMEOUT, probe, first_ms, reason)))
+            given = yield Waiting(reason, loaded=False, probe=True)
+            continue
         if probe.instrument is Instrument.NONE and not installed_late:
             install_late(driver)
             installed_late = True

@@ -263,7 +263,8 @@ def _finished_in_journal(out: Path, sample: Path) -> int:
 
 
 def test_pause_resume_restart_from_another_thread(demo, chromium_settings, tmp_path):
-    sample = write_sample_csv(tmp_path / "pos.csv", 24)
+    # Enough POs that worker 2 still has work when its restart is asked for, with four tabs a worker at work.
+    sample = write_sample_csv(tmp_path / "pos.csv", 48)
     out = tmp_path / "out"
     rec = Recorder()
     ctl = PoolController(pool_settings(chromium_settings, demo.url, out, workers=2), read_batch(sample), rec)
