@@ -157,7 +157,9 @@ def _work(
     shown = _TabsShown(events, ident)
     try:
         while True:
-            _receive(watch.local, backlog, _wait_s(runner, config.settings.heartbeat_timeout_s))
+            # Once stopping, no command is worth waiting for: the Shutdown is in, and the tabs decide when to leave.
+            idle_s = 0.0 if watch.stopping.is_set() else config.settings.heartbeat_timeout_s
+            _receive(watch.local, backlog, _wait_s(runner, idle_s))
             if watch.stopping.is_set():
                 # Stop or restart: POs not started stay unstarted (the controller takes back what a worker held
                 # when it exits); tabs that have downloaded nothing go back now, the others finish.
