@@ -32,6 +32,7 @@ from popool_gui.pool.controller import PoolController
 from popool_gui.pool.output_folder import OutputFolderError, ensure_output_dir
 from popool_gui.pool.output_lock import OutputInUseError, OutputLock
 from popool_gui.run_setup import output_dir, read_run_batch, run_portal
+from popool_gui.safe_text import printable
 from popool_gui.settings import Settings
 
 # The buttons of the question about another list's journal, in order; "Use a new folder" is the default.
@@ -132,11 +133,11 @@ class RunStarter(QObject):
         elif isinstance(exc, _NothingToDo):
             self.refused.emit(str(exc), False)
         elif isinstance(exc, _RereadError):
-            self.refused.emit(f"Cannot read {batch.source} again: {exc}", False)
+            self.refused.emit(printable(f"Cannot read {batch.source} again: {exc}"), False)
         elif isinstance(exc, OutputFolderError):
             self.refused.emit(str(exc), True)
         elif isinstance(exc, (JournalMismatchError, OSError, sqlite3.Error)):
-            self.refused.emit(f"Cannot use the output folder {settings.output_dir}: {exc}", False)
+            self.refused.emit(printable(f"Cannot use the output folder {settings.output_dir}: {exc}"), False)
         else:
             raise exc
 
