@@ -283,6 +283,19 @@ def machine_facts() -> dict[str, str]:
     }
 
 
+def command_line(command: str) -> str:
+    """The docs' line saying how a benchmark's figures were made."""
+    return f"- Command: `cd {ROOT.name} && .venv/bin/{command.strip()}`"
+
+
+def provenance(facts: dict[str, str], command: str) -> list[str]:
+    """The machine and command lines of a benchmark's section in docs/benchmarks.md."""
+    machine = (
+        f"- Machine: {facts['cores']} cores ({facts['cpu']}), {facts['ram']} RAM, {facts['os']}, {facts['chromium']}"
+    )
+    return [machine, command_line(command)]
+
+
 @contextmanager
 def quiet_logs() -> Iterator[None]:
     """structlog to warnings only: a benchmark's console is for its table."""

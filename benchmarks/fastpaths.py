@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, chromium_count, machine_facts, marked_leftovers, quiet_logs, write_pos  # type: ignore[import-not-found]
+from common import chromium_count, command_line, machine_facts, marked_leftovers, quiet_logs, write_pos  # type: ignore[import-not-found]
 from report import md_table, text_table, update_section  # type: ignore[import-not-found]
 from throughput import HEADERS, cells, parse_overrides, run_seq  # type: ignore[import-not-found]
 
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"Written by `benchmarks/fastpaths.py` on {time.strftime('%Y-%m-%d %H:%M')}.",
                     "",
                     f"- Machine: {facts['cores']} cores, {facts['ram']} RAM, {facts['chromium']}",
-                    f"- Command: `cd {ROOT.name} && .venv/bin/{command.strip()}`",
+                    command_line(command),
                     "",
                     md_table(HEADERS, table),
                 ]

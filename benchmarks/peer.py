@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, BenchListener, bench_settings, machine_facts, quiet_logs  # type: ignore[import-not-found]
+from common import ROOT, BenchListener, bench_settings, machine_facts, provenance, quiet_logs  # type: ignore[import-not-found]
 from report import md_table, text_table, update_section  # type: ignore[import-not-found]
 
 from popool_gui.browser.portal import PortalProfile
@@ -271,9 +271,7 @@ def main(argv: list[str] | None = None) -> int:
             f"(whole benchmark {(time.monotonic() - started) / 60:.1f} min), popool with {args.workers} workers "
             f"and {args.tabs} tabs per worker (the default is {Settings().tabs_per_worker}).",
             "",
-            f"- Machine: {facts['cores']} cores ({facts['cpu']}), {facts['ram']} RAM, {facts['os']}, "
-            f"{facts['chromium']}",
-            f"- Command: `cd {ROOT.name} && .venv/bin/{command.strip()}`",
+            *provenance(facts, command),
             "- Portals: " + "; ".join(f"`{name}` {knobs}" for name, (_, knobs, _) in PORTALS.items()),
             "- Script: Playwright with the system Chromium, a page per PO in flight; not-found and denied texts, then "
             "a wait for the first link (up to `empty_wait_ms`) and network-idle, its links clicked and saved (the "

@@ -22,11 +22,11 @@ from typing import Any
 
 from common import (  # type: ignore[import-not-found]  # run as a script from benchmarks/
     REALISTIC_KNOBS,
-    ROOT,
     BenchListener,
     MemorySampler,
     bench_settings,
     chromium_count,
+    command_line,
     machine_facts,
     marked_leftovers,
     quiet_logs,
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Written by `benchmarks/soak.py` on {time.strftime('%Y-%m-%d %H:%M')}.",
         "",
         f"- Machine: {facts['cores']} cores, {facts['ram']} RAM, {facts['chromium']}",
-        f"- Command: `cd {ROOT.name} && .venv/bin/{command.strip()}`",
+        command_line(command),
         "",
     ]
     with quiet_logs():

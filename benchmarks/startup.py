@@ -19,10 +19,10 @@ from pathlib import Path
 
 from common import (  # type: ignore[import-not-found]  # run as a script from benchmarks/
     REALISTIC_KNOBS,
-    ROOT,
     BenchListener,
     bench_settings,
     machine_facts,
+    provenance,
     quiet_logs,
     write_pos,
 )
@@ -83,9 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Written by `benchmarks/startup.py` on {time.strftime('%Y-%m-%d %H:%M')}, medians of {args.repeats} "
             f"runs from `PoolController.run()`, {Settings().tabs_per_worker} tabs per worker.",
             "",
-            f"- Machine: {facts['cores']} cores ({facts['cpu']}), {facts['ram']} RAM, {facts['os']}, "
-            f"{facts['chromium']}",
-            f"- Command: `cd {ROOT.name} && .venv/bin/{command.strip()}`",
+            *provenance(facts, command),
             "",
             md_table(HEADERS, table),
         ]

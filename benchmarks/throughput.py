@@ -23,12 +23,12 @@ from pathlib import Path
 
 from common import (  # type: ignore[import-not-found]  # run as a script from benchmarks/
     REALISTIC_KNOBS,
-    ROOT,
     BenchListener,
     MemorySampler,
     bench_settings,
     children_cpu_s,
     chromium_count,
+    command_line,
     load_avg,
     machine_facts,
     marked_leftovers,
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             "",
             f"- Machine: {facts['cores']} cores ({facts['cpu']}), {facts['ram']} RAM, {facts['os']}, "
             f"Python {facts['python']}, {facts['chromium']}",
-            f"- Command: `cd {ROOT.name} && .venv/bin/{command.strip()}`",
+            command_line(command),
             f"- Demo portal knobs: `{REALISTIC_KNOBS}`",
             "",
             md_table(HEADERS, [cells(r) for r in rows]),

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from common import (  # type: ignore[import-not-found]  # run as a script from benchmarks/
     REALISTIC_KNOBS,
-    ROOT,
     BenchListener,
     bench_settings,
     machine_facts,
+    provenance,
     quiet_logs,
     status_errors,
     write_pos,
@@ -178,9 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             f"Written by `benchmarks/verdicts.py` on {time.strftime('%Y-%m-%d %H:%M')} "
             f"(whole benchmark {(time.monotonic() - started) / 60:.1f} min), 2 workers, 2 tabs each.",
             "",
-            f"- Machine: {facts['cores']} cores ({facts['cpu']}), {facts['ram']} RAM, {facts['os']}, "
-            f"{facts['chromium']}",
-            f"- Command: `cd {ROOT.name} && .venv/bin/{command.strip()}`",
+            *provenance(facts, command),
             f"- `late` portal knobs: `{LATE_KNOBS}`",
             "- `earned`: as shipped; `believed`: `empty_wait_ms = 0` and no second look, as the previous version.",
             "",
