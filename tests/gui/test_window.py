@@ -303,6 +303,16 @@ def folder_state(folder: Path) -> tuple[bytes, bytes]:
     return (folder / ".popool" / "journal.sqlite3").read_bytes(), (folder / "popool-results.csv").read_bytes()
 
 
+def second_list_on_first_folder(qtbot: Any, window: MainWindow, tmp_path: Path) -> tuple[Path, tuple[bytes, bytes]]:
+    """A first list run to its end, then a second list loaded and sent to the first one's folder; returns that
+    folder and what it held before."""
+    first = run_first_list(qtbot, window, tmp_path)
+    before = folder_state(first)
+    load(qtbot, window, write_pos(tmp_path / "second.csv", [str(15000010 + i) for i in range(6)]))
+    window._set_output(str(first))
+    return first, before
+
+
 def test_each_file_gets_its_own_folder_and_a_chosen_one_does_not_follow_the_next(
     window: MainWindow, qtbot: Any, tmp_path: Path, fake_settings: Any
 ) -> None:
@@ -320,10 +330,7 @@ def test_each_file_gets_its_own_folder_and_a_chosen_one_does_not_follow_the_next
 def test_another_lists_folder_offers_a_new_folder_by_default_and_overwrites_nothing(
     window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
 ) -> None:
-    first = run_first_list(qtbot, window, tmp_path)
-    before = folder_state(first)
-    load(qtbot, window, write_pos(tmp_path / "second.csv", [str(15000010 + i) for i in range(6)]))
-    window._set_output(str(first))
+    first, before = second_list_on_first_folder(qtbot, window, tmp_path)
     assert start(qtbot, window)  # no scripted answer: the dialog's default button
     assert fake_desktop.questions == [QUESTION_TITLE]
     assert fake_desktop.defaults == ["Use a new folder"]
@@ -339,10 +346,7 @@ def test_another_lists_folder_offers_a_new_folder_by_default_and_overwrites_noth
 def test_another_lists_folder_lets_the_user_choose_a_folder_or_cancel(
     window: MainWindow, qtbot: Any, tmp_path: Path, fake_desktop: Any
 ) -> None:
-    first = run_first_list(qtbot, window, tmp_path)
-    before = folder_state(first)
-    load(qtbot, window, write_pos(tmp_path / "second.csv", [str(15000010 + i) for i in range(6)]))
-    window._set_output(str(first))
+    first, before = second_list_on_first_folder(qtbot, window, tmp_path)
     choose = CHOICES.index("Choose another folder...")
     fake_desktop.answers = [choose, CHOICES.index("Cancel")]
     fake_desktop.folders = [""]  # the folder dialog cancelled: nothing starts
