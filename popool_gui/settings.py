@@ -94,7 +94,10 @@ class Settings:
     # 70.6, 82.2, 87.2 POs/min), with the browsers' memory flat (the tabs share their browser's renderer), see
     # docs/benchmarks.md "Tabs per worker". A crash or Stop hands back the tabs that downloaded nothing.
     tabs_per_worker: int = dataclasses.field(default=4, metadata={"label": "Tabs per worker", "restart": True})
-    direct_download: bool = dataclasses.field(default=False, metadata={"label": "Direct HTTP downloads"})
+    # On: a PO's plain same-origin links come over HTTP with the browser's cookies, on fetch threads, while the
+    # driver works on the other tabs; anything else, and any fetch that fails or answers with a web page, is
+    # clicked in the browser. Measured in docs/benchmarks.md ("Peer").
+    direct_download: bool = dataclasses.field(default=True, metadata={"label": "Direct HTTP downloads"})
     block_resources: bool = dataclasses.field(
         default=False, metadata={"label": "Block images and fonts", "restart": True}
     )

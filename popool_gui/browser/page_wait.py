@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -97,8 +97,9 @@ return {
 };
 """
 _PROBE_JS = _PROBE_FN + "return probe(window, ...arguments);"
-# The same look into each named tab the home tab opened (session.TABS_JS_NAME); null where it cannot see (another
-# origin after a redirect, a closed tab): that tab is then looked at the driver's way.
+# The same look into each named tab the home tab opened (named_tabs keeps them); null where it cannot
+# see (another origin after a redirect, a closed tab): that tab is then looked at the driver's way. A reused tab
+# still showing its last PO's page (named_tabs.navigate marked it) is reported as stale.
 _PROBE_TABS_JS = (
     _PROBE_FN
     + """
@@ -108,7 +109,7 @@ const out = {};
 for (const name of names) {
   try {
     const w = tabs[name];
-    out[name] = w && !w.closed ? probe(w, ...rest) : null;
+    out[name] = w && !w.closed ? (w.__popoolStale ? {stale: true} : probe(w, ...rest)) : null;
   } catch (e) { out[name] = null; }
 }
 return out;
@@ -185,6 +186,9 @@ class PageEvidence:
     waiting_for: str = ""  # the last reason the wait went on, for a timeout's message
     http_status: int = 0
     error_code: str = ""
+    url: str = ""  # of the page the verdict was read on
+    # The verdict came from a look from the home tab, where the driver still is (watch_page's `stay_afar`).
+    from_afar: bool = False
 
 
 def is_login_url(url: str, portal: PortalProfile) -> bool:
@@ -215,7 +219,27 @@ def probe_page(driver: WebDriver, portal: PortalProfile) -> PageProbe:
 def probe_tabs(driver: WebDriver, portal: PortalProfile, names: list[str]) -> dict[str, PageProbe | None]:
     """From the home tab: a look into each PO tab it opened under these names; None where it cannot see."""
     raw: dict[str, Any] = driver.execute_script(_PROBE_TABS_JS, names, *_probe_args(portal)) or {}
-    return {name: _probe_of(raw[name], portal) if raw.get(name) else None for name in names}
+    return {name: _look_of(raw.get(name), portal) for name in names}
+
+
+# What a reused tab shows until its new page replaces the last PO's: a page that has not started loading.
+NOT_STARTED = PageProbe(
+    url=BLANK,
+    state="loading",
+    login=False,
+    not_found=False,
+    denied=False,
+    error_shown=False,
+    server_error=False,
+    ready=False,
+    attachments=0,
+)
+
+
+def _look_of(raw: dict[str, Any] | None, portal: PortalProfile) -> PageProbe | None:
+    if not raw:
+        return None
+    return NOT_STARTED if raw.get("stale") else _probe_of(raw, portal)
 
 
 def _probe_of(raw: dict[str, Any], portal: PortalProfile) -> PageProbe:
@@ -288,12 +312,20 @@ def wait_for_page(driver: WebDriver, portal: PortalProfile, deadline: float, emp
 
 
 def watch_page(
-    driver: WebDriver, portal: PortalProfile, deadline: float, empty_wait_ms: int, *, first_from_afar: bool = False
+    driver: WebDriver,
+    portal: PortalProfile,
+    deadline: float,
+    empty_wait_ms: int,
+    *,
+    first_from_afar: bool = False,
+    stay_afar: bool = False,
 ) -> Steps[PageEvidence]:
     """The first page condition to hold: a login wall, an error text, or an attachment list come to rest.
 
     `first_from_afar`: the driver may be on another tab; the first look is asked of the caller (a tab runner
-    looking from the home tab), which switches to this page's tab when it sends none.
+    looking from the home tab), which switches to this page's tab when it sends none. `stay_afar`: a verdict read
+    from afar is returned at once, with the driver on the home tab (the caller reads the page from there, see
+    `PageEvidence.from_afar`); else the driver is first put on the page's tab.
 
     `empty_wait_ms` is the floor since load before an empty list is believed (the run's learned figure, or a
     longer one for a second look). A non-empty list ends the wait once the page is at rest and the count held
@@ -320,7 +352,7 @@ def watch_page(
             # says nothing about the PO, and switching to the tab would hold the driver until the page loads.
             reason = "the page has not started loading"
             if now >= deadline:
-                return (yield from _with_tab(given, _evidence(Verdict.TIMEOUT, probe, first_ms, reason)))
+                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.TIMEOUT, probe, first_ms, reason)))
             given = yield Waiting(reason, loaded=False, probe=True)
             continue
         if probe.instrument is Instrument.NONE and not installed_late:
@@ -328,7 +360,7 @@ def watch_page(
             installed_late = True
         verdict = _final_verdict(probe)
         if verdict is not None:
-            return (yield from _with_tab(given, _evidence(verdict, probe, first_ms)))
+            return (yield from _with_tab(given, stay_afar, _evidence(verdict, probe, first_ms)))
         if first_ms is None and probe.attachments and probe.first_attachment_ms >= 0:
             first_ms = probe.first_attachment_ms
         if probe.attachments != count:
@@ -340,19 +372,19 @@ def watch_page(
             # is the answer: an error document is not the PO's page, whatever it lists or marks as ready.
             if probe.state == "complete" and not busy:
                 verdict = Verdict.SERVER_ERROR if probe.http_status >= 500 else Verdict.HTTP_ERROR
-                return (yield from _with_tab(given, _evidence(verdict, probe, first_ms)))
+                return (yield from _with_tab(given, stay_afar, _evidence(verdict, probe, first_ms)))
             reason = busy or "the page has not finished loading"
         elif probe.attachments:
             if probe.ready and not probe.loading and not probe.requests:
                 # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.
-                return (yield from _with_tab(given, _evidence(Verdict.READY, probe, first_ms)))
+                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.READY, probe, first_ms)))
             list_settle_ms = settle_for(probe, settle_ms)
             if not _busy_reason(probe, list_settle_ms, cap_ms) and stable_ms >= list_settle_ms:
-                return (yield from _with_tab(given, _evidence(Verdict.READY, probe, first_ms)))
+                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.READY, probe, first_ms)))
             reason = busy or "the list is still growing"
         else:
             if probe.server_error and probe.state == "complete" and not probe.ready:
-                return (yield from _with_tab(given, _evidence(Verdict.SERVER_ERROR, probe, first_ms)))
+                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.SERVER_ERROR, probe, first_ms)))
             marker_ok = probe.ready or not portal.detect.ready_selectors
             if busy:
                 reason = busy
@@ -363,9 +395,9 @@ def watch_page(
             elif stable_ms < settle_ms:
                 reason = "the list was seen only just now"
             else:
-                return (yield from _with_tab(given, _evidence(Verdict.READY, probe, first_ms)))
+                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.READY, probe, first_ms)))
         if now >= deadline:
-            return (yield from _with_tab(given, _evidence(Verdict.TIMEOUT, probe, first_ms, reason)))
+            return (yield from _with_tab(given, stay_afar, _evidence(Verdict.TIMEOUT, probe, first_ms, reason)))
         given = yield Waiting(reason, loaded=probe.since_load_ms >= 0, probe=True)
 
 
@@ -388,10 +420,12 @@ def _final_verdict(probe: PageProbe) -> Verdict | None:
     return None
 
 
-def _with_tab(given: PageProbe | None, evidence: PageEvidence) -> Steps[PageEvidence]:
+def _with_tab(given: PageProbe | None, stay_afar: bool, evidence: PageEvidence) -> Steps[PageEvidence]:
     """The verdict, once the driver is on the page's tab: what follows a verdict acts on the page. After a look
-    from afar that is one more step, which the caller takes on this tab."""
+    from afar that is one more step, which the caller takes on this tab, unless the caller stays afar."""
     if given is not None:
+        if stay_afar:
+            return replace(evidence, from_afar=True)
         yield Waiting("a verdict is in", loaded=evidence.since_load_ms >= 0)
     return evidence
 
@@ -406,6 +440,7 @@ def _evidence(verdict: Verdict, probe: PageProbe, first_ms: float | None, waitin
         waiting_for=waiting_for,
         http_status=probe.http_status,
         error_code=probe.error_code,
+        url=probe.url,
     )
 
 

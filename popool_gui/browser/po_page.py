@@ -29,6 +29,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from popool_gui.batch import layout
 from popool_gui.batch.filing import FILED, Tally, conclude, fail, shown_name
 from popool_gui.batch.model import DiskNeed, PoRecord, PoResult, PoStatus, TabState
+from popool_gui.browser import named_tabs
 from popool_gui.browser.cdp import execute_cdp, performance_log
 from popool_gui.browser.downloads import (
     DirectOutcome,
@@ -47,7 +48,7 @@ from popool_gui.browser.grid_downloads import clear_node_files, node_files, wait
 from popool_gui.browser.page_activity import install_early
 from popool_gui.browser.page_wait import BUSY_CAP_FACTOR, PageEvidence, Verdict, watch_page
 from popool_gui.browser.portal import PortalProfile
-from popool_gui.browser.steps import Steps, run_steps
+from popool_gui.browser.steps import Steps, Waiting, run_steps
 from popool_gui.browser.tab_downloads import forget, watch_download
 from popool_gui.settings import Settings
 
@@ -55,23 +56,27 @@ log = structlog.get_logger()
 
 POLL_S = 0.1
 NET_ERROR = "net::ERR_"  # how Chromium's driver reports a page that could not be reached at all
-DIRECT_PARALLEL = 4  # concurrent HTTP fetches per PO with direct_download: polite to the portal
+DIRECT_PARALLEL = 4  # concurrent HTTP fetches per browser with direct_download, all its tabs together: polite
 PAGES_WAITED = 2  # the PO's page and, for an empty list, its requisition's: each holds an empty list to the floor
 # Web fonts only: images are switched off by a content setting instead (see session.download_prefs), because
 # a URL pattern such as *.png would also block attachments that are images.
 BLOCKED_URL_PATTERNS: tuple[str, ...] = ("*.woff", "*.woff2")
 
-# Attachments as the user sees them: elements of the same attachment (a span inside its link, a span beside
-# its link with the same name, two elements with one href) count once; the link is what gets clicked.
-_EXTRACT_JS = """
-const [selectors, attrs, suffix] = arguments;
+# One read of a PO page once its verdict is in: the supplier, the attachments as the user sees them, the requisition
+# link, the page's URL. Elements of the same attachment (a span inside its link, a span beside its link with the
+# same name, two elements with one href) count once; the link is what gets clicked. A function of the window, so
+# the home tab can read the PO tabs it opened (named_tabs) without switching the driver to them; element
+# references are returned only for the driver's own tab (another tab's elements mean nothing to the driver).
+_READ_FN = """
+const read = (win, supplierSel, selectors, attrs, suffix, linkSel, withTargets) => {
+const document = win.document;
 const found = [];
 for (const s of selectors) {
   let list;
   try { list = document.querySelectorAll(s); } catch (e) { continue; }
   for (const e of list) if (!found.includes(e)) found.push(e);
 }
-found.sort((a, b) => (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING) ? -1 : 1);
+found.sort((a, b) => (a.compareDocumentPosition(b) & 4) ? -1 : 1);  // 4: DOCUMENT_POSITION_FOLLOWING
 const linkOf = e => e.matches('a[href]') ? e : (e.closest('a[href]') || e.querySelector('a[href]'));
 const groups = [];
 for (const e of found) {
@@ -108,29 +113,32 @@ for (const g of groups) {
 }
 const kept = groups.filter(g => g.href || !groups.some(o => o.href && o.name === g.name
   && o.link.parentElement === g.members[0].parentElement));
-return kept.map(g => ({name: g.name, href: g.href, target: g.link || g.members[0]}));
-"""
-
-_SUPPLIER_JS = """
-for (const s of arguments[0]) {
+let supplier = '';
+for (const s of supplierSel) {
   let e;
   try { e = document.querySelector(s); } catch (x) { continue; }
   if (!e) continue;
   const v = (e.innerText || e.textContent || '').trim() || e.getAttribute('data-supplier-name')
     || e.getAttribute('title') || '';
-  if (v.trim()) return v.trim();
+  if (v.trim()) { supplier = v.trim(); break; }
 }
-return '';
-"""
-
-_LINK_JS = """
-for (const s of arguments[0]) {
+let link = '';
+for (const s of linkSel) {
   let list;
   try { list = document.querySelectorAll(s); } catch (x) { continue; }
-  for (const e of list) { const a = e.matches('a[href]') ? e : e.closest('a[href]'); if (a) return a.href; }
+  for (const e of list) { const a = e.matches('a[href]') ? e : e.closest('a[href]'); if (a) { link = a.href; break; } }
+  if (link) break;
 }
-return '';
+return {
+  url: win.location.href, supplier: supplier, link: link,
+  attachments: kept.map(g => ({name: g.name, href: g.href, target: withTargets ? (g.link || g.members[0]) : null})),
+};
+};
 """
+_READ_JS = _READ_FN + "return read(window, ...arguments, true);"
+_READ_FROM_HOME_JS = (
+    _READ_FN + "const [name, ...rest] = arguments; return read(window.__popoolTabs[name], ...rest, false);"
+)
 
 
 @dataclass(slots=True)
@@ -149,17 +157,33 @@ class PoJob:
     # other POs' tabs, which this PO must leave open (a live view when several POs share the browser).
     preloaded_tab: str | None = None
     background_tabs: Collection[str] = frozenset()
+    # The home tab's name for the preloaded tab (named_tabs): the page is then watched, read and sent to its
+    # requisition from the home tab, without switching the driver to it; "" when the home tab has no hold on it.
+    tab_name: str = ""
+    user_agent: str = ""  # the browser's, for direct fetches: a portal may answer other clients differently
     # The floor before an empty list is believed: the run's learned figure, longer for a second look; None is
     # the profile's `empty_wait_ms`.
     empty_wait_ms: int | None = None
     # The browser runs on a Grid node: its downloads come through the Grid's managed downloads API.
     managed_downloads: bool = False
+    # Where direct fetches run (at most DIRECT_PARALLEL at once, shared by the session's tabs); None: no direct fetch.
+    fetches: ThreadPoolExecutor | None = None
+    # Every download this PO's clicks asked for ended on disk, and nothing went wrong with its tab: the tab runner
+    # may give that tab its next PO. A click whose download never came could still start one there later, which the
+    # next PO would take for its own, so such a tab is closed instead.
+    clean: bool = True
 
     @property
     def attributed(self) -> bool:
         """Each download is told apart by the browser's report of it (tab_downloads.py), so several tabs may
         download into the one staging folder at once, and no PO clears that folder for itself."""
         return self.events is not None and not self.managed_downloads
+
+    @property
+    def direct(self) -> bool:
+        """Plain same-origin links are fetched over HTTP with the browser's cookies before any click. Not for a
+        Grid session: the fetch would come from this machine, not from the node the portal knows."""
+        return self.settings.direct_download and not self.managed_downloads and self.fetches is not None
 
     @property
     def empty_floor_ms(self) -> int:
@@ -176,8 +200,44 @@ def deliberate_wait_s(floor_ms: int) -> float:
 class Attachment:
     name: str
     href: str
-    target: WebElement
+    target: WebElement | None  # None when read from the home tab: found again by `index` on its own tab to click
     index: int  # position in the page's list, to find it again if the page re-rendered it
+
+
+@dataclass(frozen=True, slots=True)
+class PageRead:
+    """What a PO page (or its requisition's) says once its verdict is in."""
+
+    url: str
+    supplier: str
+    attachments: list[Attachment]
+    requisition_link: str
+
+
+def _read(job: PoJob, from_home: bool) -> PageRead:
+    """Read the page: from the home tab when the verdict was read from there (the driver is on the home tab), else
+    on the page's own tab (the driver is on it)."""
+    portal = job.portal
+    args = [
+        list(portal.supplier.selectors),
+        list(portal.attachments.selectors),
+        list(portal.attachments.name_attributes),
+        portal.attachments.name_strip_suffix,
+        list(portal.requisition.link_selectors),
+    ]
+    if from_home:
+        raw = job.driver.execute_script(_READ_FROM_HOME_JS, job.tab_name, *args)
+    else:
+        raw = job.driver.execute_script(_READ_JS, *args)
+    return PageRead(
+        url=str(raw["url"]),
+        supplier=str(raw["supplier"] or "").strip(),
+        attachments=[
+            Attachment(name=item["name"], href=item["href"], target=item["target"], index=i)
+            for i, item in enumerate(raw["attachments"])
+        ],
+        requisition_link=str(raw["link"] or ""),
+    )
 
 
 def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> PoResult:
@@ -208,11 +268,14 @@ def po_steps(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> St
     try:
         yield from _run(job, record, output_dir, result, tally, logger)
     except DiskFullError as exc:
+        job.clean = False
         fail(result, str(exc))
         result.disk_full = DiskNeed(str(exc.folder), exc.needed)
     except TimeoutException:
+        job.clean = False
         fail(result, f"page did not load in {job.settings.page_timeout_s:g} s", unreachable=True)
     except WebDriverException as exc:
+        job.clean = False
         if is_dead_browser_error(exc):
             raise
         fail(result, f"browser error: {first_line(exc)}", unreachable=NET_ERROR in (exc.msg or ""))
@@ -258,42 +321,49 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
         job.on_tab(TabState.LOADING, "")
         driver.get(result.url)
     from_afar = job.preloaded_tab is not None
-    evidence = yield from watch_page(driver, portal, deadline, job.empty_floor_ms, first_from_afar=from_afar)
+    afar = bool(job.tab_name)
+    evidence = yield from watch_page(
+        driver, portal, deadline, job.empty_floor_ms, first_from_afar=from_afar, stay_afar=afar
+    )
     _note_evidence(result, evidence, logger)
     if evidence.verdict is not Verdict.READY:
-        _page_problem(result, evidence, driver.current_url, job.settings.page_timeout_s)
+        _page_problem(result, evidence, evidence.url or driver.current_url, job.settings.page_timeout_s)
         return
 
-    supplier = str(driver.execute_script(_SUPPLIER_JS, list(portal.supplier.selectors)) or "").strip()
-    if supplier:
-        result.supplier = supplier
+    page = _read(job, evidence.from_afar)
+    if page.supplier:
+        result.supplier = page.supplier
     work = tally.work = layout.work_folder(output_dir, record, result.supplier)
     if (long_work := layout.long_path(work)).exists():
         shutil.rmtree(long_work)  # leftovers of an earlier attempt would turn into duplicates
-    attachments = _extract(driver, portal)
-    yield from _download_all(job, record, attachments, work, po_handle, tally, "", logger)
+    yield from _download_all(job, record, page, work, po_handle, tally, "", logger)
 
-    names = [a.name for a in attachments]
-    if portal.requisition.wanted(names):
-        link = str(driver.execute_script(_LINK_JS, list(portal.requisition.link_selectors)) or "")
-        if link:
-            logger.info("requisition_fallback", url=link)
-            job.on_tab(TabState.LOADING, "requisition")
+    if portal.requisition.wanted([a.name for a in page.attachments]) and page.requisition_link:
+        link = page.requisition_link
+        logger.info("requisition_fallback", url=link)
+        job.on_tab(TabState.LOADING, "requisition")
+        req_deadline = time.monotonic() + job.settings.page_timeout_s
+        _back_to(driver, job.home_handle if afar else po_handle)
+        sent = afar and named_tabs.navigate(driver, job.tab_name, link)
+        if not sent:
+            _back_to(driver, po_handle)
             driver.get(link)
-            req_deadline = time.monotonic() + job.settings.page_timeout_s
-            req = yield from watch_page(driver, portal, req_deadline, job.empty_floor_ms)
-            _note_evidence(result, req, logger, page="requisition")
-            if req.verdict is not Verdict.READY and (req.verdict is Verdict.LOGIN or not tally.saved):
-                # Its attachments were never seen, so no verdict about the PO's documents is earned: the whole
-                # PO is tried again, and a login wall waits for a sign-in like the PO page's.
-                _page_problem(result, req, driver.current_url, job.settings.page_timeout_s, page="requisition page")
-                return
-            if req.verdict is not Verdict.READY:
-                # The PO page's own files are on disk: they stay, as PARTIAL, and the PO is tried again.
-                tally.missing.append(f"the requisition page ({req.verdict.value})")
-            else:
-                found = _extract(driver, portal)
-                yield from _download_all(job, record, found, work, po_handle, tally, "requisition ", logger)
+        req = yield from watch_page(
+            driver, portal, req_deadline, job.empty_floor_ms, first_from_afar=sent, stay_afar=sent
+        )
+        _note_evidence(result, req, logger, page="requisition")
+        if req.verdict is not Verdict.READY and (req.verdict is Verdict.LOGIN or not tally.saved):
+            # Its attachments were never seen, so no verdict about the PO's documents is earned: the whole
+            # PO is tried again, and a login wall waits for a sign-in like the PO page's.
+            where = req.url or driver.current_url
+            _page_problem(result, req, where, job.settings.page_timeout_s, page="requisition page")
+            return
+        if req.verdict is not Verdict.READY:
+            # The PO page's own files are on disk: they stay, as PARTIAL, and the PO is tried again.
+            tally.missing.append(f"the requisition page ({req.verdict.value})")
+        else:
+            found = _read(job, req.from_afar)
+            yield from _download_all(job, record, found, work, po_handle, tally, "requisition ", logger)
     conclude(result, tally, output_dir, record, work)
 
 
@@ -341,20 +411,10 @@ def _page_problem(result: PoResult, evidence: PageEvidence, url: str, timeout_s:
         fail(result, f"{where}page did not load in {timeout_s:g} s")
 
 
-def _extract(driver: WebDriver, portal: PortalProfile) -> list[Attachment]:
-    rules = portal.attachments
-    raw = driver.execute_script(
-        _EXTRACT_JS, list(rules.selectors), list(rules.name_attributes), rules.name_strip_suffix
-    )
-    return [
-        Attachment(name=item["name"], href=item["href"], target=item["target"], index=i) for i, item in enumerate(raw)
-    ]
-
-
 def _download_all(
     job: PoJob,
     record: PoRecord,
-    attachments: list[Attachment],
+    page: PageRead,
     work: Path,
     po_handle: str,
     tally: Tally,
@@ -366,8 +426,9 @@ def _download_all(
     With direct_download, plain same-origin links are first fetched over HTTP in parallel; a click is the
     fallback for each one that fails.
     """
+    attachments = page.attachments
     tally.found += len(attachments)
-    direct = _fetch_direct_all(job, attachments) if job.settings.direct_download else {}
+    direct = (yield from _fetch_direct_all(job, attachments, page.url, label)) if job.direct else {}
     for number, attachment in enumerate(attachments, start=1):
         job.on_tab(TabState.DOWNLOADING, f"{label}{number} of {len(attachments)}")
         display = attachment.name or attachment.href or f"attachment {number}"
@@ -387,45 +448,60 @@ def _download_all(
             logger.debug("attachment_saved", name=saved.name, bytes=saved.stat().st_size)
 
 
-def _fetch_direct_all(job: PoJob, attachments: list[Attachment]) -> dict[int, DirectOutcome]:
+def _fetch_direct_all(
+    job: PoJob, attachments: list[Attachment], page: str, label: str
+) -> Steps[dict[int, DirectOutcome]]:
+    """Fetch every plain same-origin link of `page` over HTTP, on the session's fetch threads. Stepwise: while the
+    fetches run, the tab runner works on other tabs (they need no driver), and may leave the driver elsewhere."""
     driver = job.driver
-    page = driver.current_url
     eligible = [a for a in attachments if a.href and same_origin(a.href, page)]
-    if not eligible:
+    if not eligible or job.fetches is None:
         return {}
+    job.on_tab(TabState.DOWNLOADING, f"{label}{len(eligible)} of {len(attachments)} over HTTP")
     # Cookies and headers are read here, on the driver's thread; the fetch threads never touch the driver.
     cookies = driver.get_cookies()
-    headers = {"User-Agent": str(driver.execute_script("return navigator.userAgent")), "Referer": page}
-    with ThreadPoolExecutor(max_workers=DIRECT_PARALLEL, thread_name_prefix="direct") as pool:
-        futures = {
-            a.index: pool.submit(
-                fetch_direct,
-                a.href,
-                cookies=cookies,
-                headers=headers,
-                staging=job.staging_dir,
-                timeout_s=job.settings.download_timeout_s,
-            )
-            for a in eligible
-        }
-        return {index: future.result() for index, future in futures.items()}
+    headers = {"User-Agent": job.user_agent, "Referer": page}
+    futures = {
+        a.index: job.fetches.submit(
+            fetch_direct,
+            a.href,
+            cookies=cookies,
+            headers=headers,
+            staging=job.staging_dir,
+            timeout_s=job.settings.download_timeout_s,
+        )
+        for a in eligible
+    }
+    while not all(f.done() for f in futures.values()):
+        yield Waiting("downloading over HTTP", anywhere=True)
+    return {index: future.result() for index, future in futures.items()}
+
+
+def _back_to(driver: WebDriver, handle: str) -> None:
+    """Back on this PO's tab, after steps that let the tab runner take the driver elsewhere."""
+    if driver.current_window_handle != handle:
+        driver.switch_to.window(handle)
 
 
 def _download_one(
     job: PoJob, record: PoRecord, attachment: Attachment, work: Path, po_handle: str
 ) -> Steps[tuple[Path | None, str]]:
     driver, staging = job.driver, job.staging_dir
+    _back_to(driver, po_handle)
     _drain_events(job)
     known = set(job.events.downloads) if job.events is not None else set()
     before = node_files(driver) if job.managed_downloads else staged_names(staging)
     page_url = driver.current_url
+    target = attachment.target
     try:
-        _click(driver, attachment.target)
+        if target is None:  # read from the home tab: found again on its own tab
+            raise StaleElementReferenceException("read from the home tab")
+        _click(driver, target)
     except StaleElementReferenceException:
-        fresh = _extract(driver, job.portal)
-        if attachment.index >= len(fresh):
+        fresh = _read(job, from_home=False).attachments
+        if attachment.index >= len(fresh) or (target := fresh[attachment.index].target) is None:
             return None, "the attachment disappeared from the page"
-        _click(driver, fresh[attachment.index].target)
+        _click(driver, target)
     now = time.monotonic()
     deadline = now + job.settings.download_timeout_s
     reports: dict[str, Any] = {
@@ -453,6 +529,7 @@ def _download_one(
         outcome = wait_for_download(staging, before, deadline, **reports)
     _close_extra_tabs(job, po_handle)
     if outcome.path is None:
+        job.clean = False
         if outcome.in_progress and outcome.guid:
             _cancel_download(driver, outcome.guid)
         if driver.current_url != page_url:
@@ -479,13 +556,13 @@ def _fetch_after_browser_failure(
     store, although the server sent the file; popool names files itself, so the bytes are all it needs.
     A truly broken response (truncated, 5xx, a login page) fails here too and the attachment stays missing.
     """
-    if job.settings.direct_download or not attachment.href or not same_origin(attachment.href, page_url):
+    if job.direct or not attachment.href or not same_origin(attachment.href, page_url):
         return None, browser_error  # direct_download already tried this fetch, or there is no plain link
     driver = job.driver
     fetched = fetch_direct(
         attachment.href,
         cookies=driver.get_cookies(),
-        headers={"User-Agent": str(driver.execute_script("return navigator.userAgent")), "Referer": page_url},
+        headers={"User-Agent": job.user_agent, "Referer": page_url},
         staging=job.staging_dir,
         timeout_s=job.settings.download_timeout_s,
     )
@@ -554,8 +631,9 @@ def _close_extra_tabs(job: PoJob, keep: str) -> None:
 
 
 def _close_po_tabs(job: PoJob) -> None:
-    """Close every tab but the home tab (and other POs' background tabs) and switch to the home tab; a dead
-    browser's errors propagate to the session."""
+    """Close every tab but the home tab, other POs' background tabs and the tab runner's own tab for this PO (the
+    runner closes or reuses that one), and switch to the home tab; a dead browser's errors propagate to the
+    session."""
     job.on_tab(TabState.CLOSING, "")
     driver = job.driver
     try:
@@ -563,11 +641,17 @@ def _close_po_tabs(job: PoJob) -> None:
     except WebDriverException as exc:
         if is_dead_browser_error(exc):
             raise
+        job.clean = False
         return
+    closed = False
     for handle in handles:
-        if handle == job.home_handle or handle in job.background_tabs:
+        if handle in (job.home_handle, job.preloaded_tab) or handle in job.background_tabs:
             continue
         with contextlib.suppress(NoSuchWindowException):
+            closed = True
             driver.switch_to.window(handle)
             driver.close()
-    driver.switch_to.window(job.home_handle)
+    if closed:
+        driver.switch_to.window(job.home_handle)
+    else:
+        _back_to(driver, job.home_handle)

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from selenium.webdriver.common.options import ArgOptions
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from popool_gui.batch.model import PoRecord, PoResult, TabState
-from popool_gui.browser import grid, grid_downloads, page_wait, po_page
+from popool_gui.browser import grid, grid_downloads, named_tabs, page_wait, po_page
 from popool_gui.browser.cdp import execute_cdp, performance_log
 from popool_gui.browser.cookie_transfer import PortalCookie, install_cookies
 from popool_gui.browser.downloads import DownloadEvents, clear_staging
@@ -74,19 +75,6 @@ TAB_POLL_S = 0.02
 # A background tab navigates this long after the script that asks it to, so the driver need not wait for it.
 NAVIGATE_DELAY_MS = 100
 _NAVIGATE_SOON_JS = "setTimeout(() => { window.location.href = arguments[0]; }, arguments[1]);"
-_CLOSE_TABS_JS = """
-const tabs = window.__popoolTabs || {};
-for (const name of arguments[0]) {
-  try { if (tabs[name]) { tabs[name].close(); } } catch (e) { }
-  delete tabs[name];
-}
-"""
-# A blank tab opened by the current tab, which keeps its window under a name (when given) to look into it later.
-_OPEN_TAB_JS = """
-const w = window.open('about:blank', '_blank');
-if (w !== null && arguments[0]) { (window.__popoolTabs = window.__popoolTabs || {})[arguments[0]] = w; }
-return w !== null;
-"""
 KILL_WAIT_S = 5.0
 # What a driver call raises when the driver's HTTP connection is gone (driver or browser killed), not a
 # WebDriverException: the browser counts as dead.
@@ -288,6 +276,9 @@ class BrowserSession:
         self.driver: WebDriver | None = None
         self.home_handle: str | None = None
         self.events: DownloadEvents | None = None  # None when the browser gives no download events
+        # Direct fetches of every tab of this browser (po_page.DIRECT_PARALLEL at once); made on first use.
+        self._fetches: ThreadPoolExecutor | None = None
+        self._user_agent = ""  # read once at start, for direct fetches
         self._owned_profile: Path | None = None
         self._driver_pid: int | None = None
         self._browser_pid: int | None = None
@@ -321,6 +312,7 @@ class BrowserSession:
             if self.cookies:
                 install_cookies(driver, self.cookies, self.portal.base_url)
             driver.get(self.portal.base_url)
+            self._user_agent = str(driver.execute_script("return navigator.userAgent"))
         except WebDriverException as exc:
             raise BrowserStartError(
                 f"the browser started but could not open {self.portal.base_url}: {first_line(exc)}"
@@ -424,6 +416,10 @@ class BrowserSession:
     def quit(self) -> None:
         """Close the browser: `driver.quit()` within QUIT_TIMEOUT_S, then kill what is left of this session's tree."""
         driver, self.driver = self.driver, None
+        if self._fetches is not None:
+            # A fetch still running ends at its own timeout; its file goes with the staging folder below.
+            self._fetches.shutdown(wait=False, cancel_futures=True)
+            self._fetches = None
         tree = self._process_tree()
         quit_ok = threading.Event()
         if driver is not None:
@@ -514,6 +510,7 @@ class BrowserSession:
         preloaded_tab: str | None,
         background_tabs: Collection[str],
         empty_wait_ms: int | None,
+        tab_name: str = "",
     ) -> po_page.PoJob:
         """What one PO needs from this session; `background_tabs`: the other POs' tabs it must leave open."""
         return po_page.PoJob(
@@ -529,13 +526,29 @@ class BrowserSession:
             background_tabs=background_tabs,
             empty_wait_ms=empty_wait_ms,
             managed_downloads=self.remote,
+            fetches=self._direct_fetches(),
+            tab_name=tab_name,
+            user_agent=self._user_agent,
         )
+
+    def _direct_fetches(self) -> ThreadPoolExecutor | None:
+        if not self.settings.direct_download:
+            return None
+        if self._fetches is None:
+            self._fetches = ThreadPoolExecutor(max_workers=po_page.DIRECT_PARALLEL, thread_name_prefix="direct")
+        return self._fetches
 
     def close_named(self, names: list[str]) -> None:
         """From the home tab (current): close the tabs it opened under these names, without switching to them (a
         tab whose page is still loading would hold the driver until it has loaded)."""
         with dead_browser_errors():
-            self.require_driver().execute_script(_CLOSE_TABS_JS, names)
+            named_tabs.close(self.require_driver(), names)
+
+    def navigate_named(self, name: str, url: str) -> bool:
+        """From the home tab (current): send the tab it opened under `name` to `url` without switching to it or
+        waiting for its page; False when that tab is gone or out of the home tab's sight."""
+        with dead_browser_errors():
+            return named_tabs.navigate(self.require_driver(), name, url)
 
     def open_tab(self, url: str, name: str) -> str:
         """Open `url` in a new tab without waiting for its page; the current tab stays current and keeps the new
@@ -555,7 +568,7 @@ class BrowserSession:
         """
         current = driver.current_window_handle
         before = set(driver.window_handles)
-        if driver.execute_script(_OPEN_TAB_JS, name):
+        if named_tabs.open_blank(driver, name):
             # The browser opened it, but the driver may list the new tab a moment later.
             deadline = time.monotonic() + TAB_APPEAR_S
             while True:

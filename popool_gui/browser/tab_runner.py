@@ -9,6 +9,10 @@ Switching the driver between tabs is its dearest command (about 8 ms, three time
 switches only for steps that act on a page. Tabs waiting for their page are looked at together from the home tab,
 which opened them and can see into them (same origin), in one round trip per turn (page_wait.probe_tabs); a tab
 waiting for a file needs only the browser's download reports, which any tab can read.
+
+A tab whose PO finished cleanly takes the next PO: the home tab sends it there. So the dearest part of a PO's driver
+work (a new tab, the page instrument installed in it, switching to it and back, closing it) is paid once per tab,
+not once per PO.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from popool_gui.browser.tab_state import TabMachine, TabPhase
 log = structlog.get_logger()
 
 POLL_S = po_page.POLL_S  # how often one tab's page is looked at while it waits
+# POs one tab takes before it is closed for a fresh one: each PO adds an entry to the tab's history.
+TAB_USES = 50
 
 # What po_page reports of its tab, as the tab's phase.
 _PHASE_OF: dict[TabState, TabPhase] = {
@@ -70,6 +76,8 @@ class PoTab:
     detail: str = ""  # what po_page last said, e.g. "2 of 5" while downloading
     due: float = 0.0  # when its page is looked at next (time.monotonic)
     taken: bool = False  # the runner is closing it (a Stop): what its own tidying up reports no longer moves it
+    job: po_page.PoJob | None = None
+    uses: int = 1  # POs this tab has been given, this one included
 
     @property
     def key(self) -> str:
@@ -83,15 +91,26 @@ class PoTab:
         self.detail = detail
 
 
+@dataclass(frozen=True, slots=True)
+class SpareTab:
+    """A tab whose PO finished cleanly, still on that PO's page, waiting for the next PO."""
+
+    handle: str
+    name: str
+    uses: int
+
+
 class OtherTabs:
-    """The tabs of every PO in progress but one: what that PO must leave open when it tidies up its own."""
+    """The tabs of every PO in progress but one, and the spare tabs: what that PO must leave open when it tidies
+    up its own."""
 
     def __init__(self, runner: TabRunner, mine: PoTab) -> None:
         self._runner = runner
         self._mine = mine
 
     def _handles(self) -> list[str]:
-        return [t.handle for t in self._runner.tabs if t is not self._mine and t.handle]
+        busy = [t.handle for t in self._runner.tabs if t is not self._mine and t.handle]
+        return busy + [s.handle for s in self._runner.spares]
 
     def __contains__(self, handle: object) -> bool:
         return handle in self._handles()
@@ -118,6 +137,7 @@ class TabRunner:
         self.session = session
         self.output_dir = output_dir
         self.tabs: list[PoTab] = []
+        self.spares: list[SpareTab] = []
         self._current: str | None = None  # the driver's current tab, as far as the runner knows
         self.stepping_before_downloads = False  # what the stop watch may cut short: see pool/worker.py
 
@@ -130,6 +150,11 @@ class TabRunner:
         return len(self.tabs) < self.capacity
 
     @property
+    def open_tabs(self) -> int:
+        """Every tab of the browser: the home tab, the POs' and the spares'."""
+        return 1 + len(self.tabs) + len(self.spares)
+
+    @property
     def nothing_to_lose(self) -> bool:
         """No tab has downloaded anything: killing the browser now loses no file."""
         return all(t.machine.may_return for t in self.tabs)
@@ -140,17 +165,40 @@ class TabRunner:
         tab = PoTab(record=record, attempt=attempt, handle="")
         try:
             self._to(self.session.home())  # the home tab keeps every PO tab's window, to look into them
-            tab.handle = self.session.open_tab(url, tab.name)
+            spare = self._reuse(url)
+            if spare is None:
+                tab.handle = self.session.open_tab(url, tab.name)
+            else:
+                tab.handle, tab.name, tab.uses = spare.handle, spare.name, spare.uses + 1
         except WebDriverException as exc:  # not a dead browser (open_tab raised that): this PO is retried
             log.warning("tab_open_failed", po=record.key, error=first_line(exc))
             self._current = None
         self.tabs.append(tab)
         if tab.handle:
-            job = self.session.po_job(
-                tab.on_tab, preloaded_tab=tab.handle, background_tabs=OtherTabs(self, tab), empty_wait_ms=empty_wait_ms
+            tab.job = self.session.po_job(
+                tab.on_tab,
+                preloaded_tab=tab.handle,
+                background_tabs=OtherTabs(self, tab),
+                empty_wait_ms=empty_wait_ms,
+                tab_name=tab.name,
             )
-            tab.steps = po_page.po_steps(job, record, self.output_dir, attempt)
+            tab.steps = po_page.po_steps(tab.job, record, self.output_dir, attempt)
         return tab
+
+    def close_spares(self) -> None:
+        """Close the spare tabs: before the home tab reloads (a sign-in), which loses its hold on them."""
+        while self.spares:
+            spare = self.spares.pop()
+            self._close_window(spare.handle, spare.name)
+
+    def _reuse(self, url: str) -> SpareTab | None:
+        """A spare tab, sent to `url` from the home tab (current); None when there is none that can go."""
+        while self.spares:
+            spare = self.spares.pop()
+            if self.session.navigate_named(spare.name, url):
+                return spare
+            self._close_window(spare.handle, spare.name)
+        return None
 
     def next_due(self) -> float | None:
         return min((t.due for t in self.tabs), default=None)
@@ -168,9 +216,19 @@ class TabRunner:
             if result is not None:
                 self.tabs.remove(tab)
                 tab.machine.advance(TabPhase.CLOSING)
+                self._keep_or_close(tab)
                 tab.machine.advance(TabPhase.DONE)
                 finished.append(Finished(tab, result))
         return finished
+
+    def _keep_or_close(self, tab: PoTab) -> None:
+        """A finished PO's tab becomes a spare when its PO left it clean, else it is closed."""
+        if not tab.handle:
+            return
+        if tab.job is not None and tab.job.clean and tab.uses < TAB_USES:
+            self.spares.append(SpareTab(tab.handle, tab.name, tab.uses))
+        else:
+            self._close_window(tab.handle, tab.name)
 
     def give_back(self) -> list[Finished]:
         """A Stop: close every tab that has downloaded nothing yet; their POs go back unfinished."""
@@ -228,11 +286,15 @@ class TabRunner:
         anywhere = tab.waiting is not None and tab.waiting.anywhere
         try:
             with dead_browser_errors():
-                if look is None and not anywhere:
+                if look is not None:
+                    self._to(self.session.home())  # a step given a look from the home tab goes on from there
+                elif not anywhere:
                     self._to(tab.handle)
                 waiting = tab.steps.send(look)
-                if anywhere:
-                    self._current = None  # the step may have gone on to act on its own tab
+                if look is None or not (isinstance(waiting, Waiting) and waiting.probe):
+                    # It may have gone on to act on its own tab, or gone back home. A step that took a look from
+                    # afar and asks for the next one has not used the driver.
+                    self._current = None
         except StopIteration as done:
             self._current = self.session.home()  # where po_page leaves the driver once its PO is done
             return done.value
@@ -256,6 +318,10 @@ class TabRunner:
     def _close(self, tab: PoTab) -> None:
         """Close a tab the runner takes away from its PO; the driver ends on the home tab."""
         tab.taken = True
+        self._close_window(tab.handle, tab.name, tab.steps)
+
+    def _close_window(self, handle: str, name: str, steps: Steps[PoResult] | None = None) -> None:
+        """Close one tab, ending its PO's steps (their tidying up) on the way; the driver ends on the home tab."""
         driver = self.session.driver
         if driver is None:
             return
@@ -263,17 +329,17 @@ class TabRunner:
             # First from the home tab, which opened it: a tab whose page still loads would hold a switch to it.
             self._to(self.session.home())
             with contextlib.suppress(WebDriverException):
-                self.session.close_named([tab.name])
-        if tab.steps is not None:
+                self.session.close_named([name])
+        if steps is not None:
             with contextlib.suppress(Exception):  # its own tidying up (po_page's finally) may meet a closed tab
-                tab.steps.close()
+                steps.close()
         self._current = None
-        if not tab.handle:
+        if not handle:
             return
         with dead_browser_errors():
             with contextlib.suppress(WebDriverException):
-                if tab.handle in driver.window_handles:
-                    driver.switch_to.window(tab.handle)
+                if handle in driver.window_handles:
+                    driver.switch_to.window(handle)
                     driver.close()
             driver.switch_to.window(self.session.home())
 

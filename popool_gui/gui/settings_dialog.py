@@ -102,7 +102,7 @@ HELP: dict[str, str] = {
     "grid_url": "Run the browsers on a Selenium Grid instead of this machine",
     "tabs_per_worker": "Tabs each browser may use",
     "block_resources": "Skip images and fonts: faster pages, same attachments",
-    "direct_download": "Download attachments over HTTP with the browser's cookies instead of clicking",
+    "direct_download": "Fetch plain attachment links over HTTP with the browser's cookies; others are clicked",
     "memory_threshold_pct": "When the machine's RAM use passes this, the heaviest browser is recycled",
     "memory_margin_pct": "Held-back work resumes when RAM falls this far below the threshold",
     "memory_cooldown_s": "Minimum time between two memory recycles",

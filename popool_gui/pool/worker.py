@@ -222,6 +222,7 @@ def _act_on(
             if runner.tabs:
                 return
             backlog.popleft()
+            runner.close_spares()
             ok, message = session.sign_in_again()
             events.put(SignedIn(*ident, ok=ok, message=message))
         elif isinstance(command, ProcessPo):
@@ -239,14 +240,14 @@ class _TabsShown:
     def __init__(self, events: EventSender, ident: tuple[int, int]) -> None:
         self._events = events
         self._ident = ident
-        self._last: tuple[TabState, str] = (TabState.NONE, "")
+        self._last: tuple[TabState, str, int] = (TabState.NONE, "", 0)
 
     def update(self, runner: TabRunner) -> None:
-        now = runner.summary()
+        now = (*runner.summary(), runner.open_tabs)
         if now != self._last:
             self._last = now
-            state, detail = now
-            self._events.put(TabUpdate(*self._ident, state=state, detail=detail, open_tabs=len(runner.tabs) + 1))
+            state, detail, open_tabs = now
+            self._events.put(TabUpdate(*self._ident, state=state, detail=detail, open_tabs=open_tabs))
 
 
 class _StopWatch:

@@ -144,6 +144,8 @@ def look(session: BrowserSession, base_url: str, output: Path, *, background: bo
             [done] = finished
             assert done.result is not None
             result = done.result
+            assert session.open_tabs() == runner.open_tabs
+            runner.close_spares()
         else:
             result = session.process(record(), output, 1)
     finally:

@@ -19,7 +19,7 @@ from popool_gui.browser.portal import load_portal
 from popool_gui.browser.session import BrowserSession
 from popool_gui.browser.tab_runner import Finished, TabRunner
 from popool_gui.browser.tab_state import TabPhase
-from popool_gui.demo.server import DemoPortal, demo_portal
+from popool_gui.demo.server import DemoPortal, FaultTarget, demo_portal
 from popool_gui.settings import Settings
 from tests.conftest import CHROMEDRIVER, CHROMIUM, LEAK_GRACE_S
 
@@ -45,6 +45,7 @@ def session(portal: DemoPortal, tmp_path_factory: pytest.TempPathFactory) -> Ite
         download_timeout_s=30.0,
         portal="demo",
         tabs_per_worker=3,
+        direct_download=False,  # the browser's own downloads, told apart by its reports; direct_fetches turns it on
     )
     browser = BrowserSession(
         settings, load_portal("demo", portal.url), worker=1, staging_dir=tmp_path_factory.mktemp("staging")
@@ -58,6 +59,17 @@ def session(portal: DemoPortal, tmp_path_factory: pytest.TempPathFactory) -> Ite
         browser.quit()
         _, alive = psutil.wait_procs(tree, timeout=LEAK_GRACE_S)
         assert not alive, f"the module's browser left processes behind: {[p.pid for p in alive]}"
+
+
+@pytest.fixture
+def direct_fetches(session: BrowserSession) -> Iterator[None]:
+    """The default way: plain links fetched over HTTP on the session's fetch threads, clicks as the fallback."""
+    plain = session.settings
+    session.settings = plain.replace(direct_download=True)
+    try:
+        yield
+    finally:
+        session.settings = plain
 
 
 def record(po_id: str) -> PoRecord:
@@ -100,6 +112,8 @@ def test_two_tabs_download_files_of_the_same_name_at_once_each_to_its_own_po(
         result = done[f"PO{po_id}"].result
         assert result is not None and result.status is PoStatus.COMPLETED, result
         assert files_of(result) == expected(portal, po_id), f"PO{po_id} holds exactly its own files"
+    assert session.open_tabs() == runner.open_tabs == 3, "the home tab and the two finished tabs, spare for new POs"
+    runner.close_spares()
     assert session.open_tabs() == 1, "only the home tab is left"
     assert not any(session.staging_dir.iterdir()), "nothing is left in staging"
 
@@ -108,11 +122,11 @@ def test_a_tab_waiting_for_an_empty_list_holds_no_other_tab_back(
     session: BrowserSession, portal: DemoPortal, tmp_path: Path
 ) -> None:
     runner = TabRunner(session, tmp_path)
-    floor_ms = 4000
+    floor_ms = 5000
+    started = time.monotonic()  # the floor counts from the page's load, which may come while the others open
     empty = runner.open(record("100006"), 1, floor_ms)  # no attachments: believed only after the floor
     runner.open(record("100014"), 1, floor_ms)
     runner.open(record("100011"), 1, floor_ms)
-    started = time.monotonic()
     order: list[tuple[str, float]] = []
     while runner.tabs:
         order += [(f.tab.key, time.monotonic() - started) for f in runner.step_due()]
@@ -143,4 +157,80 @@ def test_a_stop_gives_back_the_tabs_that_downloaded_nothing_and_finishes_the_res
     result = done[downloading.key].result
     assert result is not None and result.status is PoStatus.COMPLETED
     assert files_of(result) == expected(portal, "100015")
+    assert session.open_tabs() == runner.open_tabs == 2, "the home tab and the finished PO's spare tab"
+    runner.close_spares()
+    assert session.open_tabs() == 1
+
+
+def run_one(runner: TabRunner, po_id: str, floor_ms: int | None = None) -> tuple[str, PoResult]:
+    """One PO alone in the runner: the handle of the tab it ran in, and its result."""
+    tab = runner.open(record(po_id), 1, floor_ms)
+    result = run_all(runner)[tab.key].result
+    assert result is not None
+    return tab.handle, result
+
+
+@pytest.mark.usefixtures("direct_fetches")
+def test_a_finished_tab_takes_the_next_po_and_earns_that_pos_own_verdict(
+    session: BrowserSession, portal: DemoPortal, tmp_path: Path
+) -> None:
+    runner = TabRunner(session, tmp_path)
+    first, files = run_one(runner, "100001")  # three attachments
+    assert files.status is PoStatus.COMPLETED and files_of(files) == expected(portal, "100001")
+    assert [s.handle for s in runner.spares] == [first], "the clean tab waits for the next PO"
+    # The next PO in that tab has none: the last PO's list, still on screen when it starts, must not count.
+    again, empty = run_one(runner, "100006", 1500)
+    assert again == first, "the spare tab was reused"
+    assert empty.status is PoStatus.NO_ATTACHMENTS and empty.attachments_found == 0, empty
+    driver = session.require_driver()
+    name = runner.spares[0].name
+    early = driver.execute_script("return window.__popoolTabs[arguments[0]].__popoolActivity.early", name)
+    assert early is True, "the page instrument is in every document of a reused tab, from its first script"
+    third, own = run_one(runner, "100014")
+    assert third == first
+    assert own.status is PoStatus.COMPLETED and files_of(own) == expected(portal, "100014")
+    assert session.open_tabs() == runner.open_tabs == 2
+    runner.close_spares()
+    assert session.open_tabs() == 1
+
+
+@pytest.mark.usefixtures("direct_fetches")
+def test_a_tab_whose_files_did_not_all_arrive_is_closed_not_reused(
+    session: BrowserSession, portal: DemoPortal, tmp_path: Path
+) -> None:
+    runner = TabRunner(session, tmp_path)
+    portal.set_knobs(truncated_share=1.0, faults_on=("file",))
+    try:
+        handle, broken = run_one(runner, "100014")
+    finally:
+        portal.set_knobs(truncated_share=0.0, faults_on=tuple(FaultTarget))
+    assert broken.status is PoStatus.FAILED and broken.transient, broken
+    assert runner.spares == [], "a download that never completed could still start later, in that tab"
+    assert handle not in session.require_driver().window_handles
+    assert session.open_tabs() == 1
+
+
+@pytest.mark.usefixtures("direct_fetches")
+def test_direct_fetches_leave_the_driver_to_the_other_tabs(
+    session: BrowserSession, portal: DemoPortal, tmp_path: Path
+) -> None:
+    """While one PO's files come over HTTP (slowly), other tabs are opened, looked at and finished."""
+    runner = TabRunner(session, tmp_path)
+    slow = runner.open(record("100015"), 1, None)  # twelve files at a slow rate: seconds over HTTP
+    deadline = time.monotonic() + 30
+    while slow.machine.phase is not TabPhase.DOWNLOADING:
+        assert time.monotonic() < deadline
+        assert not runner.step_due(), "the slow PO is still downloading"
+        time.sleep(0.01)
+    quick = [runner.open(record(po_id), 1, None) for po_id in ("100014", "100003")]  # two small files; not found
+    done = run_all(runner)
+    order = list(done)  # in the order they finished
+    assert order[-1] == slow.key, f"the quick POs finished while the slow one's files were coming: {order}"
+    assert set(order[:-1]) == {t.key for t in quick}
+    for tab, status in ((slow, PoStatus.COMPLETED), (quick[0], PoStatus.COMPLETED), (quick[1], PoStatus.PO_NOT_FOUND)):
+        result = done[tab.key].result
+        assert result is not None and result.status is status, result
+        if status is PoStatus.COMPLETED:
+            assert files_of(result) == expected(portal, tab.record.po_id)
+    runner.close_spares()
     assert session.open_tabs() == 1
