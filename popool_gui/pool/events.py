@@ -7,10 +7,10 @@ import time
 
 from popool_gui.batch.model import PoResult, WorkerState
 from popool_gui.pool import protocol as msg
-from popool_gui.pool.health import Supervisor
 from popool_gui.pool.outcomes import Outcomes
 from popool_gui.pool.reporting import Reporter
 from popool_gui.pool.slot import Exit, Hold, Slot
+from popool_gui.pool.supervisor import Supervisor
 
 
 class WorkerEvents:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 
 from popool_gui.batch.model import MemoryDecision, WorkerState
-from popool_gui.pool.health import Supervisor
 from popool_gui.pool.memory_policy import MemoryAction, MemoryPolicy, MemoryVerdict, WorkerLoad
 from popool_gui.pool.reporting import Reporter
 from popool_gui.pool.slot import Hold, Slot
+from popool_gui.pool.supervisor import Supervisor
 
 # Worker states the memory policy may act on.
 _ACTIVE = (WorkerState.IDLE, WorkerState.BUSY, WorkerState.PAUSED)

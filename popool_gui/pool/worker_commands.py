@@ -5,9 +5,9 @@ from __future__ import annotations
 from popool_gui.batch.model import WorkerState
 from popool_gui.pool import protocol as msg
 from popool_gui.pool.commands import PauseWorker, RestartWorker, ResumeWorker
-from popool_gui.pool.health import Supervisor
 from popool_gui.pool.reporting import Reporter
 from popool_gui.pool.slot import Hold, Slot
+from popool_gui.pool.supervisor import Supervisor
 
 
 def worker_command(
