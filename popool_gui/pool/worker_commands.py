@@ -17,19 +17,11 @@ def worker_command(
         return
     match command:
         case PauseWorker():
-            slot.holds |= Hold.PAUSED
-            if slot.state is WorkerState.IDLE:
-                slot.state = WorkerState.PAUSED
+            slot.hold(Hold.PAUSED)
             reporter.say("info", "worker_paused", worker=slot.worker)
         case ResumeWorker():
-            slot.holds &= ~Hold.PAUSED
-            if Hold.SIGN_IN in slot.holds:
-                slot.holds &= ~Hold.SIGN_IN
-                slot.message = ""
-                if slot.handle is not None:
-                    slot.handle.send(msg.SignInAgain())
-            if slot.state is WorkerState.PAUSED:
-                slot.state = WorkerState.IDLE
+            if Hold.SIGN_IN in slot.release(Hold.PAUSED | Hold.SIGN_IN) and slot.handle is not None:
+                slot.handle.send(msg.SignInAgain())
             reporter.say("info", "worker_resumed", worker=slot.worker)
         case RestartWorker() if not supervisor.stopping:
             if slot.exit.restarting or slot.state is WorkerState.STARTING:
