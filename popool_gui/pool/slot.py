@@ -373,12 +373,13 @@ class Slot:
     # ----------------------------------------------------------------- holds
 
     def hold(self, reason: Hold) -> None:
-        """No new PO for it until `reason` is lifted; an idle worker shows paused at once when that is why."""
+        """No new PO for it until `reason` is lifted. The user's pause shows at once on an idle worker; the other
+        holds show in its row only once it has no PO left (`idle_state`)."""
         self._holds |= reason
         if Hold.SIGN_IN in reason:
             self.message = SIGN_IN_MESSAGE
-        if self._state is WorkerState.IDLE:
-            self._move(self.idle_state())
+        if Hold.PAUSED in reason and self._state is WorkerState.IDLE:
+            self._move(WorkerState.PAUSED)
 
     def release(self, reasons: Hold) -> Hold:
         """Lift `reasons`; returns those that were held. A paused worker nothing pauses any more is idle."""

@@ -262,6 +262,14 @@ ROWS = [
     Row("hold: paused while idle", At(S.IDLE), lambda s: s.hold(Hold.PAUSED), S.PAUSED, holds=Hold.PAUSED),
     Row("hold: paused while busy", At(S.BUSY, current="PO1"), lambda s: s.hold(Hold.PAUSED), S.BUSY, holds=Hold.PAUSED),
     Row("hold: memory while idle", At(S.IDLE), lambda s: s.hold(Hold.MEMORY), S.IDLE, holds=Hold.MEMORY),
+    # A worker that restarted while held for a sign-in is idle: a memory hold does not show it paused.
+    Row(
+        "hold: memory while idle and held for a sign-in",
+        At(S.IDLE, holds=Hold.SIGN_IN),
+        lambda s: s.hold(Hold.MEMORY),
+        S.IDLE,
+        holds=Hold.SIGN_IN | Hold.MEMORY,
+    ),
     Row(
         "hold: sign-in",
         At(S.BUSY, current="PO1"),
