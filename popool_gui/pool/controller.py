@@ -6,7 +6,7 @@ reports everything to a `PoolListener`. Plain Python: the CLI calls `run()` dire
 from a QThread. Other threads talk to it only through the thread-safe command methods.
 
 The parts it orchestrates, each a module of popool_gui/pool: `workspace` (folders, lock, journal), `processes` and
-`health` (the workers' lives), `events` (what a worker reports), `dispatch` and `pending` (who gets which PO),
+`supervisor` (the workers' lives), `events` (what a worker reports), `dispatch` and `pending` (who gets which PO),
 `outcomes` and `second_look` (what a report does to its PO), `commands` and `worker_commands` (the user's),
 `stop` (the stop sequence), `memory_guard` over `memory_policy`, `reporting`, `results_file` and `report_writer`
 (popool-report.html at every end), `keep_awake` (no sleep while the loop runs).
@@ -39,7 +39,6 @@ from popool_gui.pool.disk_watch import DiskWatch
 from popool_gui.pool.dispatch import Dispatcher
 from popool_gui.pool.events import WorkerEvents
 from popool_gui.pool.grid_sessions import GridSessions
-from popool_gui.pool.health import Supervisor
 from popool_gui.pool.keep_awake import keep_awake
 from popool_gui.pool.listener import NullListener, PoolListener
 from popool_gui.pool.memory import system_memory_pct
@@ -55,6 +54,7 @@ from popool_gui.pool.results_file import ResultsFile
 from popool_gui.pool.second_look import EmptyLists
 from popool_gui.pool.slot import Hold, Slot
 from popool_gui.pool.stop import StopSequence
+from popool_gui.pool.supervisor import Supervisor
 from popool_gui.pool.worker import worker_main
 from popool_gui.pool.worker_commands import worker_command
 from popool_gui.pool.workspace import SIGN_IN_BROWSER, Workspace, sweep_stale

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from popool_gui.batch.journal import Journal
-from popool_gui.batch.model import PoResult, PoStatus, TabState, WorkerState
+from popool_gui.batch.model import PoResult, PoStatus
 from popool_gui.browser.po_page import deliberate_wait_s
 from popool_gui.pool import protocol as msg
 from popool_gui.pool.listener import PoolListener
@@ -28,9 +28,7 @@ class Dispatcher:
             if slot.can_take_po:
                 flight = self._assign(slot, slots, listener)
                 if flight is not None:
-                    slot.current = flight
-                    slot.state = WorkerState.BUSY
-                    slot.tab_state, slot.tab_detail = TabState.OPENING, ""
+                    slot.assign(flight)
         if self._tabs <= 1:
             return
         # Second pass, after every idle worker got a PO: fill the busy workers' tabs.
@@ -39,7 +37,7 @@ class Dispatcher:
                 flight = self._assign(slot, slots, listener)
                 if flight is None:
                     break
-                slot.queued.append(flight)
+                slot.queue(flight)
 
     def _assign(self, slot: Slot, slots: list[Slot], listener: PoolListener) -> InFlight | None:
         """Take a pending PO for `slot`, mark it assigned and send it; None when there is none for it."""

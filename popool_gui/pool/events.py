@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 
-from popool_gui.batch.model import PoResult, WorkerState
+from popool_gui.batch.model import PoResult
 from popool_gui.pool import protocol as msg
-from popool_gui.pool.health import Supervisor
 from popool_gui.pool.outcomes import Outcomes
 from popool_gui.pool.reporting import Reporter
-from popool_gui.pool.slot import Exit, Hold, Slot
+from popool_gui.pool.slot import Exit, Slot
+from popool_gui.pool.supervisor import Supervisor
 
 
 class WorkerEvents:
@@ -31,12 +31,12 @@ class WorkerEvents:
         slot = self._slot_for(event)
         if slot is None:
             return
-        slot.last_beat_mono = time.monotonic()
+        slot.heard(time.monotonic())
         match event:
             case msg.WorkerReady():
                 self._on_ready(slot, event)
             case msg.TabUpdate():
-                slot.tab_state, slot.tab_detail, slot.open_tabs = event.state, event.detail, event.open_tabs
+                slot.show_tab(event.state, event.detail, event.open_tabs)
             case msg.PoDone():
                 self._on_po_done(slot, event.result)
             case msg.PoReturned():
@@ -57,42 +57,22 @@ class WorkerEvents:
         slot.handle.tree.add_root(event.browser_pid)
         slot.handle.browser_pid = event.browser_pid
         self._supervisor.grid.remember(slot.worker, event.session_id, event.node)
-        slot.node = event.node
-        if slot.state is WorkerState.STARTING:
-            slot.state = WorkerState.PAUSED if Hold.PAUSED in slot.holds else WorkerState.IDLE
-            slot.message = ""
+        slot.ready(event.node)
         seconds = round(event.start_seconds, 2)
         self._reporter.say("info", "worker_ready", worker=slot.worker, browser_pid=event.browser_pid, seconds=seconds)
 
     def _on_po_done(self, slot: Slot, result: PoResult) -> None:
-        flight = slot.current
-        if flight is None or flight.key != result.key:
-            # A PO sent ahead (tab pipelining) reports while the slot is not on it, e.g. its worker met a login
-            # wall on the PO before and keeps working through its queue: settle it all the same.
-            ahead = slot.pop_queued(result.key)
-            if ahead is not None:
-                self._outcomes.settle(result, ahead, slot)
-            return
-        slot.current = None
-        slot.clear_tab()
+        flight = slot.flight(result.key)
+        if flight is None:
+            return  # a late report of a PO this worker no longer holds
+        # Settled first: a login wall it met holds the worker, and so decides whether it shows idle or paused.
         self._outcomes.settle(result, flight, slot)
-        if slot.queued and slot.exit is Exit.NONE:
-            # The worker starts its next queued PO right now: its PO timeout counts from here. Not when a Shutdown
-            # goes out just below: the worker may see it first and leave that PO unstarted.
-            slot.current = slot.queued.popleft()
-            slot.current.assigned_mono = time.monotonic()
-        elif slot.state is WorkerState.BUSY:
-            slot.state = slot.idle_state()
-        if slot.exit is Exit.RESTART_AFTER_PO and slot.state not in (WorkerState.STOPPING, WorkerState.RESTARTING):
+        if slot.report(result.key, time.monotonic()):
             self._supervisor.graceful_exit(slot, Exit.RESTART)
 
     def _on_po_returned(self, slot: Slot, key: str, reason: str) -> None:
-        if slot.current is not None and slot.current.key == key:
-            flight, slot.current = slot.current, None
-            slot.clear_tab()
-        else:
-            flight = slot.pop_queued(key)
-            if flight is None:
-                return
+        flight = slot.returned(key)
+        if flight is None:
+            return
         self._reporter.say("info", "po_returned", worker=slot.worker, po=key, reason=reason)
         self._outcomes.give_back(flight, reason)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 
 from popool_gui.batch.model import MemoryDecision, WorkerState
-from popool_gui.pool.health import Supervisor
 from popool_gui.pool.memory_policy import MemoryAction, MemoryPolicy, MemoryVerdict, WorkerLoad
 from popool_gui.pool.reporting import Reporter
 from popool_gui.pool.slot import Hold, Slot
+from popool_gui.pool.supervisor import Supervisor
 
 # Worker states the memory policy may act on.
 _ACTIVE = (WorkerState.IDLE, WorkerState.BUSY, WorkerState.PAUSED)
@@ -27,7 +27,7 @@ class MemoryGuard:
 
     def sample_and_apply(self, slots: list[Slot], system_pct: float, now: float, *, stopping: bool) -> None:
         for slot in slots:
-            slot.memory_mb = slot.handle.tree.footprint_mb() if slot.live and slot.handle else 0.0
+            slot.record_memory(slot.handle.tree.footprint_mb() if slot.live and slot.handle else 0.0)
         if stopping:
             return
         loads = [
@@ -44,9 +44,9 @@ class MemoryGuard:
         for verdict in self._policy.decide(system_pct, loads, now):
             slot = slots[verdict.worker - 1]
             if verdict.action is MemoryAction.RELEASE:
-                slot.holds &= ~Hold.MEMORY
+                slot.release(Hold.MEMORY)
             elif verdict.action is MemoryAction.HOLD:
-                slot.holds |= Hold.MEMORY
+                slot.hold(Hold.MEMORY)
             self._report(verdict, slot, system_pct)
             if verdict.action is MemoryAction.RECYCLE:
                 self._supervisor.restart_when_free(slot)

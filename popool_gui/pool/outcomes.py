@@ -4,6 +4,7 @@ waiting for a sign-in, or sent back for a second look at an empty list."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 
 from popool_gui.batch.journal import Journal
@@ -139,10 +140,10 @@ class Outcomes:
         """Put a PO its worker never really worked on back at the front of the queue; its attempt does not count."""
         self.requeue(flight.key, reason, flight.attempt - 1, front=True)
 
-    def take_back(self, slot: Slot, reason: str) -> None:
-        """Requeue the POs sent ahead to a worker that will not process them (no attempt is used)."""
-        while slot.queued:
-            self.give_back(slot.queued.pop(), reason)
+    def give_back_all(self, flights: Iterable[InFlight], reason: str) -> None:
+        """Give back the POs a worker will not process (no attempt is used), each in turn to the front."""
+        for flight in flights:
+            self.give_back(flight, reason)
 
     def retry(self, keys: tuple[str, ...], held: set[str]) -> None:
         """The user's retry: a clean slate and a place in the queue for each PO that has a result to retry; one
@@ -183,8 +184,7 @@ class Outcomes:
         if slot is None:
             return
         headless = self._settings.headless
-        slot.holds |= Hold.SIGN_IN
-        slot.message = "sign-in required"
+        slot.hold(Hold.SIGN_IN)
         self._reporter.say("warning", "sign_in_required", worker=slot.worker, po=key, headless=headless)
         self._reporter.listener.on_auth_required(slot.worker, key, headless)
 
@@ -208,8 +208,7 @@ class Outcomes:
         self._clock.finished_one()
         failed = result.status in (PoStatus.FAILED, PoStatus.PARTIAL)
         if slot is not None:
-            slot.done += 1
-            slot.failed += failed
+            slot.count(failed=failed)
         self._reporter.say(
             "warning" if failed else "info",
             "po_finished",

@@ -5,9 +5,9 @@ from __future__ import annotations
 from popool_gui.batch.model import WorkerState
 from popool_gui.pool import protocol as msg
 from popool_gui.pool.commands import PauseWorker, RestartWorker, ResumeWorker
-from popool_gui.pool.health import Supervisor
 from popool_gui.pool.reporting import Reporter
 from popool_gui.pool.slot import Hold, Slot
+from popool_gui.pool.supervisor import Supervisor
 
 
 def worker_command(
@@ -17,19 +17,11 @@ def worker_command(
         return
     match command:
         case PauseWorker():
-            slot.holds |= Hold.PAUSED
-            if slot.state is WorkerState.IDLE:
-                slot.state = WorkerState.PAUSED
+            slot.hold(Hold.PAUSED)
             reporter.say("info", "worker_paused", worker=slot.worker)
         case ResumeWorker():
-            slot.holds &= ~Hold.PAUSED
-            if Hold.SIGN_IN in slot.holds:
-                slot.holds &= ~Hold.SIGN_IN
-                slot.message = ""
-                if slot.handle is not None:
-                    slot.handle.send(msg.SignInAgain())
-            if slot.state is WorkerState.PAUSED:
-                slot.state = WorkerState.IDLE
+            if Hold.SIGN_IN in slot.release(Hold.PAUSED | Hold.SIGN_IN) and slot.handle is not None:
+                slot.handle.send(msg.SignInAgain())
             reporter.say("info", "worker_resumed", worker=slot.worker)
         case RestartWorker() if not supervisor.stopping:
             if slot.exit.restarting or slot.state is WorkerState.STARTING:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from popool_gui.batch.model import PoResult, PoStatus, TabState, WorkerState
+from popool_gui.batch.model import PoResult, PoStatus, WorkerState
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.pool import protocol as msg
 from popool_gui.pool.grid_sessions import GridSessions
@@ -50,10 +50,9 @@ class Supervisor:
         return self._stop.stopping
 
     def spawn(self, slot: Slot) -> None:
-        slot.generation += 1
         config = msg.WorkerConfig(
             worker=slot.worker,
-            generation=slot.generation,
+            generation=slot.generation + 1,
             settings=self._settings,
             portal=self._portal,
             output_dir=self._workspace.output_dir,
@@ -65,14 +64,7 @@ class Supervisor:
         handle = self._spawner.spawn(config, now)
         if slot.handle is not None:
             slot.handle.close_events()
-        slot.handle = handle
-        slot.state = WorkerState.STARTING
-        slot.last_beat_mono = now
-        slot.exit = Exit.NONE
-        slot.exit_sent_mono = 0.0
-        slot.started_at = time.time()
-        slot.tab_state, slot.tab_detail, slot.open_tabs = TabState.NONE, "", 0
-        slot.node = ""
+        slot.started(handle, now, time.time())
         self._reporter.say("info", "worker_starting", worker=slot.worker, pid=handle.pid, generation=slot.generation)
 
     def check(self, slots: list[Slot], now: float) -> None:
@@ -105,9 +97,7 @@ class Supervisor:
     def crash(self, slot: Slot, reason: str, *, event: str = "worker_crashed", counts: bool = True) -> None:
         """Kill the worker's whole tree, send its PO back, and restart it unless its restarts are used up."""
         self._reporter.say("error", event, worker=slot.worker, reason=reason, restarts=slot.restarts)
-        slot.state = WorkerState.CRASHED
-        slot.message = reason
-        slot.last_error = reason
+        slot.crash(reason)
         self._show()
         flight = self.kill(slot, reason)
         if flight is not None:
@@ -121,16 +111,10 @@ class Supervisor:
                 finished_at=time.time(),
             )
             self._outcomes.settle(failure, flight, slot)
-        if counts:
-            slot.restarts += 1
-        if self._stop.stopping or slot.exit is Exit.STOP:
-            slot.state = WorkerState.STOPPED
-        elif slot.restarts > self._settings.max_restarts:
-            slot.state = WorkerState.RETIRED
-            slot.message = f"retired after {self._settings.max_restarts} restarts: {reason}"
+        then = slot.after_crash(counts=counts, stopping=self._stop.stopping, max_restarts=self._settings.max_restarts)
+        if then is WorkerState.RETIRED:
             self._reporter.say("error", "worker_retired", worker=slot.worker, reason=reason)
-        else:
-            slot.state = WorkerState.RESTARTING
+        elif then is WorkerState.RESTARTING:
             self.spawn(slot)
 
     def kill(self, slot: Slot, reason: str) -> InFlight | None:
@@ -138,9 +122,8 @@ class Supervisor:
         if slot.handle is not None:
             slot.handle.kill()
         self._reap(slot)
-        self._outcomes.take_back(slot, reason)
-        flight, slot.current = slot.current, None
-        return flight
+        self._outcomes.give_back_all(slot.take_queued(), reason)
+        return slot.take_current()
 
     def kill_all(self, slots: list[Slot], reason: str, *, interrupted: bool) -> None:
         """Kill every worker now; the POs in flight go back to PENDING without using an attempt.
@@ -153,54 +136,26 @@ class Supervisor:
             flight = self.kill(slot, reason)
             if flight is not None:
                 self._outcomes.requeue(flight.key, reason, flight.attempt - 1)
-            if slot.live:
-                slot.state = WorkerState.STOPPED
-                if not interrupted:
-                    slot.message = reason
+            slot.killed(None if interrupted else reason)
 
     def graceful_exit(self, slot: Slot, reason: Exit) -> None:
-        """Ask the worker to quit its browser and exit once its current PO is done."""
-        if slot.exit.sent or not slot.live:
-            if reason is Exit.STOP:
-                slot.exit = Exit.STOP
-            return
-        slot.exit = reason
-        slot.exit_sent_mono = time.monotonic()
-        slot.state = WorkerState.RESTARTING if reason is Exit.RESTART else WorkerState.STOPPING
-        if slot.handle is not None:
+        """Ask the worker to quit its browser and exit once the POs it started are done (`Slot.request_exit`)."""
+        if slot.request_exit(reason, time.monotonic()) and slot.handle is not None:
             slot.handle.send(msg.Shutdown())
 
     def restart_when_free(self, slot: Slot) -> None:
         """Restart now when the worker has no PO, else right after it reports the current one."""
-        if slot.current is None:
-            self.graceful_exit(slot, Exit.RESTART)
-        else:
-            slot.exit = Exit.RESTART_AFTER_PO
+        self.graceful_exit(slot, Exit.RESTART_AFTER_PO)
 
     def stop_gracefully(self, slot: Slot) -> None:
-        if not slot.live:
-            return
-        if slot.state is WorkerState.RESTARTING and slot.exit is Exit.RESTART:
-            # Its Shutdown is already on the way: only no new process must follow.
-            slot.exit = Exit.STOP
-            slot.state = WorkerState.STOPPING
-        else:
-            self.graceful_exit(slot, Exit.STOP)
+        self.graceful_exit(slot, Exit.STOP)
 
     def exited(self, slot: Slot) -> None:
         self._reap(slot)
-        if slot.current is not None:
-            # A worker that exits cleanly has reported every PO it started (its reports were read before this):
-            # one still current was never started.
-            slot.queued.appendleft(slot.current)
-            slot.current = None
-        self._outcomes.take_back(slot, "the worker stopped before starting it")
-        if slot.exit is Exit.RESTART and not self._stop.stopping:
-            slot.state = WorkerState.RESTARTING
+        self._outcomes.give_back_all(slot.take_unstarted(), "the worker stopped before starting it")
+        if slot.exited(stopping=self._stop.stopping):
             self.spawn(slot)
         else:
-            slot.state = WorkerState.STOPPED
-            slot.tab_state, slot.open_tabs = TabState.NONE, 0
             self._reporter.say("info", "worker_stopped", worker=slot.worker)
 
     def _reap(self, slot: Slot) -> None:
@@ -209,7 +164,7 @@ class Supervisor:
             left = slot.handle.reap()
             if left:
                 self._reporter.say("error", "processes_survived_kill", worker=slot.worker, pids=left)
-        slot.memory_mb = 0.0
+        slot.record_memory(0.0)
 
 
 def _timeout_reason(flight: InFlight, po_timeout_s: float, limit_s: float) -> str:
