@@ -227,7 +227,7 @@ def _display(row: PoRow, column: int) -> str:
         case PoColumn.SUPPLIER:
             return row.supplier
         case PoColumn.FILES:
-            shown = row.found or row.status in (PoStatus.COMPLETED, PoStatus.PARTIAL, PoStatus.NO_ATTACHMENTS)
+            shown = row.found or row.status.is_filed
             return f"{row.downloaded} / {row.found}" if shown else ""
         case PoColumn.WORKER:
             return str(row.worker) if row.worker else ""
