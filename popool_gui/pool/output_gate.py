@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from popool_gui.batch.journal import JOURNAL_DIR, Journal, JournalMismatchError
+from popool_gui.batch.journal import JOURNAL_DIR, Journal, JournalCorruptError, JournalMismatchError
 from popool_gui.batch.model import Batch
 from popool_gui.pool.output_folder import ensure_output_dir
 from popool_gui.pool.output_lock import OutputInUseError, OutputLock
@@ -58,20 +58,28 @@ class OutputGate:
     # ----------------------------------------------------------------- held for a run
 
     def open(self, batch: Batch, *, accept_new_input: bool = False, start_over: bool = False) -> Journal:
-        """Take the folder and open (seed or resume) its journal until `close`. `start_over` forgets the journal
-        first: for a damaged one, whose content nobody can read any more. Raises OutputFolderError,
-        OutputInUseError or JournalMismatchError (JournalCorruptError)."""
+        """Take the folder and open (seed or resume) its journal until `close`. `start_over` forgets a damaged
+        journal first, whose content nobody can read any more; a readable one is never forgotten. Raises
+        OutputFolderError, OutputInUseError or JournalMismatchError (JournalCorruptError)."""
         ensure_output_dir(self.folder, self._results_format, Path(batch.source))
         with _TURNS:
             self._lock.acquire()
         try:
             if start_over:
-                Journal.delete(self.folder)
+                self._forget_if_damaged(batch)
             self._journal = Journal.open(self.folder, batch, accept_new_input=accept_new_input)
         except BaseException:
             self._lock.release()
             raise
         return self._journal
+
+    def _forget_if_damaged(self, batch: Batch) -> None:
+        try:
+            Journal.check(self.folder, batch)
+        except JournalCorruptError:
+            Journal.delete(self.folder)
+        except JournalMismatchError:
+            pass  # readable: Journal.open says what to do about another input's journal
 
     def close(self) -> None:
         """Close the journal and give the folder back; harmless when not open."""

@@ -192,3 +192,14 @@ def test_a_free_folder_beside_is_new_or_already_this_lists(tmp_path: Path, batch
     run.open(batch)
     assert gate(taken).free_folder_beside(batch) == tmp_path / "pos (5)", "a folder in use is not free"
     run.close()
+
+
+def test_start_over_never_forgets_a_readable_journal(tmp_path: Path, batch: Batch) -> None:
+    out = tmp_path / "out"
+    finished(out, batch, {"PO100001": PoStatus.COMPLETED})
+    run = gate(out)
+    assert run.open(batch, start_over=True).result("PO100001").status is PoStatus.COMPLETED
+    run.close()
+    with pytest.raises(JournalMismatchError):
+        gate(out).open(batch_of(tmp_path / "other.csv", ["PO200001"]), start_over=True)
+    assert statuses(out, batch)["PO100001"] is PoStatus.COMPLETED
