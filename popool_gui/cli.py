@@ -262,7 +262,7 @@ def _execute(
             value = printable(problem.value, ECHO_LIMIT)
             print(f"  row {problem.row_number}: '{value}': {problem.reason}", file=sys.stderr)
     if retry_failed:
-        retried = controller.journal.reset_many(controller.journal.keys_to_retry())
+        retried = controller.gate.retry_failed(batch)
         if not json_out:
             print(f"Retrying {len(retried)} failed POs from the last run", file=sys.stderr)
     with _stop_on_signals(controller):

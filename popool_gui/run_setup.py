@@ -1,7 +1,8 @@
 """One way to build a run: Settings in, the portal profile, the batch and the output folder out.
 
-`popool run`, `popool demo`, `self-test` and the window all go through here, so one input file gives one batch
-whatever the front end: the batch is read with the PO pattern of the portal profile the run will use.
+`popool run`, `popool demo`, `self-test` and the window all go through here (`plan_run`), so one input file gives
+one batch whatever the front end: the batch is read with the PO pattern of the portal profile the run will use.
+What then happens to the output folder's journal goes through `pool/output_gate.py`, for every front end too.
 """
 
 from __future__ import annotations
@@ -79,10 +80,18 @@ def read_run_batch(path: Path, portal: PortalProfile) -> Batch:
     return batch
 
 
-def plan_run(settings: Settings, input_path: Path) -> RunPlan:
-    """Everything a run needs that can be checked before any browser starts; the output folder is made."""
+def plan_run(
+    settings: Settings, input_path: Path, *, already_read: tuple[Batch, PortalProfile] | None = None
+) -> RunPlan:
+    """Everything a run needs that can be checked before any browser starts; the output folder is made.
+
+    `already_read`: the batch the window read from `input_path` when it was loaded, and the profile whose PO pattern
+    read it. It is taken as it is unless the run's profile has another pattern: then the file is read again."""
     portal = run_portal(settings)
-    batch = read_run_batch(input_path, portal)
+    if already_read is not None and already_read[1].po_id_regex == portal.po_id_regex:
+        batch = already_read[0]
+    else:
+        batch = read_run_batch(input_path, portal)
     portal.require_base_url()
     ensure_output_dir(output_dir(settings), settings.results_format, input_path)  # last: it makes the folder
     return RunPlan(settings=settings, portal=portal, batch=batch)

@@ -59,57 +59,278 @@ def default_output_dir() -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
-    """Every tunable of popool. Field metadata carries the label shown in the GUI and whether a change waits for
-    the next pool start; the help text lives beside the editors in gui/settings_dialog.py."""
+class Spec:
+    """What a setting is besides its type and default: the one place its label, help and range are written.
 
-    workers: int = dataclasses.field(default=2, metadata={"label": "Workers", "restart": True})
-    browser: BrowserKind = dataclasses.field(
-        default_factory=default_browser, metadata={"label": "Browser", "restart": True}
+    The Settings dialog builds its editors, labels and help from it; `validate` checks its range and choices."""
+
+    label: str
+    help: str
+    restart: bool = False  # a change takes effect when the pool starts
+    range: tuple[float, float] | None = None  # inclusive; validate() names it
+    unit: str = ""  # after the range in messages: " seconds"
+    choices: tuple[str, ...] = ()  # the values a text setting may take
+
+
+def spec(
+    *,
+    label: str,
+    help: str,
+    restart: bool = False,
+    range: tuple[float, float] | None = None,
+    unit: str = "",
+    choices: tuple[str, ...] = (),
+) -> dict[str, Spec]:
+    """A Settings field's metadata: its `Spec`, written beside its type and default."""
+    return {"spec": Spec(label, help, restart, range, unit, choices)}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every tunable of popool, each declared once: its type, default and `Spec` (label, help, range)."""
+
+    workers: int = dataclasses.field(
+        default=2,
+        metadata=spec(
+            label="Workers",
+            help=f"How many browsers work in parallel ({MIN_WORKERS}-{MAX_WORKERS}). "
+            "Each needs a few hundred MB of RAM",
+            restart=True,
+            range=(MIN_WORKERS, MAX_WORKERS),
+        ),
     )
-    driver_path: str = dataclasses.field(default="", metadata={"label": "Driver path", "restart": True})
-    browser_binary: str = dataclasses.field(default="", metadata={"label": "Browser binary", "restart": True})
-    headless: bool = dataclasses.field(default=True, metadata={"label": "Headless", "restart": True})
-    profile_dir: str = dataclasses.field(default="", metadata={"label": "Browser profile folder", "restart": True})
-    profile_name: str = dataclasses.field(default="Default", metadata={"label": "Profile name", "restart": True})
-    grid_url: str = dataclasses.field(default="", metadata={"label": "Selenium Grid URL", "restart": True})
-    output_dir: str = dataclasses.field(default_factory=default_output_dir, metadata={"label": "Where files go"})
-    portal: str = dataclasses.field(default="coupa", metadata={"label": "Portal profile"})
-    base_url: str = dataclasses.field(default="", metadata={"label": "Portal base URL"})
-    max_attempts: int = dataclasses.field(default=3, metadata={"label": "Attempts per PO"})
-    po_timeout_s: float = dataclasses.field(default=180.0, metadata={"label": "PO timeout (s)"})
-    page_timeout_s: float = dataclasses.field(default=30.0, metadata={"label": "Page wait (s)"})
-    download_timeout_s: float = dataclasses.field(default=120.0, metadata={"label": "Download wait (s)"})
-    start_timeout_s: float = dataclasses.field(default=60.0, metadata={"label": "Browser start wait (s)"})
-    heartbeat_timeout_s: float = dataclasses.field(default=20.0, metadata={"label": "Heartbeat timeout (s)"})
-    memory_threshold_pct: float = dataclasses.field(default=75.0, metadata={"label": "Memory threshold (%)"})
-    memory_margin_pct: float = dataclasses.field(default=5.0, metadata={"label": "Memory margin (%)"})
-    memory_cooldown_s: float = dataclasses.field(default=30.0, metadata={"label": "Recycle cool-down (s)"})
-    max_restarts: int = dataclasses.field(default=3, metadata={"label": "Restarts per worker"})
-    shutdown_timeout_s: float = dataclasses.field(default=60.0, metadata={"label": "Shutdown timeout (s)"})
+    browser: BrowserKind = dataclasses.field(
+        default_factory=default_browser,
+        metadata=spec(label="Browser", help="Which browser the workers drive", restart=True),
+    )
+    driver_path: str = dataclasses.field(
+        default="",
+        metadata=spec(
+            label="Driver path",
+            help="WebDriver executable (msedgedriver, chromedriver, geckodriver); empty: search PATH",
+            restart=True,
+        ),
+    )
+    browser_binary: str = dataclasses.field(
+        default="",
+        metadata=spec(label="Browser binary", help="Browser executable; empty: the installed one", restart=True),
+    )
+    headless: bool = dataclasses.field(
+        default=True,
+        metadata=spec(
+            label="Headless",
+            help="Run browsers without windows. Signing in needs a visible browser: turn this off once",
+            restart=True,
+        ),
+    )
+    profile_dir: str = dataclasses.field(
+        default="",
+        metadata=spec(
+            label="Browser profile folder",
+            help="popool's browsers start from copies of this profile, so they are signed in as you are. "
+            "Use my signed-in Edge profile fills it in; Check sign-in tries it",
+            restart=True,
+        ),
+    )
+    profile_name: str = dataclasses.field(
+        default="Default",
+        metadata=spec(
+            label="Profile name",
+            help="Profile folder inside it; Edge and Chrome call the first one 'Default'",
+            restart=True,
+        ),
+    )
+    grid_url: str = dataclasses.field(
+        default="",
+        metadata=spec(
+            label="Selenium Grid URL", help="Run the browsers on a Selenium Grid instead of this machine", restart=True
+        ),
+    )
+    output_dir: str = dataclasses.field(
+        default_factory=default_output_dir,
+        metadata=spec(
+            label="Where files go",
+            help="Each PO list gets a folder of its own in here, named after the file; loading the same list again "
+            "resumes its run",
+        ),
+    )
+    portal: str = dataclasses.field(
+        default="coupa",
+        metadata=spec(
+            label="Portal profile",
+            help="Portal profile: coupa, demo, or the path of a .toml profile for a tenant whose pages differ",
+        ),
+    )
+    base_url: str = dataclasses.field(
+        default="",
+        metadata=spec(
+            label="Portal base URL",
+            help="Your portal's address as Edge shows it when you are signed in, e.g. https://yourcompany.coupahost.com",
+        ),
+    )
+    max_attempts: int = dataclasses.field(
+        default=3,
+        metadata=spec(
+            label="Attempts per PO", help="Attempts per PO for transient errors (timeouts, crashes, 5xx)", range=(1, 10)
+        ),
+    )
+    po_timeout_s: float = dataclasses.field(
+        default=180.0,
+        metadata=spec(
+            label="PO timeout (s)",
+            help="A worker that spends longer on one PO (not counting popool's own waits for its lists to render) "
+            "is restarted and the PO retried",
+            range=(10, 3600),
+            unit=" seconds",
+        ),
+    )
+    page_timeout_s: float = dataclasses.field(
+        default=30.0,
+        metadata=spec(
+            label="Page wait (s)",
+            help="Longest wait for a PO page to show its attachments or an error",
+            range=(1, 600),
+            unit=" seconds",
+        ),
+    )
+    download_timeout_s: float = dataclasses.field(
+        default=120.0,
+        metadata=spec(
+            label="Download wait (s)",
+            help="Longest wait for one attachment to finish downloading",
+            range=(1, 3600),
+            unit=" seconds",
+        ),
+    )
+    start_timeout_s: float = dataclasses.field(
+        default=60.0,
+        metadata=spec(
+            label="Browser start wait (s)", help="Longest wait for a browser to start", range=(5, 600), unit=" seconds"
+        ),
+    )
+    heartbeat_timeout_s: float = dataclasses.field(
+        default=20.0,
+        metadata=spec(
+            label="Heartbeat timeout (s)",
+            help="A worker silent this long is considered hung and restarted",
+            range=(2, 600),
+            unit=" seconds",
+        ),
+    )
+    memory_threshold_pct: float = dataclasses.field(
+        default=75.0,
+        metadata=spec(
+            label="Memory threshold (%)",
+            help="When the machine's RAM use passes this, the heaviest browser is recycled",
+            range=(10, 99),
+            unit=" percent",
+        ),
+    )
+    memory_margin_pct: float = dataclasses.field(
+        default=5.0,
+        metadata=spec(
+            label="Memory margin (%)",
+            help="Held-back work resumes when RAM falls this far below the threshold",
+            range=(0, 50),
+            unit=" percent",
+        ),
+    )
+    memory_cooldown_s: float = dataclasses.field(
+        default=30.0,
+        metadata=spec(
+            label="Recycle cool-down (s)",
+            help="Minimum time between two memory recycles",
+            range=(0, 3600),
+            unit=" seconds",
+        ),
+    )
+    max_restarts: int = dataclasses.field(
+        default=3,
+        metadata=spec(label="Restarts per worker", help="Restarts per worker before it is retired", range=(0, 20)),
+    )
+    shutdown_timeout_s: float = dataclasses.field(
+        default=60.0,
+        metadata=spec(
+            label="Shutdown timeout (s)",
+            help="Stop waits this long for workers to finish their PO, then kills what is left",
+            range=(1, 600),
+            unit=" seconds",
+        ),
+    )
     results_format: ResultsFormat = dataclasses.field(
-        default=ResultsFormat.CSV_AND_XLSX, metadata={"label": "Results format"}
+        default=ResultsFormat.CSV_AND_XLSX,
+        metadata=spec(
+            label="Results format", help="Results file next to the downloads: CSV (UTF-8 with BOM), Excel, or both"
+        ),
     )
     # POs in progress at once per worker, a tab each. 4: the most POs/min measured at 2 workers (2, 3, 4 tabs:
     # 70.6, 82.2, 87.2 POs/min), with the browsers' memory flat (the tabs share their browser's renderer), see
     # docs/benchmarks.md "Tabs per worker". A crash or Stop hands back the tabs that downloaded nothing.
-    tabs_per_worker: int = dataclasses.field(default=4, metadata={"label": "Tabs per worker", "restart": True})
+    tabs_per_worker: int = dataclasses.field(
+        default=4,
+        metadata=spec(
+            label="Tabs per worker", help="Tabs each browser may use", restart=True, range=(MIN_TABS, MAX_TABS)
+        ),
+    )
     # On: a PO's plain same-origin links come over HTTP with the browser's cookies, on fetch threads, while the
     # driver works on the other tabs; anything else, and any fetch that fails or answers with a web page, is
     # clicked in the browser. Measured in docs/benchmarks.md ("Peer").
-    direct_download: bool = dataclasses.field(default=True, metadata={"label": "Direct HTTP downloads"})
-    block_resources: bool = dataclasses.field(
-        default=False, metadata={"label": "Block images and fonts", "restart": True}
+    direct_download: bool = dataclasses.field(
+        default=True,
+        metadata=spec(
+            label="Direct HTTP downloads",
+            help="Fetch plain attachment links over HTTP with the browser's cookies; others are clicked",
+        ),
     )
-    log_level: str = dataclasses.field(default="info", metadata={"label": "Log level"})
-    mode: RunMode = dataclasses.field(default=RunMode.BROWSER, metadata={"label": "Run mode"})
+    block_resources: bool = dataclasses.field(
+        default=False,
+        metadata=spec(
+            label="Block images and fonts", help="Skip images and fonts: faster pages, same attachments", restart=True
+        ),
+    )
+    log_level: str = dataclasses.field(
+        default="info",
+        metadata=spec(label="Log level", help="How much goes to the log files and the log pane", choices=LOG_LEVELS),
+    )
+    mode: RunMode = dataclasses.field(
+        default=RunMode.BROWSER,
+        metadata=spec(
+            label="Run mode",
+            help="browser: the browser pool; api: Coupa's REST API, no browser; auto: the API when a client id is set "
+            "and its secret is stored (popool api-secret)",
+        ),
+    )
     # API mode: the client's id; its secret lives in the OS credential store (api/credentials.py), never here.
-    api_client_id: str = dataclasses.field(default="", metadata={"label": "API client id"})
+    api_client_id: str = dataclasses.field(
+        default="",
+        metadata=spec(
+            label="API client id",
+            help="The OAuth client your Coupa administrator made for popool. Its secret is kept in the system's "
+            "credential store, never in the settings file",
+        ),
+    )
     # Coupa allows 25 requests/s; one lane paces every request of a run (api/limiter.py).
-    api_rate_per_s: float = dataclasses.field(default=20.0, metadata={"label": "API requests per second"})
-    api_concurrency: int = dataclasses.field(default=12, metadata={"label": "API POs at once", "restart": True})
+    api_rate_per_s: float = dataclasses.field(
+        default=20.0,
+        metadata=spec(
+            label="API requests per second",
+            help="Requests per second in API mode; Coupa allows 25",
+            range=(1, 25),
+            unit=" requests per second",
+        ),
+    )
+    api_concurrency: int = dataclasses.field(
+        default=12,
+        metadata=spec(label="API POs at once", help="POs the API works on at once", restart=True, range=(3, 32)),
+    )
     # A long run on a laptop stops when the machine sleeps; popool holds it awake while a run works.
-    keep_awake: bool = dataclasses.field(default=True, metadata={"label": "Keep the computer awake during a run"})
+    keep_awake: bool = dataclasses.field(
+        default=True,
+        metadata=spec(
+            label="Keep the computer awake during a run",
+            help="Stop the computer from going to sleep while a run works; released when the run ends",
+        ),
+    )
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with `changes` applied and coerced; call `validate()` on the result."""
@@ -141,24 +362,15 @@ class SettingsError(ValueError):
 
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Settings))
-_FIELD_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(Settings)}
-_RANGES: tuple[tuple[str, float, float, str], ...] = (
-    ("workers", MIN_WORKERS, MAX_WORKERS, ""),
-    ("tabs_per_worker", MIN_TABS, MAX_TABS, ""),
-    ("max_attempts", 1, 10, ""),
-    ("max_restarts", 0, 20, ""),
-    ("po_timeout_s", 10, 3600, " seconds"),
-    ("page_timeout_s", 1, 600, " seconds"),
-    ("download_timeout_s", 1, 3600, " seconds"),
-    ("start_timeout_s", 5, 600, " seconds"),
-    ("heartbeat_timeout_s", 2, 600, " seconds"),
-    ("shutdown_timeout_s", 1, 600, " seconds"),
-    ("memory_threshold_pct", 10, 99, " percent"),
-    ("memory_margin_pct", 0, 50, " percent"),
-    ("memory_cooldown_s", 0, 3600, " seconds"),
-    ("api_rate_per_s", 1, 25, " requests per second"),
-    ("api_concurrency", 3, 32, ""),
-)
+SPECS: dict[str, Spec] = {f.name: f.metadata["spec"] for f in fields(Settings)}
+_FIELD_TYPES: dict[str, str] = {f.name: str(f.type) for f in fields(Settings)}  # the annotations, as written
+_ENUMS: dict[str, type[StrEnum]] = {kind.__name__: kind for kind in (BrowserKind, ResultsFormat, RunMode)}
+
+
+def choices(name: str) -> tuple[str, ...]:
+    """The values a setting may take: its enum's, or its Spec's; () for a free value."""
+    kind = _ENUMS.get(_FIELD_TYPES[name])
+    return tuple(member.value for member in kind) if kind is not None else SPECS[name].choices
 
 
 def coerce_values(values: dict[str, Any]) -> dict[str, Any]:
@@ -173,12 +385,8 @@ def coerce_values(values: dict[str, Any]) -> dict[str, Any]:
                 value = float(value)
             elif kind == "bool" and isinstance(value, str):
                 value = {"true": True, "false": False, "1": True, "0": False}.get(value.lower(), value)
-            elif kind == "BrowserKind" and isinstance(value, str):
-                value = BrowserKind(value.lower())
-            elif kind == "ResultsFormat" and isinstance(value, str):
-                value = ResultsFormat(value.lower())
-            elif kind == "RunMode" and isinstance(value, str):
-                value = RunMode(value.lower())
+            elif kind in _ENUMS and isinstance(value, str):
+                value = _ENUMS[kind](value.lower())
             elif kind == "str" and isinstance(value, Path):
                 value = str(value)
         except (ValueError, OverflowError):  # OverflowError: int(inf); validate() names the setting
@@ -211,38 +419,34 @@ def _type_problems(s: Settings) -> list[SettingProblem]:
     for f in fields(Settings):
         value = getattr(s, f.name)
         expected = _FIELD_TYPES[f.name]
-        type_ok = {
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "float": isinstance(value, int | float) and not isinstance(value, bool),
-            "bool": isinstance(value, bool),
-            "str": isinstance(value, str),
-            "BrowserKind": isinstance(value, BrowserKind),
-            "ResultsFormat": isinstance(value, ResultsFormat),
-            "RunMode": isinstance(value, RunMode),
-        }[expected]
-        if type_ok:
-            continue
-        if expected == "BrowserKind":
-            msg = f"must be one of {', '.join(b.value for b in BrowserKind)}, not {value!r}"
-        elif expected == "ResultsFormat":
-            msg = f"must be one of {', '.join(r.value for r in ResultsFormat)}, not {value!r}"
-        elif expected == "RunMode":
-            msg = f"must be one of {', '.join(m.value for m in RunMode)}, not {value!r}"
+        if expected in _ENUMS:
+            if isinstance(value, _ENUMS[expected]):
+                continue
+            msg = f"must be one of {', '.join(choices(f.name))}, not {value!r}"
         else:
+            type_ok = {
+                "int": isinstance(value, int) and not isinstance(value, bool),
+                "float": isinstance(value, int | float) and not isinstance(value, bool),
+                "bool": isinstance(value, bool),
+                "str": isinstance(value, str),
+            }[expected]
+            if type_ok:
+                continue
             msg = f"must be {_TYPE_WORDS[expected]}, not {value!r}"
         problems.append(SettingProblem(f.name, msg))
     return problems
 
 
 def _check_values(s: Settings, need: _Need) -> None:
-    for name, low, high, unit in _RANGES:
+    for name, spec in SPECS.items():
         value = getattr(s, name)
-        need(lambda v=value, lo=low, hi=high: lo <= v <= hi, name, f"must be {low}-{high}{unit}, not {value}")
-    need(
-        lambda: s.log_level in LOG_LEVELS,
-        "log_level",
-        f"must be one of {', '.join(LOG_LEVELS)}, not {s.log_level!r}",
-    )
+        if spec.range is not None:
+            low, high = spec.range
+            message = f"must be {low}-{high}{spec.unit}, not {value}"
+            need(lambda v=value, lo=low, hi=high: lo <= v <= hi, name, message)
+        if spec.choices:
+            message = f"must be one of {', '.join(spec.choices)}, not {value!r}"
+            need(lambda v=value, c=spec.choices: v in c, name, message)
     need(lambda: bool(s.output_dir.strip()), "output_dir", "must name a folder for the downloads")
     need(
         lambda: bool(s.portal.strip()),

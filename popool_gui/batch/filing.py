@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from popool_gui.batch import layout
-from popool_gui.batch.model import PoRecord, PoResult, PoStatus
+from popool_gui.batch.model import FILED_STATUSES, PoRecord, PoResult, PoStatus
 
-# The statuses whose attempt leaves its files on disk; any other attempt's work folder is removed.
-FILED = frozenset({PoStatus.COMPLETED, PoStatus.PARTIAL, PoStatus.NO_ATTACHMENTS})
+FILED = FILED_STATUSES  # the name both engines (browser/po_page.py, api/po_job.py) use with the rest of filing
 
 
 @dataclass(slots=True)

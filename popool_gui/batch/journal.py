@@ -15,7 +15,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -91,9 +91,51 @@ CREATE TABLE IF NOT EXISTS duplicate (
     input_row TEXT NOT NULL
 );
 """
-_RESULT_COLUMNS = (
-    "key, status, attempts, supplier, found, downloaded, names, folder, url, error, worker, started_at, finished_at,"
-    " empty_looks"
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _names_to_sql(names: Sequence[str]) -> str:
+    return json.dumps(list(names), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """One `po` column that holds part of a PoResult, and how its value goes in and comes out."""
+
+    name: str
+    field: str  # the PoResult field
+    to_sql: Callable[[Any], Any] = _same
+    from_sql: Callable[[Any], Any] = _same
+
+
+# The one mapping between a PoResult and its po row: reads, records, seeds and resets all go through it.
+_RESULT_MAP: tuple[_Column, ...] = (
+    _Column("status", "status", lambda status: PoStatus(status).value, PoStatus),
+    _Column("attempts", "attempts"),
+    _Column("supplier", "supplier"),
+    _Column("found", "attachments_found"),
+    _Column("downloaded", "attachments_downloaded"),
+    _Column("names", "attachment_names", _names_to_sql, json.loads),
+    _Column("folder", "folder"),
+    _Column("url", "url"),
+    _Column("error", "error"),
+    _Column("worker", "worker"),
+    _Column("started_at", "started_at"),
+    _Column("finished_at", "finished_at"),
+    _Column("empty_looks", "empty_looks"),
+)
+_RESULT_COLUMNS = "key, " + ", ".join(column.name for column in _RESULT_MAP)
+# A blank supplier never replaces a known one: model.merged_supplier, registered with SQLite under its own name.
+_KEEP_KNOWN_SUPPLIER = {"supplier": "merged_supplier(?, supplier)"}
+# A result recorded: attempts never count down, and a result that does not know when it started keeps the start.
+_RECORD_SQL = {**_KEEP_KNOWN_SUPPLIER, "attempts": "MAX(attempts, ?)", "started_at": "COALESCE(?, started_at)"}
+_INPUT_COLUMNS = ("key", "ord", "row_number", "po_id", "input_row", "hierarchy", "input_supplier")
+_INSERT_COLUMNS = (*_INPUT_COLUMNS, *(column.name for column in _RESULT_MAP))
+_INSERT_SQL = (
+    f"INSERT OR REPLACE INTO po ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
 )
 _RECORD_COLUMNS = "key, po_id, row_number, input_row, hierarchy, input_supplier"
 _FINAL_VALUES = tuple(sorted(s.value for s in FINAL_STATUSES))
@@ -134,7 +176,7 @@ class JournalCorruptError(JournalMismatchError):
 
 
 @dataclass(frozen=True, slots=True)
-class _Seed:
+class Seed:
     """One input row as the journal stores it, with the result it starts with when nothing better is known."""
 
     key: str
@@ -176,6 +218,7 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = _connect(path, check_same_thread=False)
         try:
+            conn.create_function("merged_supplier", 2, merged_supplier, deterministic=True)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
@@ -283,28 +326,8 @@ class Journal:
     def record(self, result: PoResult) -> None:
         """Store one outcome; committed when this returns. A blank supplier never replaces a known one."""
         finished = result.finished_at if result.finished_at is not None else time.time()
-        self._update(
-            result.key,
-            "status = ?, attempts = MAX(attempts, ?), supplier = CASE WHEN ? = '' THEN supplier ELSE ? END,"
-            " found = ?, downloaded = ?, names = ?, folder = ?, url = ?, error = ?, worker = ?,"
-            " started_at = COALESCE(?, started_at), finished_at = ?, empty_looks = ?",
-            (
-                PoStatus(result.status).value,
-                result.attempts,
-                result.supplier,
-                result.supplier,
-                result.attachments_found,
-                result.attachments_downloaded,
-                json.dumps(list(result.attachment_names), ensure_ascii=False),
-                result.folder,
-                result.url,
-                redact_urls(result.error),
-                result.worker,
-                result.started_at,
-                finished,
-                result.empty_looks,
-            ),
-        )
+        stored = dataclasses.replace(result, error=redact_urls(result.error), finished_at=finished)
+        self._update(result.key, _assignments(_RECORD_SQL), _result_values(stored))
 
     def requeue_for_second_look(self, key: str, attempts: int, error: str) -> None:
         """An empty list seen once: PENDING again for a later, longer look. The look is not an attempt."""
@@ -345,10 +368,8 @@ class Journal:
                         (key, *row, now),
                     )
                 self._conn.execute(
-                    "UPDATE po SET status = ?, attempts = 0, found = 0, downloaded = 0, names = '[]', folder = '',"
-                    " url = '', error = '', worker = NULL, started_at = NULL, finished_at = NULL, empty_looks = 0"
-                    " WHERE key = ?",
-                    (PoStatus.PENDING.value, key),
+                    f"UPDATE po SET {_assignments(_KEEP_KNOWN_SUPPLIER)} WHERE key = ?",
+                    (*_result_values(PoResult(key=key, status=PoStatus.PENDING)), key),
                 )
                 reset.append(key)
         return reset
@@ -488,7 +509,7 @@ def _seed(conn: sqlite3.Connection, batch: Batch) -> None:
     """Bring the journal in line with `batch`: one row per PO of the batch, earlier results kept where they
     still apply, POs no longer in the input dropped, in-flight POs of a killed run back to PENDING."""
     old = {key: PoStatus(status) for key, status in conn.execute("SELECT key, status FROM po")}
-    seeds = list(_seeds(batch))
+    seeds = list(seed_rows(batch))
     for seed in seeds:
         old_status = old.get(seed.key)
         if old_status is None or not seed.keeps(old_status):
@@ -509,20 +530,20 @@ def _seed(conn: sqlite3.Connection, batch: Batch) -> None:
     )
 
 
-def _seeds(batch: Batch) -> Iterator[_Seed]:
+def seed_rows(batch: Batch) -> Iterator[Seed]:
+    """Every input row as the journal seeds it, in the batch's order: its POs, the rows it already marks COMPLETED,
+    its invalid rows. The window shows the same rows before a run (gui/po_model.rows_from_batch)."""
     for record in batch.records:
         yield _record_seed(record, PoResult(key=record.key, status=PoStatus.PENDING, supplier=record.input_supplier))
     for record in batch.already_completed:
         yield _record_seed(record, _completed_from_input(record))
     for problem, key in zip(batch.invalid, batch.invalid_keys(), strict=True):
         fresh = PoResult(key=key, status=PoStatus.INVALID_PO, error=problem.reason, finished_at=None)
-        yield _Seed(key, problem.row_number, "", problem.row, (), "", fresh)
+        yield Seed(key, problem.row_number, "", problem.row, (), "", fresh)
 
 
-def _record_seed(record: PoRecord, fresh: PoResult) -> _Seed:
-    return _Seed(
-        record.key, record.row_number, record.po_id, record.row, record.hierarchy, record.input_supplier, fresh
-    )
+def _record_seed(record: PoRecord, fresh: PoResult) -> Seed:
+    return Seed(record.key, record.row_number, record.po_id, record.row, record.hierarchy, record.input_supplier, fresh)
 
 
 def _original_key(duplicate: RowProblem, keys: set[str], by_po_id: dict[str, str]) -> str | None:
@@ -554,35 +575,15 @@ def _completed_from_input(record: PoRecord) -> PoResult:
     )
 
 
-def _insert(conn: sqlite3.Connection, seed: _Seed) -> None:
-    r = seed.fresh
-    conn.execute(
-        "INSERT OR REPLACE INTO po (key, ord, row_number, po_id, input_row, hierarchy, input_supplier, status,"
-        " attempts, supplier, found, downloaded, names, folder, url, error, worker, started_at, finished_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            *_input_values(seed),
-            r.status.value,
-            r.attempts,
-            r.supplier,
-            r.attachments_found,
-            r.attachments_downloaded,
-            json.dumps(r.attachment_names, ensure_ascii=False),
-            r.folder,
-            r.url,
-            r.error,
-            r.worker,
-            r.started_at,
-            r.finished_at,
-        ),
-    )
+def _insert(conn: sqlite3.Connection, seed: Seed) -> None:
+    conn.execute(_INSERT_SQL, (*_input_values(seed), *_result_values(seed.fresh)))
 
 
-def _refresh_input(conn: sqlite3.Connection, seed: _Seed, old_status: PoStatus) -> None:
+def _refresh_input(conn: sqlite3.Connection, seed: Seed, old_status: PoStatus) -> None:
     """Keep the stored result; take the input side (row, order, levels) from the current input."""
     conn.execute(
         "UPDATE po SET ord = ?, row_number = ?, po_id = ?, input_row = ?, hierarchy = ?, input_supplier = ?,"
-        " supplier = CASE WHEN supplier = '' THEN ? ELSE supplier END WHERE key = ?",
+        " supplier = merged_supplier(supplier, ?) WHERE key = ?",
         (*_input_values(seed)[1:], seed.input_supplier, seed.key),
     )
     if old_status is PoStatus.ASSIGNED:
@@ -593,7 +594,7 @@ def _refresh_input(conn: sqlite3.Connection, seed: _Seed, old_status: PoStatus) 
         )
 
 
-def _input_values(seed: _Seed) -> tuple[Any, ...]:
+def _input_values(seed: Seed) -> tuple[Any, ...]:
     return (
         seed.key,
         seed.row_number,  # row numbers are unique across valid, invalid and duplicate rows: they give the order
@@ -621,25 +622,19 @@ def _to_record(row: tuple[Any, ...]) -> PoRecord:
 
 
 def _to_result(row: tuple[Any, ...]) -> PoResult:
-    key, status, attempts, supplier, found, downloaded, names, folder, url, error, worker, started, finished, looks = (
-        row
-    )
-    return PoResult(
-        key=key,
-        status=PoStatus(status),
-        supplier=supplier,
-        attachments_found=found,
-        attachments_downloaded=downloaded,
-        attachment_names=json.loads(names),
-        error=error,
-        folder=folder,
-        url=url,
-        worker=worker,
-        attempts=attempts,
-        started_at=started,
-        finished_at=finished,
-        empty_looks=looks,
-    )
+    key, *values = row
+    fields = {column.field: column.from_sql(value) for column, value in zip(_RESULT_MAP, values, strict=True)}
+    return PoResult(key=key, **fields)
+
+
+def _result_values(result: PoResult) -> tuple[Any, ...]:
+    """The result's values for the columns of `_RESULT_MAP`, in its order."""
+    return tuple(column.to_sql(getattr(result, column.field)) for column in _RESULT_MAP)
+
+
+def _assignments(special: dict[str, str]) -> str:
+    """`column = ?` for every column of `_RESULT_MAP`, or the SQL expression (with its one `?`) `special` gives."""
+    return ", ".join(f"{column.name} = {special.get(column.name, '?')}" for column in _RESULT_MAP)
 
 
 def _duplicate_result(original: PoResult | None, row_number: int) -> PoResult:

@@ -29,6 +29,11 @@ class PoStatus(StrEnum):
         """A final status is never retried; a later run on the same output skips it."""
         return self in FINAL_STATUSES
 
+    @property
+    def is_filed(self) -> bool:
+        """Whether an attempt that ends in this status keeps its files on disk, in the PO's folder."""
+        return self in FILED_STATUSES
+
 
 FINAL_STATUSES: frozenset[PoStatus] = frozenset(
     {
@@ -41,6 +46,9 @@ FINAL_STATUSES: frozenset[PoStatus] = frozenset(
         PoStatus.FAILED,
     }
 )
+
+# The statuses whose attempt leaves its files on disk (batch/filing.py); any other attempt's work folder is removed.
+FILED_STATUSES: frozenset[PoStatus] = frozenset({PoStatus.COMPLETED, PoStatus.PARTIAL, PoStatus.NO_ATTACHMENTS})
 
 # What "Retry all failed" and `popool run --retry failed` take again: the POs a person wants another go at.
 RETRY_STATUSES: frozenset[PoStatus] = frozenset({PoStatus.FAILED, PoStatus.AUTH_REQUIRED, PoStatus.PARTIAL})

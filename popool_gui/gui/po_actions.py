@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from popool_gui.batch.journal import Journal, JournalMismatchError
+from popool_gui.batch.journal import JournalMismatchError
 from popool_gui.batch.model import RETRY_STATUSES, Batch, PoResult, PoStatus
 from popool_gui.browser.portal import PortalError
 from popool_gui.gui import desktop, links
@@ -19,6 +18,8 @@ from popool_gui.gui.background import Background
 from popool_gui.gui.banners import Level
 from popool_gui.gui.po_model import PoTableModel
 from popool_gui.gui.run_session import RunSession
+from popool_gui.pool.output_gate import OutputGate
+from popool_gui.pool.output_lock import OutputInUseError
 from popool_gui.run_setup import output_dir, run_portal
 from popool_gui.settings import Settings
 
@@ -80,14 +81,16 @@ class PoActions(QObject):
 
     def retry(self, rows: list[int]) -> None:
         """The context menu's Retry: the selected POs."""
-        self._retry([self._model.row(r).key for r in rows])
+        keys = [self._model.row(r).key for r in rows]
+        self._requeue(keys, lambda gate, batch: gate.retry(batch, keys))
 
     def retry_failed(self) -> None:
         """The context menu's Retry all failed: every FAILED, AUTH_REQUIRED and PARTIAL PO."""
         rows = (self._model.row(r) for r in range(self._model.rowCount()))
-        self._retry([po.key for po in rows if po.status in RETRY_STATUSES])
+        keys = [po.key for po in rows if po.status in RETRY_STATUSES]
+        self._requeue(keys, lambda gate, batch: gate.retry_failed(batch))
 
-    def _retry(self, keys: list[str]) -> None:
+    def _requeue(self, keys: list[str], between_runs: Callable[[OutputGate, Batch], list[str]]) -> None:
         if not keys:
             return
         session = self._session()
@@ -97,11 +100,9 @@ class PoActions(QObject):
         batch = self._batch()
         if batch is None:
             return
-        # Between runs: mark them pending in the journal, so the next Start takes only them.
-        folder = output_dir(self._settings())
-        self._background.run(
-            lambda: _reset(folder, batch, keys), self._queued, lambda exc: self._failed(len(keys), exc)
-        )
+        # Between runs: the output folder's gate marks them pending in the journal, so the next Start takes only them.
+        gate = OutputGate.of(self._settings())
+        self._background.run(lambda: between_runs(gate, batch), self._queued, lambda exc: self._failed(len(keys), exc))
 
     def _queued(self, keys: list[str]) -> None:
         self._model.apply([PoResult(key=key, status=PoStatus.PENDING) for key in keys])
@@ -109,14 +110,7 @@ class PoActions(QObject):
         self.note.emit(f"{what} will be processed at the next Start", NOTE_MS)
 
     def _failed(self, count: int, exc: Exception) -> None:
-        if not isinstance(exc, (JournalMismatchError, OSError, sqlite3.Error)):
+        # OutputInUseError: another popool (a `popool run` in a console) holds the folder; its journal is its own.
+        if not isinstance(exc, (JournalMismatchError, OutputInUseError, OSError, sqlite3.Error)):
             raise exc
         self.message.emit(Level.ERROR, f"Cannot re-queue {count} POs: {exc}")
-
-
-def _reset(folder: Path, batch: Batch, keys: list[str]) -> list[str]:
-    journal = Journal.open(folder, batch)
-    try:
-        return journal.reset_many(keys)
-    finally:
-        journal.close()

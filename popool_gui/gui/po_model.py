@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
+from popool_gui.batch.journal import seed_rows
 from popool_gui.batch.model import Batch, PoResult, PoStatus, merged_supplier
 from popool_gui.duration import format_duration
 from popool_gui.gui.roles import CHIP_COLOUR_ROLE, SORT_ROLE
@@ -90,11 +91,10 @@ class PoRow:
 
 def rows_from_batch(batch: Batch) -> list[PoRow]:
     """The table before a run: every input row accounted for, as the journal will seed it."""
-    rows = [PoRow(r.key, r.po_id, PoStatus.PENDING, supplier=r.input_supplier) for r in batch.records]
-    rows += [PoRow(r.key, r.po_id, PoStatus.COMPLETED, supplier=r.input_supplier) for r in batch.already_completed]
-    for problem, key in zip(batch.invalid, batch.invalid_keys(), strict=True):
-        rows.append(PoRow(key, "", PoStatus.INVALID_PO, error=problem.reason))
-    return rows
+    return [
+        PoRow(seed.key, seed.po_id, seed.fresh.status, supplier=seed.fresh.supplier, error=seed.fresh.error)
+        for seed in seed_rows(batch)
+    ]
 
 
 class PoTableModel(QAbstractTableModel):
@@ -227,7 +227,7 @@ def _display(row: PoRow, column: int) -> str:
         case PoColumn.SUPPLIER:
             return row.supplier
         case PoColumn.FILES:
-            shown = row.found or row.status in (PoStatus.COMPLETED, PoStatus.PARTIAL, PoStatus.NO_ATTACHMENTS)
+            shown = row.found or row.status.is_filed
             return f"{row.downloaded} / {row.found}" if shown else ""
         case PoColumn.WORKER:
             return str(row.worker) if row.worker else ""

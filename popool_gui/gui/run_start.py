@@ -1,7 +1,8 @@
 """Start: from the loaded batch to a PoolController whose journal is open and seeded, off the GUI thread.
 
-Two background steps with one question between them. The check reads the file again when the portal profile
-changed since it was loaded, makes sure no other run holds the output folder, and peeks at the journal there.
+Two background steps with one question between them. The check makes the run's `RunPlan` as the CLI does (the file
+is read again only when the portal profile changed since it was loaded), and asks the output folder's gate
+(`pool/output_gate.py`) whether another run holds it and whose journal is there.
 When that journal belongs to another input the user chooses before anything is built: a new folder (the default),
 a folder of their own, or making that folder this list's (keeping its finished POs, never the default); the first
 two check again from the start. Then the controller is built once. Opening its journal seeds it with every PO:
@@ -11,8 +12,7 @@ about half a second for 10,000.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,16 +22,17 @@ from PySide6.QtWidgets import QWidget
 from popool_gui.api.access import ApiSetupError
 from popool_gui.api.engine import run_arguments
 from popool_gui.batch.input import InputError
-from popool_gui.batch.journal import JOURNAL_DIR, Journal, JournalCorruptError, JournalMismatchError
+from popool_gui.batch.journal import JournalCorruptError, JournalMismatchError
 from popool_gui.batch.model import Batch, PoResult
 from popool_gui.batch.recent_runs import RecentRun, read_run
 from popool_gui.browser.portal import PortalError, PortalProfile
 from popool_gui.gui import desktop
 from popool_gui.gui.background import Background
 from popool_gui.pool.controller import PoolController
-from popool_gui.pool.output_folder import OutputFolderError, ensure_output_dir
-from popool_gui.pool.output_lock import OutputInUseError, OutputLock
-from popool_gui.run_setup import output_dir, read_run_batch, run_portal
+from popool_gui.pool.output_folder import OutputFolderError
+from popool_gui.pool.output_gate import OutputGate
+from popool_gui.pool.output_lock import OutputInUseError
+from popool_gui.run_setup import RunPlan, output_dir, plan_run
 from popool_gui.safe_text import printable
 from popool_gui.settings import Settings
 
@@ -43,8 +44,7 @@ QUESTION_TITLE = "This folder holds another list's files"
 
 @dataclass(frozen=True, slots=True)
 class _Checked:
-    portal: PortalProfile
-    batch: Batch
+    plan: RunPlan
     reread: bool  # the batch was read again with the profile's PO pattern
     mismatch: JournalMismatchError | None  # the output folder's journal belongs to another input
     other: RecentRun | None = None  # what that journal says (its input, how far it got)
@@ -82,7 +82,7 @@ class RunStarter(QObject):
 
     def _checked(self, settings: Settings, checked: _Checked) -> None:
         if checked.reread:
-            self.batch_reread.emit(checked.batch, checked.portal)
+            self.batch_reread.emit(checked.plan.batch, checked.plan.portal)
         accept_new = start_over = False
         if isinstance(checked.mismatch, JournalCorruptError):
             # Nothing in it can be kept: the only ways on are to start over here or to leave (and move it aside).
@@ -112,16 +112,16 @@ class RunStarter(QObject):
                 accept_new = True
             if folder:
                 self.output_changed.emit(folder)
-                self.start(settings.replace(output_dir=folder), checked.batch, checked.portal)
+                self.start(settings.replace(output_dir=folder), checked.plan.batch, checked.plan.portal)
                 return
             if not accept_new:
                 self.refused.emit("", False)
                 return
         target = self._worker_target
         self._background.run(
-            lambda: _build(settings, checked, accept_new=accept_new, start_over=start_over, worker_target=target),
+            lambda: _build(checked.plan, accept_new=accept_new, start_over=start_over, worker_target=target),
             lambda built: self.ready.emit(*built),
-            lambda exc: self._failed(settings, checked.batch, exc),
+            lambda exc: self._failed(settings, checked.plan.batch, exc),
         )
 
     def _failed(self, settings: Settings, batch: Batch, exc: Exception) -> None:
@@ -143,36 +143,18 @@ class RunStarter(QObject):
 
 
 def _check(settings: Settings, batch: Batch, batch_portal: PortalProfile) -> _Checked:
-    portal = run_portal(settings)
-    reread = portal.po_id_regex != batch_portal.po_id_regex
-    if reread:  # the profile changed since the file was loaded: the batch is what the CLI would read now
-        try:
-            batch = read_run_batch(Path(batch.source), portal)
-        except (InputError, OSError) as exc:
-            raise _RereadError(str(exc)) from exc
-    folder = output_dir(settings)
-    ensure_output_dir(folder, settings.results_format, Path(batch.source))
-    with _output_locked(settings):  # a folder another run holds is refused before any question
-        try:
-            Journal.check(folder, batch)
-        except JournalMismatchError as exc:
-            return _Checked(portal, batch, reread, exc, read_run(folder), _free_folder(folder, batch))
-    return _Checked(portal, batch, reread, None)
-
-
-def _free_folder(taken: Path, batch: Batch) -> Path | None:
-    """`<name> (2)`, `(3)`... beside `taken`: the first that does not exist yet or already holds this list's run."""
-    for number in range(2, 100):
-        candidate = taken.with_name(f"{taken.name} ({number})")
-        if not candidate.exists():
-            return candidate
-        try:
-            Journal.check(candidate, batch)
-        except (JournalMismatchError, OSError, sqlite3.Error):
-            continue
-        if (candidate / JOURNAL_DIR).is_dir():
-            return candidate
-    return None
+    try:
+        # The run's plan as the CLI makes it; the file is read again only when the profile changed since it was
+        # loaded, so only that can fail to read.
+        plan = plan_run(settings, Path(batch.source), already_read=(batch, batch_portal))
+    except (InputError, OSError) as exc:
+        raise _RereadError(str(exc)) from exc
+    gate = OutputGate.of(settings)
+    try:
+        gate.check(plan.batch)  # a folder another run holds is refused before any question
+    except JournalMismatchError as exc:
+        return _Checked(plan, plan.batch is not batch, exc, read_run(gate.folder), gate.free_folder_beside(plan.batch))
+    return _Checked(plan, plan.batch is not batch, None)
 
 
 def _question(settings: Settings, checked: _Checked) -> str:
@@ -186,37 +168,25 @@ def _question(settings: Settings, checked: _Checked) -> str:
     new = f" ({checked.free_folder.name})" if checked.free_folder is not None else ""
     return (
         f"The folder {folder} already holds {held}.\n\n"
-        f"Use a new folder{new} beside it for {Path(checked.batch.source).name}, or choose a folder yourself.\n\n"
+        f"Use a new folder{new} beside it for {Path(checked.plan.batch.source).name}, or choose a folder yourself.\n\n"
         "Keep finished POs and go on makes that folder this list's: the POs the two lists share keep their "
         "files, and the other list's results file is replaced by this one's."
     )
 
 
 def _build(
-    settings: Settings, checked: _Checked, *, accept_new: bool, start_over: bool, worker_target: Callable[..., None]
+    plan: RunPlan, *, accept_new: bool, start_over: bool, worker_target: Callable[..., None]
 ) -> tuple[PoolController, list[PoResult]]:
-    if start_over:  # only for a damaged journal, whose content nobody can read any more
-        with _output_locked(settings):  # never the journal of a run that took the folder meanwhile
-            Journal.delete(output_dir(settings))
     # API mode: the connection is checked here, off the GUI thread; its refusal is one line in the message bar.
-    arguments = run_arguments(settings, checked.portal, worker_target)
+    arguments = run_arguments(plan.settings, plan.portal, worker_target)
+    # start_over only for a damaged journal: the gate forgets it under the lock the run then keeps.
     controller = PoolController(
-        batch=checked.batch, accept_new_input=accept_new, **arguments.controller_kwargs()
+        batch=plan.batch, accept_new_input=accept_new, start_over=start_over, **arguments.controller_kwargs()
     ).open()
     if not controller.journal.pending():
         controller.close()
         raise _NothingToDo(
-            f"Nothing to do: every PO of {Path(checked.batch.source).name} in {output_dir(settings)} has its result. "
+            f"Nothing to do: every PO of {Path(plan.batch.source).name} in {controller.output_dir} has its result. "
             "To try some again, right-click them in the table and choose Retry."
         )
     return controller, controller.po_results()
-
-
-@contextmanager
-def _output_locked(settings: Settings) -> Iterator[None]:
-    lock = OutputLock(output_dir(settings))
-    lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()

@@ -1,10 +1,11 @@
-"""The Settings dialog: one editor per `Settings` field, validated field by field as the user types."""
+"""The Settings dialog: one editor per `Settings` field, validated field by field as the user types.
+
+Each field's label, help, choices and whether it waits for the next pool start come from its declaration in
+`settings.py`; here live only the pages: which fields go where, and the first page's words for its three."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import fields
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from popool_gui.gui.background import Background
 from popool_gui.gui.theme import secondary_label_style
 from popool_gui.pool import run_folder
 from popool_gui.run_setup import run_portal
-from popool_gui.settings import LOG_LEVELS, MAX_WORKERS, MIN_WORKERS, BrowserKind, ResultsFormat, RunMode, Settings
+from popool_gui.settings import SPECS, BrowserKind, Settings, choices
 from popool_gui.status_colours import GREEN, RED
 
 # The first page: the three things an analyst must do. Everything else is tuning, under Advanced.
@@ -80,46 +81,8 @@ ESSENTIAL_LABELS: dict[str, str] = {
     "output_dir": "Where files go",
 }
 
-HELP: dict[str, str] = {
-    "workers": f"How many browsers work in parallel ({MIN_WORKERS}-{MAX_WORKERS}). Each needs a few hundred MB of RAM",
-    "output_dir": "Each PO list gets a folder of its own in here, named after the file; loading the same list "
-    "again resumes its run",
-    "max_attempts": "Attempts per PO for transient errors (timeouts, crashes, 5xx)",
-    "po_timeout_s": "A worker that spends longer on one PO (not counting popool's own waits for its lists to render) "
-    "is restarted and the PO retried",
-    "results_format": "Results file next to the downloads: CSV (UTF-8 with BOM), Excel, or both",
-    "log_level": "How much goes to the log files and the log pane",
-    "keep_awake": "Stop the computer from going to sleep while a run works; released when the run ends",
-    "portal": "Portal profile: coupa, demo, or the path of a .toml profile for a tenant whose pages differ",
-    "base_url": "Your portal's address as Edge shows it when you are signed in, e.g. https://yourcompany.coupahost.com",
-    "browser": "Which browser the workers drive",
-    "headless": "Run browsers without windows. Signing in needs a visible browser: turn this off once",
-    "driver_path": "WebDriver executable (msedgedriver, chromedriver, geckodriver); empty: search PATH",
-    "browser_binary": "Browser executable; empty: the installed one",
-    "profile_dir": "popool's browsers start from copies of this profile, so they are signed in as you are. "
-    "Use my signed-in Edge profile fills it in; Check sign-in tries it",
-    "profile_name": "Profile folder inside it; Edge and Chrome call the first one 'Default'",
-    "grid_url": "Run the browsers on a Selenium Grid instead of this machine",
-    "tabs_per_worker": "Tabs each browser may use",
-    "block_resources": "Skip images and fonts: faster pages, same attachments",
-    "direct_download": "Fetch plain attachment links over HTTP with the browser's cookies; others are clicked",
-    "memory_threshold_pct": "When the machine's RAM use passes this, the heaviest browser is recycled",
-    "memory_margin_pct": "Held-back work resumes when RAM falls this far below the threshold",
-    "memory_cooldown_s": "Minimum time between two memory recycles",
-    "max_restarts": "Restarts per worker before it is retired",
-    "shutdown_timeout_s": "Stop waits this long for workers to finish their PO, then kills what is left",
-    "page_timeout_s": "Longest wait for a PO page to show its attachments or an error",
-    "download_timeout_s": "Longest wait for one attachment to finish downloading",
-    "start_timeout_s": "Longest wait for a browser to start",
-    "heartbeat_timeout_s": "A worker silent this long is considered hung and restarted",
-    "mode": "browser: the browser pool; api: Coupa's REST API, no browser; auto: the API when a client id is set "
-    "and its secret is stored (popool api-secret)",
-    "api_client_id": "The OAuth client your Coupa administrator made for popool. Its secret is kept in the "
-    "system's credential store, never in the settings file",
-    "api_rate_per_s": "Requests per second in API mode; Coupa allows 25",
-    "api_concurrency": "POs the API works on at once",
-}
-
+# Text settings whose list of choices is only a start: a portal can also be a .toml file of the user's own.
+_OPEN_CHOICES: dict[str, tuple[str, ...]] = {"portal": BUILTIN_PORTALS}
 _FILE_FIELDS = ("driver_path", "browser_binary")
 _FOLDER_FIELDS = ("output_dir", "profile_dir")
 RESTART_MARK = " ⟳"
@@ -150,7 +113,6 @@ class SettingsDialog(QDialog):
         self._editors: dict[str, QWidget] = {}
         self._errors: dict[str, QLabel] = {}
         self.result_settings: Settings | None = None
-        self._meta = {f.name: f for f in fields(Settings)}
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._essentials_page(settings), "Essentials")
@@ -224,10 +186,10 @@ class SettingsDialog(QDialog):
     def _add_field(self, column: QVBoxLayout, name: str, settings: Settings, label: str = "") -> None:
         """Its label, the editor, its help (visible, not only on hover) and its error line, one under another:
         a stack keeps wrapped help lines whole where a form layout in a scroll area clips them."""
-        meta = self._meta[name]
-        text = label or meta.metadata.get("label", name)
-        restart = bool(meta.metadata.get("restart"))
-        help_text = HELP.get(name, text) + (". Takes effect when the pool starts" if restart else "")
+        spec = SPECS[name]
+        text = label or spec.label
+        restart = spec.restart
+        help_text = spec.help + (". Takes effect when the pool starts" if restart else "")
         title = QLabel(text + (RESTART_MARK if restart else ""))
         editor = self._make_editor(name, getattr(settings, name), help_text)
         editor.setAccessibleName(text)
@@ -314,18 +276,10 @@ class SettingsDialog(QDialog):
             editor.setDecimals(1)
             editor.setValue(value)
             editor.valueChanged.connect(self.validate)
-        elif isinstance(value, StrEnum) or name in ("portal", "log_level"):
+        elif choices(name) or name in _OPEN_CHOICES:
             editor = QComboBox()
-            choices: tuple[str, ...] = {
-                "browser": tuple(b.value for b in BrowserKind),
-                "results_format": tuple(r.value for r in ResultsFormat),
-                "mode": tuple(m.value for m in RunMode),
-                "portal": BUILTIN_PORTALS,
-                "log_level": LOG_LEVELS,
-            }[name]
-            editor.addItems(list(choices))
-            # A portal can also be a .toml file of the user's own.
-            editor.setEditable(name == "portal")
+            editor.addItems(list(choices(name) or _OPEN_CHOICES[name]))
+            editor.setEditable(name in _OPEN_CHOICES)
             editor.setCurrentText(str(value))
             editor.currentTextChanged.connect(self.validate)
         else:

@@ -45,6 +45,7 @@ from popool_gui.pool.memory import system_memory_pct
 from popool_gui.pool.memory_guard import MemoryGuard
 from popool_gui.pool.memory_policy import MemoryPolicy
 from popool_gui.pool.outcomes import Outcomes
+from popool_gui.pool.output_gate import OutputGate
 from popool_gui.pool.pending import PendingQueue
 from popool_gui.pool.portal_watch import PortalWatch, streak_for, waiting_message
 from popool_gui.pool.processes import Spawner, ready_handles
@@ -81,6 +82,7 @@ class PoolController:
         listener: PoolListener | None = None,
         *,
         accept_new_input: bool = False,
+        start_over: bool = False,
         wait_for_sign_in: bool | None = None,
         portal: PortalProfile | None = None,
         worker_target: Callable[..., None] = worker_main,
@@ -90,6 +92,7 @@ class PoolController:
         self.batch = batch
         self._reporter = Reporter(listener or NullListener())
         self._accept_new_input = accept_new_input
+        self._start_over = start_over  # forget a damaged journal first (OutputGate.open)
         self._portal = portal
         # A person can sign in only in a visible browser; headless runs end instead of waiting.
         self.wait_for_sign_in = (not settings.headless) if wait_for_sign_in is None else wait_for_sign_in
@@ -119,7 +122,7 @@ class PoolController:
             return self
         self.portal = self._portal or load_portal(self.settings.portal, self.settings.base_url)
         self.portal.require_base_url()
-        self._workspace.open(self.batch, accept_new_input=self._accept_new_input)
+        self._workspace.open(self.batch, accept_new_input=self._accept_new_input, start_over=self._start_over)
         journal = self._workspace.journal
         say = self._reporter.say
         self._looks = EmptyLists(self.portal.attachments, say)
@@ -193,6 +196,11 @@ class PoolController:
     @property
     def journal(self) -> Journal:
         return self._workspace.journal
+
+    @property
+    def gate(self) -> OutputGate:
+        """The output folder's one gate, held by this controller once open: resets go through it."""
+        return self._workspace.gate
 
     @property
     def output_dir(self) -> Path:

@@ -1,5 +1,6 @@
-"""A run's places on disk: the output folder with its lock and journal, and the private run folder with the
-workers' profile folders (fresh, or clones of the user's profile) and download staging folders."""
+"""A run's places on disk: the output folder with its lock and journal (held through `OutputGate`), and the private
+run folder with the workers' profile folders (fresh, or clones of the user's profile) and download staging
+folders."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import Batch
 from popool_gui.browser.profiles import clone_profile
 from popool_gui.pool import run_folder
-from popool_gui.pool.output_folder import ensure_output_dir
-from popool_gui.pool.output_lock import OutputLock
-from popool_gui.run_setup import output_dir
+from popool_gui.pool.output_gate import OutputGate
 from popool_gui.settings import Settings
 
 Say = Callable[..., None]
@@ -25,38 +24,26 @@ SIGN_IN_BROWSER = 0
 class Workspace:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.output_dir = output_dir(settings)
-        self._lock = OutputLock(self.output_dir)
-        self._journal: Journal | None = None
+        self.gate = OutputGate.of(settings)  # the output folder and its journal: held for the run
+        self.output_dir = self.gate.folder
         self.run_dir: Path | None = None
         self._profiles: dict[int, Path | None] = {}
 
     @property
     def journal(self) -> Journal:
-        if self._journal is None:
-            raise RuntimeError("the workspace is not open")
-        return self._journal
+        return self.gate.journal
 
     @property
     def is_open(self) -> bool:
-        return self._journal is not None
+        return self.gate.is_open
 
-    def open(self, batch: Batch, *, accept_new_input: bool) -> None:
-        """Take the output folder and open its journal; raises OutputFolderError, OutputInUseError or
-        JournalMismatchError."""
-        ensure_output_dir(self.output_dir, self.settings.results_format, Path(batch.source))
-        # Before the journal: opening it re-queues POs in flight, which belong to the run holding the lock.
-        self._lock.acquire()
-        try:
-            self._journal = Journal.open(self.output_dir, batch, accept_new_input=accept_new_input)
-        except BaseException:
-            self._lock.release()
-            raise
+    def open(self, batch: Batch, *, accept_new_input: bool, start_over: bool = False) -> None:
+        """Take the output folder and open its journal (`OutputGate.open`); raises OutputFolderError,
+        OutputInUseError or JournalMismatchError."""
+        self.gate.open(batch, accept_new_input=accept_new_input, start_over=start_over)
 
     def close(self) -> None:
-        if self._journal is not None:
-            self._journal.close()
-        self._lock.release()
+        self.gate.close()
 
     def prepare(self, workers: Iterable[int], say: Say) -> None:
         """The run folder and one profile folder per worker, made once and reused by its restarts.

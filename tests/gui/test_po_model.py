@@ -119,3 +119,16 @@ def test_the_table_before_a_run_has_the_journals_keys(tmp_path: Path) -> None:
     assert keys == ["PO100001", "TBD", "row 3", "TBD (row 4)", "abc"]
     with Journal.open(tmp_path / "out", batch) as journal:
         assert sorted(r.key for r in journal.all_results()) == sorted(keys)
+
+
+def test_the_table_before_a_run_shows_what_the_journal_seeds(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "PO_NUMBER;SUPPLIER;STATUS\nPO100001;Acme;\nabc;Beta;\nPO100003;Gamma;COMPLETED\n", encoding="utf-8"
+    )
+    batch = read_batch(path)
+    shown = {row.key: (row.status, row.supplier, row.error) for row in rows_from_batch(batch)}
+    with Journal.open(tmp_path / "out", batch) as journal:
+        seeded = {r.key: (r.status, r.supplier, r.error) for r in journal.all_results()}
+    assert shown == seeded
+    assert {status for status, _, _ in shown.values()} == {PoStatus.PENDING, PoStatus.INVALID_PO, PoStatus.COMPLETED}

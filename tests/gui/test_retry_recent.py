@@ -13,9 +13,11 @@ from PySide6.QtWidgets import QPushButton
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import PoStatus, RunSnapshot, RunState
 from popool_gui.batch.run_report import REPORT_FILE
+from popool_gui.gui.banners import Level
 from popool_gui.gui.main_window import PAGE_LOADED, MainWindow
 from popool_gui.gui.po_model import PoColumn
 from popool_gui.gui.window_state import WindowState
+from popool_gui.pool.output_gate import OutputGate
 from popool_gui.pool.rolling_rate import UNKNOWN_ETA
 from popool_gui.settings import Settings
 from tests.gui.conftest import make_window, shut_down
@@ -81,6 +83,28 @@ def test_after_a_run_retry_takes_only_the_failed_and_the_summary_opens_the_repor
     finish(qtbot, window)
     assert window.last_summary is not None and window.last_summary.processed_this_run == 2
     assert history(window, "PO15000010") == [PoStatus.COMPLETED]
+
+
+def test_a_retry_between_runs_leaves_a_folder_another_run_holds_alone(
+    window: MainWindow, qtbot: Any, tmp_path: Path
+) -> None:
+    window.settings = window.settings.replace(max_attempts=1)
+    load(qtbot, window, write_pos(tmp_path / "pos.csv", [FAILING, "15000010"]))
+    start(qtbot, window)
+    finish(qtbot, window)
+    assert window.summary_dialog is not None and window.batch is not None
+    window.summary_dialog.close()
+    window.summary_dialog = None
+    other_run = OutputGate(window.output_dir, window.settings.results_format)  # a `popool run` in a console
+    other_run.open(window.batch)
+    try:
+        window.po_panel.retry_failed.emit()
+        qtbot.waitUntil(lambda: window.messages.isVisible(), timeout=10_000)
+        assert window.messages.level is Level.ERROR and "in use" in window.messages.text()
+        assert other_run.journal.result(f"PO{FAILING}").status is PoStatus.FAILED
+    finally:
+        other_run.close()
+    assert status_of(window, f"PO{FAILING}") is PoStatus.FAILED
 
 
 def test_recent_runs_are_listed_and_resume_loads_the_file_with_its_folder(

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QApplication, QLabel
 from popool_gui.browser.sign_in_check import SignInCheck
 from popool_gui.demo.server import SignIn, demo_portal
 from popool_gui.gui.main_window import MainWindow
-from popool_gui.gui.settings_dialog import ADVANCED, ESSENTIALS, HELP, SettingsDialog
+from popool_gui.gui.settings_dialog import ADVANCED, ESSENTIALS, SettingsDialog
 from popool_gui.gui.theme import MIN_TEXT_CONTRAST, contrast_ratio, dark_palette, secondary_text_colour
-from popool_gui.settings import FIELD_NAMES, Settings
+from popool_gui.settings import FIELD_NAMES, SPECS, Settings
 from tests.gui.conftest import make_window, shut_down
 from tests.gui.helpers import load, start, write_pos
 
@@ -45,7 +45,7 @@ def test_help_is_visible_under_every_field_not_only_on_hover(qtbot: Any, tmp_pat
     dialog.show()
     shown = " ".join(labels_of(dialog.tabs.widget(0)) + labels_of(dialog.tabs.widget(1)))
     for name in FIELD_NAMES:
-        assert HELP[name].split(".")[0] in shown, name
+        assert SPECS[name].help.split(".")[0] in shown, name
 
 
 @pytest.mark.parametrize("palette", ["default", "dark"])

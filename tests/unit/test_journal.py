@@ -195,3 +195,44 @@ def test_an_input_whose_name_is_not_utf8_is_journaled(tmp_path):
         assert [r.key for r in journal.pending()] == ["PO100001"]
     with Journal.open(tmp_path / "out", batch) as again:  # the same input resumes its run
         assert again.counts() == {"PENDING": 1}
+
+
+def test_every_journaled_field_of_a_result_comes_back_as_recorded(tmp_path):
+    batch = write_input(tmp_path / "in.csv", ["PO100001;Acme"])
+    recorded = PoResult(
+        key="PO100001",
+        status=PoStatus.NO_ATTACHMENTS,
+        supplier="Acme Ltd",
+        attachments_found=3,
+        attachments_downloaded=2,
+        attachment_names=["a.pdf", "b.pdf"],
+        error="why",
+        folder="Acme/PO100001",
+        url="https://acme.example/order_headers/1",
+        worker=2,
+        attempts=3,
+        started_at=100.0,
+        finished_at=160.5,
+        empty_looks=2,
+    )
+    with Journal.open(tmp_path / "out", batch) as journal:
+        journal.record(recorded)
+        assert journal.result("PO100001") == recorded
+
+
+def test_a_reset_clears_the_result_but_keeps_the_known_supplier(tmp_path):
+    batch = write_input(tmp_path / "in.csv", ["PO100001;"])
+    with Journal.open(tmp_path / "out", batch) as journal:
+        journal.record(done("PO100001", PoStatus.FAILED, supplier="Acme Ltd", error="gone", empty_looks=1))
+        assert journal.reset("PO100001")
+        assert journal.result("PO100001") == PoResult(key="PO100001", status=PoStatus.PENDING, supplier="Acme Ltd")
+
+
+def test_an_input_supplier_fills_a_blank_but_never_replaces_a_known_one(tmp_path):
+    out = tmp_path / "out"
+    with Journal.open(out, write_input(tmp_path / "in.csv", ["PO100001;", "PO100002;"])) as journal:
+        journal.record(done("PO100001", PoStatus.FAILED, supplier="Acme Ltd"))
+        journal.record(done("PO100002", PoStatus.FAILED))
+    again = write_input(tmp_path / "in.csv", ["PO100001;Other", "PO100002;Beta"])
+    with Journal.open(out, again, accept_new_input=True) as journal:
+        assert [journal.result(key).supplier for key in ("PO100001", "PO100002")] == ["Acme Ltd", "Beta"]

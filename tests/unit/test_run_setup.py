@@ -41,6 +41,19 @@ def test_a_profile_with_its_own_po_pattern_reads_its_own_numbers(tmp_path: Path)
     assert plan.portal.po_url_for("0012345") == "https://acme.example/requests/PR-0012345"
 
 
+def test_the_windows_loaded_batch_is_the_plans_unless_the_po_pattern_changed(tmp_path: Path) -> None:
+    from popool_gui.run_setup import default_portal, read_run_batch
+
+    source = pr_input(tmp_path)
+    loaded = read_run_batch(source, default_portal())  # the window loaded it before the profile was chosen
+    coupa = Settings().replace(base_url="https://acme.example", output_dir=str(tmp_path / "out"))
+    assert plan_run(coupa, source, already_read=(loaded, default_portal())).batch is loaded
+    tenant = coupa.replace(portal=str(pr_profile(tmp_path)))
+    plan = plan_run(tenant, source, already_read=(loaded, default_portal()))
+    assert plan.batch == plan_run(tenant, source).batch, "read again, as the CLI reads it"
+    assert [r.po_id for r in plan.batch.records] == ["0012345", "0012346"]
+
+
 def test_a_file_with_a_header_and_no_po_numbers_is_refused(tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("PO_NUMBER;SUPPLIER\n", encoding="utf-8")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from popool_gui.settings import Settings, SettingsError, load
+from popool_gui.settings import FIELD_NAMES, LOG_LEVELS, SPECS, BrowserKind, Settings, SettingsError, choices, load
 
 
 def test_the_users_missing_settings_file_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,3 +45,31 @@ def test_a_base_url_without_a_host_is_blamed_on_the_flag(
 
 def test_a_base_url_with_a_host_and_port_is_accepted() -> None:
     assert not Settings().replace(base_url="http://127.0.0.1:8080", grid_url="https://grid.example").validate()
+
+
+def test_every_setting_is_declared_with_a_label_and_help() -> None:
+    assert set(SPECS) == set(FIELD_NAMES)
+    for name, spec in SPECS.items():
+        assert spec.label and spec.help and not spec.help.endswith("."), name
+
+
+@pytest.mark.parametrize("name", [name for name, spec in SPECS.items() if spec.range is not None])
+def test_each_declared_range_is_what_validation_allows(name: str) -> None:
+    low, high = SPECS[name].range or (0, 0)
+    for fine in (low, high):
+        assert not [p for p in Settings().replace(**{name: fine}).validate() if p.name == name], (name, fine)
+    for bad in (low - 1, high + 1):
+        settings = Settings().replace(**{name: bad})
+        problems = [p.message for p in settings.validate() if p.name == name]
+        assert problems == [f"must be {low}-{high}{SPECS[name].unit}, not {getattr(settings, name)}"], name
+
+
+def test_the_choices_of_a_setting_are_its_enums_or_its_declared_ones() -> None:
+    assert choices("browser") == tuple(kind.value for kind in BrowserKind)
+    assert choices("log_level") == SPECS["log_level"].choices == LOG_LEVELS
+    assert choices("output_dir") == ()
+    problems = Settings().replace(log_level="loud", results_format="pdf").validate()
+    assert {p.name: p.message for p in problems} == {
+        "results_format": "must be one of csv+xlsx, csv, xlsx, not 'pdf'",
+        "log_level": "must be one of debug, info, warning, error, not 'loud'",
+    }
