@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from popool_gui.api.client import ApiClient, ApiFailure
+from popool_gui.batch.model import AttachmentSource
 
 _ATTACHMENT_FIELDS = (
     '["id","type","intent","file-file-name","file-content-type","file-file-size","file-url","url","text"]'
@@ -25,15 +26,6 @@ PO_FIELDS = (
 )
 
 
-class Level(StrEnum):
-    """Where on the PO an attachment hangs (the results name it)."""
-
-    HEADER = "header"
-    LINE = "line"
-    COMMENT = "comment"
-    REQUISITION = "requisition"
-
-
 class Kind(StrEnum):
     FILE = "AttachmentFile"
     URL = "AttachmentUrl"
@@ -42,7 +34,7 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ApiAttachment:
-    level: Level
+    source: AttachmentSource
     attachment_id: int
     kind: Kind
     name: str
@@ -111,7 +103,7 @@ def _items(record: dict[str, Any]) -> list[Any] | None:
     return value if isinstance(value, list) else None
 
 
-def _parse(level: Level, item: Any, list_path: str) -> ApiAttachment | None:
+def _parse(source: AttachmentSource, item: Any, list_path: str) -> ApiAttachment | None:
     if not isinstance(item, dict) or (attachment_id := _int(item.get("id"))) is None:
         return None
     try:
@@ -121,7 +113,7 @@ def _parse(level: Level, item: Any, list_path: str) -> ApiAttachment | None:
     size = _int(item.get("file-file-size")) or 0
     name = _text(item.get("file-file-name")) if kind is Kind.FILE else ""
     return ApiAttachment(
-        level=level,
+        source=source,
         attachment_id=attachment_id,
         kind=kind,
         name=name or f"attachment {attachment_id}",
@@ -134,12 +126,14 @@ def _parse(level: Level, item: Any, list_path: str) -> ApiAttachment | None:
     )
 
 
-async def _list(client: ApiClient, level: Level, path: str, inline: list[Any] | None = None) -> list[ApiAttachment]:
+async def _list(
+    client: ApiClient, source: AttachmentSource, path: str, inline: list[Any] | None = None
+) -> list[ApiAttachment]:
     """The attachments listed at `path`, or the `inline` items the PO record already held for it."""
     items = await client.get_json(path) if inline is None else inline
     if not isinstance(items, list):
         raise ApiFailure(f"{path}: not a list", transient=True)
-    return [a for item in items if (a := _parse(level, item, path)) is not None]
+    return [a for item in items if (a := _parse(source, item, path)) is not None]
 
 
 async def _comments(client: ApiClient, po: PoRecordApi) -> list[ApiAttachment]:
@@ -151,7 +145,7 @@ async def _comments(client: ApiClient, po: PoRecordApi) -> list[ApiAttachment]:
         for comment in comments
         if isinstance(comment, dict) and isinstance(comment.get("attachments"), list)
         for item in comment["attachments"]
-        if (a := _parse(Level.COMMENT, item, "")) is not None
+        if (a := _parse(AttachmentSource.COMMENT, item, "")) is not None
     ]
 
 
@@ -159,9 +153,11 @@ async def po_attachments(client: ApiClient, po: PoRecordApi) -> list[ApiAttachme
     """The header's, the lines' and the comments' attachments, in that order, read concurrently."""
     header = f"/api/purchase_orders/{po.po_api_id}/attachments"
     lists = await asyncio.gather(
-        _list(client, Level.HEADER, header, po.attachments),
+        _list(client, AttachmentSource.HEADER, header, po.attachments),
         *(
-            _list(client, Level.LINE, f"/api/purchase_order_lines/{line.line_id}/attachments", line.attachments)
+            _list(
+                client, AttachmentSource.LINE, f"/api/purchase_order_lines/{line.line_id}/attachments", line.attachments
+            )
             for line in po.lines
         ),
         _comments(client, po),
@@ -172,4 +168,4 @@ async def po_attachments(client: ApiClient, po: PoRecordApi) -> list[ApiAttachme
 async def requisition_attachments(client: ApiClient, po: PoRecordApi) -> list[ApiAttachment]:
     if po.requisition_id is None:
         return []
-    return await _list(client, Level.REQUISITION, f"/api/requisitions/{po.requisition_id}/attachments")
+    return await _list(client, AttachmentSource.REQUISITION, f"/api/requisitions/{po.requisition_id}/attachments")

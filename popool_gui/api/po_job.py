@@ -100,7 +100,7 @@ async def _run(job: PoJob, record: PoRecord, result: PoResult, tally: Tally) -> 
             tally.missing.append(f"{attachment.name}: {exc}")
             continue
         tally.saved.append(dest)
-        log.debug("api_file_saved", level=attachment.level.value, intent=attachment.intent, name=dest.name)
+        log.debug("api_file_saved", source=attachment.source.value, intent=attachment.intent, name=dest.name)
     conclude(result, tally, job.output_dir, record, work)
 
 

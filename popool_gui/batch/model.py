@@ -145,6 +145,15 @@ class DiskNeed:
     needed: int  # free bytes that would let the file in, with popool's reserve
 
 
+class AttachmentSource(StrEnum):
+    """Where on the PO an attachment hangs; both engines say so, and the results file names it."""
+
+    HEADER = "header"
+    LINE = "line"
+    COMMENT = "comment"
+    REQUISITION = "requisition"
+
+
 @dataclass(slots=True)
 class PoResult:
     """The outcome of one attempt at one PO, as a worker reports it and the journal stores it."""

@@ -28,7 +28,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from popool_gui.batch import layout
 from popool_gui.batch.filing import FILED, Tally, conclude, fail, shown_name
-from popool_gui.batch.model import DiskNeed, PoRecord, PoResult, PoStatus, TabState
+from popool_gui.batch.model import AttachmentSource, DiskNeed, PoRecord, PoResult, PoStatus, TabState
 from popool_gui.browser.cdp import execute_cdp, performance_log
 from popool_gui.browser.downloads import (
     DirectOutcome,
@@ -60,11 +60,12 @@ PAGES_WAITED = 2  # the PO's page and, for an empty list, its requisition's: eac
 # Web fonts only: images are switched off by a content setting instead (see session.download_prefs), because
 # a URL pattern such as *.png would also block attachments that are images.
 BLOCKED_URL_PATTERNS: tuple[str, ...] = ("*.woff", "*.woff2")
+_SOURCE_ORDER: tuple[AttachmentSource, ...] = tuple(AttachmentSource)
 
 # Attachments as the user sees them: elements of the same attachment (a span inside its link, a span beside
 # its link with the same name, two elements with one href) count once; the link is what gets clicked.
 _EXTRACT_JS = """
-const [selectors, attrs, suffix] = arguments;
+const [selectors, attrs, suffix, lineSel, commentSel] = arguments;
 const found = [];
 for (const s of selectors) {
   let list;
@@ -108,7 +109,9 @@ for (const g of groups) {
 }
 const kept = groups.filter(g => g.href || !groups.some(o => o.href && o.name === g.name
   && o.link.parentElement === g.members[0].parentElement));
-return kept.map(g => ({name: g.name, href: g.href, target: g.link || g.members[0]}));
+const inside = (e, sels) => sels.some(s => { try { return !!e.closest(s); } catch (x) { return false; } });
+const source = e => inside(e, lineSel) ? 'line' : (inside(e, commentSel) ? 'comment' : 'header');
+return kept.map(g => ({name: g.name, href: g.href, target: g.link || g.members[0], source: source(g.members[0])}));
 """
 
 _SUPPLIER_JS = """
@@ -178,6 +181,7 @@ class Attachment:
     href: str
     target: WebElement
     index: int  # position in the page's list, to find it again if the page re-rendered it
+    source: AttachmentSource = AttachmentSource.HEADER
 
 
 def process_po(job: PoJob, record: PoRecord, output_dir: Path, attempt: int) -> PoResult:
@@ -292,7 +296,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
                 # The PO page's own files are on disk: they stay, as PARTIAL, and the PO is tried again.
                 tally.missing.append(f"the requisition page ({req.verdict.value})")
             else:
-                found = _extract(driver, portal)
+                found = _extract(driver, portal, requisition=True)
                 yield from _download_all(job, record, found, work, po_handle, tally, "requisition ", logger)
     conclude(result, tally, output_dir, record, work)
 
@@ -341,13 +345,22 @@ def _page_problem(result: PoResult, evidence: PageEvidence, url: str, timeout_s:
         fail(result, f"{where}page did not load in {timeout_s:g} s")
 
 
-def _extract(driver: WebDriver, portal: PortalProfile) -> list[Attachment]:
+def _extract(driver: WebDriver, portal: PortalProfile, requisition: bool = False) -> list[Attachment]:
     rules = portal.attachments
     raw = driver.execute_script(
-        _EXTRACT_JS, list(rules.selectors), list(rules.name_attributes), rules.name_strip_suffix
+        _EXTRACT_JS,
+        list(rules.selectors),
+        list(rules.name_attributes),
+        rules.name_strip_suffix,
+        list(rules.line_selectors),
+        list(rules.comment_selectors),
     )
+    found = [(AttachmentSource.REQUISITION if requisition else AttachmentSource(item["source"]), item) for item in raw]
+    # In the API's order (header, lines, comments), whatever the page's layout: `_2` names fall alike in both modes.
+    found.sort(key=lambda pair: _SOURCE_ORDER.index(pair[0]))
     return [
-        Attachment(name=item["name"], href=item["href"], target=item["target"], index=i) for i, item in enumerate(raw)
+        Attachment(name=item["name"], href=item["href"], target=item["target"], index=i, source=source)
+        for i, (source, item) in enumerate(found)
     ]
 
 
@@ -422,7 +435,7 @@ def _download_one(
     try:
         _click(driver, attachment.target)
     except StaleElementReferenceException:
-        fresh = _extract(driver, job.portal)
+        fresh = _extract(driver, job.portal, requisition=attachment.source is AttachmentSource.REQUISITION)
         if attachment.index >= len(fresh):
             return None, "the attachment disappeared from the page"
         _click(driver, fresh[attachment.index].target)

@@ -36,7 +36,15 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qs
 
-from popool_gui.demo.data import AttachmentSpec, PoKind, PoSpec, po_spec, requisition_po
+from popool_gui.demo.data import (
+    COMMENT_TEXT,
+    LINE_WITH_ATTACHMENTS,
+    AttachmentSpec,
+    PoKind,
+    PoSpec,
+    po_spec,
+    requisition_po,
+)
 
 JSON_TYPE = "application/json; charset=utf-8"
 MAX_PAGE = 50
@@ -325,7 +333,7 @@ def _owner(level: str, owner: int, knobs: Any) -> tuple[PoSpec, tuple[Attachment
         spec = _po_of(owner // LINE_ID_FACTOR, knobs)
         if spec is None or owner % LINE_ID_FACTOR not in range(1, _line_count(spec) + 1):
             return None
-        return spec, spec.line_attachments if owner % LINE_ID_FACTOR == 1 else ()
+        return spec, spec.line_attachments if owner % LINE_ID_FACTOR == LINE_WITH_ATTACHMENTS else ()
     spec = requisition_po(str(owner), knobs.seed, knobs.attachment_size_range)
     return (spec, spec.requisition_attachments) if spec else None
 
@@ -371,7 +379,7 @@ def _po_record(spec: PoSpec, base_url: str, inline: bool) -> dict[str, Any]:
     if inline:
         record["attachments"] = [_attachment_record(spec, a, base_url) for a in spec.attachments]
         for line in lines:
-            listed = spec.line_attachments if line["line-num"] == 1 else ()
+            listed = spec.line_attachments if line["line-num"] == LINE_WITH_ATTACHMENTS else ()
             line["attachments"] = [_attachment_record(spec, a, base_url) for a in listed]
     return record
 
@@ -382,7 +390,7 @@ def _comments(spec: PoSpec, base_url: str) -> list[dict[str, Any]]:
     return [
         {
             "id": _internal_id(spec) * COMMENT_ID_FACTOR + 1,
-            "comments": "Approved, see the attached message.",
+            "comments": COMMENT_TEXT,
             "attachments": [_attachment_record(spec, a, base_url) for a in spec.comment_attachments],
         }
     ]

@@ -11,9 +11,10 @@ import pytest
 
 from popool_gui.api import client as client_mod
 from popool_gui.api.access import REQUIRED_SCOPES, ApiAccess, ApiSetupError
-from popool_gui.api.attachments import ApiAttachment, Kind, Level
+from popool_gui.api.attachments import ApiAttachment, Kind
 from popool_gui.api.client import ApiClient, ApiFailure
 from popool_gui.api.files import Fetcher
+from popool_gui.batch.model import AttachmentSource
 
 BASE = "https://acme.example.com"
 SECRET = "s3cret"
@@ -43,7 +44,7 @@ def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _attachment(file_url: str, size: int = 0) -> ApiAttachment:
-    return ApiAttachment(Level.HEADER, 7, Kind.FILE, "a.pdf", size, "", file_url)
+    return ApiAttachment(AttachmentSource.HEADER, 7, Kind.FILE, "a.pdf", size, "", file_url)
 
 
 def _fetch(handler: Callable[[httpx.Request], httpx.Response], tmp_path: Path, attachment: ApiAttachment) -> object:
@@ -140,7 +141,9 @@ def test_a_refused_client_and_a_missing_scope_are_setup_errors() -> None:
 
 
 def test_url_attachments_become_shortcuts_and_odd_addresses_are_refused(tmp_path: Path) -> None:
-    link = ApiAttachment(Level.COMMENT, 9, Kind.URL, "attachment 9", 0, "", "", url="https://example.org/spec")
+    link = ApiAttachment(
+        AttachmentSource.COMMENT, 9, Kind.URL, "attachment 9", 0, "", "", url="https://example.org/spec"
+    )
 
     async def stage(attachment: ApiAttachment) -> object:
         client = ApiClient(ApiAccess(BASE, "popool", SECRET))
@@ -154,4 +157,4 @@ def test_url_attachments_become_shortcuts_and_odd_addresses_are_refused(tmp_path
     assert path.read_bytes() == b"[InternetShortcut]\r\nURL=https://example.org/spec\r\n"
     for bad in ("javascript:alert(1)", "https://x.org/\r\nIconFile=evil", "file:///etc/passwd"):
         with pytest.raises(ApiFailure, match="does not write"):
-            _run(stage(ApiAttachment(Level.COMMENT, 9, Kind.URL, "x", 0, "", "", url=bad)))
+            _run(stage(ApiAttachment(AttachmentSource.COMMENT, 9, Kind.URL, "x", 0, "", "", url=bad)))
