@@ -30,6 +30,7 @@ from popool_gui.batch.model import (
     COL_FOUND,
     COL_LAST_PROCESSED,
     COL_NAMES,
+    COL_SOURCES,
     COL_SUPPLIER,
     COL_URL,
     FINAL_STATUSES,
@@ -72,7 +73,8 @@ CREATE TABLE IF NOT EXISTS po (
     worker INTEGER,
     started_at REAL,
     finished_at REAL,
-    empty_looks INTEGER NOT NULL DEFAULT 0
+    empty_looks INTEGER NOT NULL DEFAULT 0,
+    sources TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS po_ord ON po (ord);
 CREATE TABLE IF NOT EXISTS history (
@@ -93,7 +95,7 @@ CREATE TABLE IF NOT EXISTS duplicate (
 """
 _RESULT_COLUMNS = (
     "key, status, attempts, supplier, found, downloaded, names, folder, url, error, worker, started_at, finished_at,"
-    " empty_looks"
+    " empty_looks, sources"
 )
 _RECORD_COLUMNS = "key, po_id, row_number, input_row, hierarchy, input_supplier"
 _FINAL_VALUES = tuple(sorted(s.value for s in FINAL_STATUSES))
@@ -287,7 +289,7 @@ class Journal:
             result.key,
             "status = ?, attempts = MAX(attempts, ?), supplier = CASE WHEN ? = '' THEN supplier ELSE ? END,"
             " found = ?, downloaded = ?, names = ?, folder = ?, url = ?, error = ?, worker = ?,"
-            " started_at = COALESCE(?, started_at), finished_at = ?, empty_looks = ?",
+            " started_at = COALESCE(?, started_at), finished_at = ?, empty_looks = ?, sources = ?",
             (
                 PoStatus(result.status).value,
                 result.attempts,
@@ -303,6 +305,7 @@ class Journal:
                 result.started_at,
                 finished,
                 result.empty_looks,
+                json.dumps(list(result.attachment_sources), ensure_ascii=False),
             ),
         )
 
@@ -345,9 +348,9 @@ class Journal:
                         (key, *row, now),
                     )
                 self._conn.execute(
-                    "UPDATE po SET status = ?, attempts = 0, found = 0, downloaded = 0, names = '[]', folder = '',"
-                    " url = '', error = '', worker = NULL, started_at = NULL, finished_at = NULL, empty_looks = 0"
-                    " WHERE key = ?",
+                    "UPDATE po SET status = ?, attempts = 0, found = 0, downloaded = 0, names = '[]', sources = '[]',"
+                    " folder = '', url = '', error = '', worker = NULL, started_at = NULL, finished_at = NULL,"
+                    " empty_looks = 0 WHERE key = ?",
                     (PoStatus.PENDING.value, key),
                 )
                 reset.append(key)
@@ -421,6 +424,8 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(po)")}
     if "empty_looks" not in columns:  # a journal written before second looks existed
         conn.execute("ALTER TABLE po ADD COLUMN empty_looks INTEGER NOT NULL DEFAULT 0")
+    if "sources" not in columns:  # a journal written before results said where each file came from
+        conn.execute("ALTER TABLE po ADD COLUMN sources TEXT NOT NULL DEFAULT '[]'")
 
 
 def _path(output_dir: Path) -> Path:
@@ -547,6 +552,7 @@ def _completed_from_input(record: PoRecord) -> PoResult:
         attachments_found=_int(cell(COL_FOUND)),
         attachments_downloaded=_int(cell(COL_DOWNLOADED)),
         attachment_names=[n.strip() for n in cell(COL_NAMES).split(ATTACHMENT_NAME_SEPARATOR) if n.strip()],
+        attachment_sources=[n.strip() for n in cell(COL_SOURCES).split(ATTACHMENT_NAME_SEPARATOR) if n.strip()],
         error=cell(COL_ERROR),
         folder=cell(COL_FOLDER),
         url=cell(COL_URL),
@@ -558,8 +564,8 @@ def _insert(conn: sqlite3.Connection, seed: _Seed) -> None:
     r = seed.fresh
     conn.execute(
         "INSERT OR REPLACE INTO po (key, ord, row_number, po_id, input_row, hierarchy, input_supplier, status,"
-        " attempts, supplier, found, downloaded, names, folder, url, error, worker, started_at, finished_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " attempts, supplier, found, downloaded, names, folder, url, error, worker, started_at, finished_at, sources)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             *_input_values(seed),
             r.status.value,
@@ -574,6 +580,7 @@ def _insert(conn: sqlite3.Connection, seed: _Seed) -> None:
             r.worker,
             r.started_at,
             r.finished_at,
+            json.dumps(r.attachment_sources, ensure_ascii=False),
         ),
     )
 
@@ -621,8 +628,9 @@ def _to_record(row: tuple[Any, ...]) -> PoRecord:
 
 
 def _to_result(row: tuple[Any, ...]) -> PoResult:
+    *fields, sources = row
     key, status, attempts, supplier, found, downloaded, names, folder, url, error, worker, started, finished, looks = (
-        row
+        fields
     )
     return PoResult(
         key=key,
@@ -639,13 +647,18 @@ def _to_result(row: tuple[Any, ...]) -> PoResult:
         started_at=started,
         finished_at=finished,
         empty_looks=looks,
+        attachment_sources=json.loads(sources),
     )
 
 
 def _duplicate_result(original: PoResult | None, row_number: int) -> PoResult:
     if original is None:
         return PoResult(key=f"row {row_number}", status=PoStatus.PENDING, error="duplicate of a PO not in the input")
-    return dataclasses.replace(original, attachment_names=list(original.attachment_names))
+    return dataclasses.replace(
+        original,
+        attachment_names=list(original.attachment_names),
+        attachment_sources=list(original.attachment_sources),
+    )
 
 
 def _int(text: str) -> int:

@@ -396,7 +396,7 @@ def _download_all(
             tally.missing.append(f"{display} ({error})")
             logger.warning("attachment_missing", name=display, error=error)
         else:
-            tally.saved.append(saved)
+            tally.keep(saved, attachment.source.value)
             logger.debug("attachment_saved", name=saved.name, bytes=saved.stat().st_size)
 
 

@@ -39,6 +39,12 @@ def _statuses(out: Path, settings: Settings, source: Path) -> dict[str, str]:
         return {r.key: str(r.status) for r in journal.all_results()}
 
 
+def _sources(out: Path, settings: Settings, source: Path) -> dict[str, list[str]]:
+    """Where each file came from; without the intent, which only the API gives."""
+    with Journal.open(out, plan_run(settings, source).batch) as journal:
+        return {r.key: [s.split(" (")[0] for s in r.attachment_sources] for r in journal.all_results()}
+
+
 @pytest.mark.browser
 def test_browser_and_api_give_the_same_statuses_and_files(chromium_settings: Settings, tmp_path: Path) -> None:
     before = keyring.get_keyring()
@@ -77,3 +83,8 @@ def test_browser_and_api_give_the_same_statuses_and_files(chromium_settings: Set
     assert api_files == browser_files
     for po_id in LEVELS:
         assert sum(f"PO{po_id}_" in name for name in api_files) == 3, po_id
+    sources = _sources(api_out, api, source)
+    assert sources == _sources(browser_out, browser, source)
+    assert sources["PO100017"] == ["header", "line", "comment"]
+    assert sources["PO100018"] == ["line", "comment", "comment"]
+    assert any(s == ["requisition"] * len(s) and s for s in sources.values())  # 100005's fallback

@@ -97,6 +97,11 @@ def test_line_and_comment_attachments_are_collected(portal: DemoPortal, tmp_path
     done = results["100017"]
     assert done.status is PoStatus.COMPLETED
     assert done.attachments_found == done.attachments_downloaded == len(every) == 3
+    # Where each file hung, with the intent the API gives (the demo's: Internal for odd ids, else Supplier).
+    intents = ["Internal" if int(a.file_id) % 2 else "Supplier" for a in every]
+    assert done.attachment_sources == [
+        f"{where} ({intent})" for where, intent in zip(("header", "line", "comment"), intents, strict=True)
+    ]
     folder = Path(done.folder)
     assert sorted(p.read_bytes() for p in folder.iterdir()) == sorted(
         portal.file_bytes("100017", a.file_id) for a in every
