@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from popool_gui.api.access import ApiAccess, ApiSetupError
-from popool_gui.api.credentials import has_secret, load_secret
+from popool_gui.api.credentials import has_secret, load_api_key, load_secret
 from popool_gui.api.lane import lane_main
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.settings import RunMode, Settings
@@ -38,8 +38,12 @@ def api_access(settings: Settings, secret: str = "") -> ApiAccess:
         raise ApiSetupError("API mode needs the portal's base URL (--base-url, e.g. https://acme.coupahost.com)")
     if not settings.api_client_id:
         raise ApiSetupError("API mode needs an API client id (--api-client-id, or 'API client id' in the settings)")
-    secret = secret or load_secret(settings.base_url, settings.api_client_id)
-    return ApiAccess(settings.base_url, settings.api_client_id, secret, rate_per_s=settings.api_rate_per_s)
+    api_key = ""  # the demo's secret is given: the credential store is not read at all
+    if not secret:
+        secret, api_key = load_secret(settings.base_url, settings.api_client_id), load_api_key(settings.base_url)
+    return ApiAccess(
+        settings.base_url, settings.api_client_id, secret, rate_per_s=settings.api_rate_per_s, api_key=api_key
+    ).local()
 
 
 @dataclass(frozen=True, slots=True)
