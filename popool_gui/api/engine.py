@@ -95,7 +95,8 @@ def api_run(settings: Settings, portal: PortalProfile, access: ApiAccess) -> Api
     # The API's empty list is the portal's answer, not a page that may not have rendered: no second look.
     rules = dataclasses.replace(portal.attachments, second_look=False)
     return ApiRun(
-        settings=settings.replace(workers=API_LANES),
+        # The mode as resolved: the window shows an API run's lane for what it is, whatever `auto` chose.
+        settings=settings.replace(workers=API_LANES, mode=RunMode.API),
         portal=dataclasses.replace(portal, attachments=rules),
         worker_target=functools.partial(lane_main, access),
         queue_depth=settings.api_concurrency - 1,
