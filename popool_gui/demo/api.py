@@ -8,7 +8,8 @@ What it serves (JSON, Coupa's hyphenated keys):
 - ``GET /api/purchase_orders?po-number=X`` (``po_number`` too): an array, ``[]`` for no such PO, 403 for a PO
   the client may not see. Without a number it pages through a small catalogue: ``limit`` (at most 50),
   ``offset``; ``fields=["id",{"supplier":["name"]}]`` trims every record; with `api_inline_attachments` a record
-  holds its header's and lines' attachments, as Coupa's full PO record does;
+  holds its header's and lines' attachments, as Coupa's full PO record does, and its comments with theirs (an
+  assumption about a real tenant; the comments endpoint stays, and popool uses it for a record without them);
 - attachment lists of the PO (``/api/purchase_orders/:id/attachments``), of its lines
   (``/api/purchase_order_lines/:id/attachments``), of its comments (inside ``/api/purchase_orders/:id/comments``)
   and of its requisition (``/api/requisitions/:id/attachments``);
@@ -378,6 +379,7 @@ def _po_record(spec: PoSpec, base_url: str, inline: bool) -> dict[str, Any]:
     }
     if inline:
         record["attachments"] = [_attachment_record(spec, a, base_url) for a in spec.attachments]
+        record["comments"] = _comments(spec, base_url)
         for line in lines:
             listed = spec.line_attachments if line["line-num"] == LINE_WITH_ATTACHMENTS else ()
             line["attachments"] = [_attachment_record(spec, a, base_url) for a in listed]

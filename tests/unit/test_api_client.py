@@ -12,7 +12,7 @@ import pytest
 
 from popool_gui.api import client as client_mod
 from popool_gui.api.access import NEW_TOKEN_WAIT_S, REQUIRED_SCOPES, ApiAccess, ApiSetupError
-from popool_gui.api.attachments import ApiAttachment, Kind
+from popool_gui.api.attachments import ApiAttachment, Kind, _inline_comments
 from popool_gui.api.client import ApiClient, ApiFailure
 from popool_gui.api.files import Fetcher
 from popool_gui.batch.model import AttachmentSource
@@ -271,3 +271,11 @@ def test_a_legacy_key_stands_in_only_when_stored_and_the_client_is_refused() -> 
     refused["on"] = True
     with pytest.raises(ApiSetupError, match="legacy API key"):
         _run(go("wrong"))
+
+
+def test_inline_comments_are_taken_only_when_each_says_what_it_holds() -> None:
+    with_lists = {"comments": [{"id": 1, "attachments": []}, {"id": 2, "attachments": [{"id": 3}]}]}
+    assert _inline_comments(with_lists) == with_lists["comments"]
+    assert _inline_comments({"comments": [{"id": 1, "attachments": []}, {"id": 2}]}) is None  # the field ignored
+    assert _inline_comments({"comments": "Approved"}) is None
+    assert _inline_comments({}) is None
