@@ -158,7 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
         "api-secret", help="store an API client's secret in the OS credential store (read from stdin or a prompt)"
     )
     secret.add_argument("--base-url", required=True, metavar="URL", help="the portal's address")
-    secret.add_argument("--client-id", required=True, metavar="ID")
+    secret.add_argument("--client-id", metavar="ID", help="the API client whose secret this is")
+    secret.add_argument(
+        "--legacy-key",
+        action="store_true",
+        help="store the portal's legacy X-COUPA-API-KEY instead: used only when the portal refuses the client",
+    )
 
     gui = sub.add_parser("gui", help="open the desktop window (the default)")
     gui.add_argument("--settings", type=Path, metavar="FILE", help="settings file (default: the user's)")
@@ -287,19 +292,22 @@ def _engine(settings: Settings, portal: Any, *, json_out: bool, demo_secret: str
 
 
 def _cmd_api_secret(args: argparse.Namespace) -> int:
-    from popool_gui.api.credentials import store_secret
+    from popool_gui.api.credentials import store_api_key, store_secret
 
-    if sys.stdin.isatty():
-        secret = getpass.getpass(f"Secret of API client {printable(args.client_id)}: ")
-    else:
-        secret = sys.stdin.readline().strip()
+    if not args.legacy_key and not args.client_id:
+        print("popool: api-secret needs --client-id (or --legacy-key for a legacy API key)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    what = "the legacy API key" if args.legacy_key else f"the secret of API client {printable(args.client_id)}"
+    prompt = "Legacy API key: " if args.legacy_key else f"Secret of API client {printable(args.client_id)}: "
+    secret = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline().strip()
     if not secret:
         print("popool: no secret given: nothing stored", file=sys.stderr)
         return EXIT_BAD_INPUT
-    store_secret(args.base_url, args.client_id, secret)
-    print(
-        f"Stored the secret of API client {printable(args.client_id)} for {printable(args.base_url)}", file=sys.stderr
-    )
+    if args.legacy_key:
+        store_api_key(args.base_url, secret)
+    else:
+        store_secret(args.base_url, args.client_id, secret)
+    print(f"Stored {what} for {printable(args.base_url)}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -13,25 +13,19 @@ from enum import StrEnum
 from typing import Any
 
 from popool_gui.api.client import ApiClient, ApiFailure
+from popool_gui.batch.model import AttachmentSource
 
 _ATTACHMENT_FIELDS = (
     '["id","type","intent","file-file-name","file-content-type","file-file-size","file-url","url","text"]'
 )
 # One lookup brings the header's and the lines' attachments when the tenant inlines them (Coupa's full PO record
-# does): two to three requests per PO fewer, where the pace of 20/s is what bounds a run.
+# does), and the comments with theirs when it inlines those too: two to four requests per PO fewer, where the pace
+# of 20/s is what bounds a run. A record without them sends popool to each list's endpoint instead.
 PO_FIELDS = (
     '["id","po-number",{"supplier":["name"]},{"requisition-header":["id"]},'
-    f'{{"attachments":{_ATTACHMENT_FIELDS}}},{{"order-lines":["id",{{"attachments":{_ATTACHMENT_FIELDS}}}]}}]'
+    f'{{"attachments":{_ATTACHMENT_FIELDS}}},{{"order-lines":["id",{{"attachments":{_ATTACHMENT_FIELDS}}}]}},'
+    f'{{"comments":["id",{{"attachments":{_ATTACHMENT_FIELDS}}}]}}]'
 )
-
-
-class Level(StrEnum):
-    """Where on the PO an attachment hangs (the results name it)."""
-
-    HEADER = "header"
-    LINE = "line"
-    COMMENT = "comment"
-    REQUISITION = "requisition"
 
 
 class Kind(StrEnum):
@@ -42,7 +36,7 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ApiAttachment:
-    level: Level
+    source: AttachmentSource
     attachment_id: int
     kind: Kind
     name: str
@@ -67,6 +61,8 @@ class PoRecordApi:
     requisition_id: int | None
     lines: tuple[PoLine, ...]
     attachments: list[Any] | None  # as PoLine.attachments, for the header
+    # The comments when the record held them, each with its attachments list; else None: ask the comments endpoint.
+    comments: list[Any] | None = None
 
 
 class NotFound(Exception):
@@ -103,7 +99,19 @@ async def find_po(client: ApiClient, number: str) -> PoRecordApi:
             if isinstance(line, dict) and (line_id := _int(line.get("id"))) is not None
         ),
         attachments=_items(record),
+        comments=_inline_comments(record),
     )
+
+
+def _inline_comments(record: dict[str, Any]) -> list[Any] | None:
+    """The record's comments, only when every one says what it holds: a comment without its attachments list (a
+    tenant that ignored the nested field) is not taken for a comment without attachments."""
+    comments = record.get("comments")
+    if not isinstance(comments, list):
+        return None
+    if all(isinstance(c, dict) and isinstance(c.get("attachments"), list) for c in comments):
+        return comments
+    return None
 
 
 def _items(record: dict[str, Any]) -> list[Any] | None:
@@ -111,7 +119,7 @@ def _items(record: dict[str, Any]) -> list[Any] | None:
     return value if isinstance(value, list) else None
 
 
-def _parse(level: Level, item: Any, list_path: str) -> ApiAttachment | None:
+def _parse(source: AttachmentSource, item: Any, list_path: str) -> ApiAttachment | None:
     if not isinstance(item, dict) or (attachment_id := _int(item.get("id"))) is None:
         return None
     try:
@@ -121,7 +129,7 @@ def _parse(level: Level, item: Any, list_path: str) -> ApiAttachment | None:
     size = _int(item.get("file-file-size")) or 0
     name = _text(item.get("file-file-name")) if kind is Kind.FILE else ""
     return ApiAttachment(
-        level=level,
+        source=source,
         attachment_id=attachment_id,
         kind=kind,
         name=name or f"attachment {attachment_id}",
@@ -134,16 +142,20 @@ def _parse(level: Level, item: Any, list_path: str) -> ApiAttachment | None:
     )
 
 
-async def _list(client: ApiClient, level: Level, path: str, inline: list[Any] | None = None) -> list[ApiAttachment]:
+async def _list(
+    client: ApiClient, source: AttachmentSource, path: str, inline: list[Any] | None = None
+) -> list[ApiAttachment]:
     """The attachments listed at `path`, or the `inline` items the PO record already held for it."""
     items = await client.get_json(path) if inline is None else inline
     if not isinstance(items, list):
         raise ApiFailure(f"{path}: not a list", transient=True)
-    return [a for item in items if (a := _parse(level, item, path)) is not None]
+    return [a for item in items if (a := _parse(source, item, path)) is not None]
 
 
 async def _comments(client: ApiClient, po: PoRecordApi) -> list[ApiAttachment]:
-    comments = await client.get_json(f"/api/purchase_orders/{po.po_api_id}/comments")
+    comments = po.comments
+    if comments is None:
+        comments = await client.get_json(f"/api/purchase_orders/{po.po_api_id}/comments")
     if not isinstance(comments, list):
         raise ApiFailure("the comments are not a list", transient=True)
     return [
@@ -151,7 +163,7 @@ async def _comments(client: ApiClient, po: PoRecordApi) -> list[ApiAttachment]:
         for comment in comments
         if isinstance(comment, dict) and isinstance(comment.get("attachments"), list)
         for item in comment["attachments"]
-        if (a := _parse(Level.COMMENT, item, "")) is not None
+        if (a := _parse(AttachmentSource.COMMENT, item, "")) is not None
     ]
 
 
@@ -159,9 +171,11 @@ async def po_attachments(client: ApiClient, po: PoRecordApi) -> list[ApiAttachme
     """The header's, the lines' and the comments' attachments, in that order, read concurrently."""
     header = f"/api/purchase_orders/{po.po_api_id}/attachments"
     lists = await asyncio.gather(
-        _list(client, Level.HEADER, header, po.attachments),
+        _list(client, AttachmentSource.HEADER, header, po.attachments),
         *(
-            _list(client, Level.LINE, f"/api/purchase_order_lines/{line.line_id}/attachments", line.attachments)
+            _list(
+                client, AttachmentSource.LINE, f"/api/purchase_order_lines/{line.line_id}/attachments", line.attachments
+            )
             for line in po.lines
         ),
         _comments(client, po),
@@ -172,4 +186,4 @@ async def po_attachments(client: ApiClient, po: PoRecordApi) -> list[ApiAttachme
 async def requisition_attachments(client: ApiClient, po: PoRecordApi) -> list[ApiAttachment]:
     if po.requisition_id is None:
         return []
-    return await _list(client, Level.REQUISITION, f"/api/requisitions/{po.requisition_id}/attachments")
+    return await _list(client, AttachmentSource.REQUISITION, f"/api/requisitions/{po.requisition_id}/attachments")

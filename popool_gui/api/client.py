@@ -1,7 +1,11 @@
 """The one HTTP client of an API lane: one token, one pace, retries, and the token kept to the portal's origin.
 
 - the token comes from ``POST /oauth2/token`` (client credentials as HTTP Basic); it is renewed before 20 h (or
-  four fifths of its announced life, whichever is sooner), and once when a request meets 401;
+  four fifths of its announced life, whichever is sooner), and once when a request meets 401 (one new token for
+  however many requests met it with the same token; a request that meets 401 again fails);
+- a new token is first used `ApiAccess.token_wait_s` after it came (Coupa advises about 5 s);
+- a legacy ``X-COUPA-API-KEY``, when one is stored, stands in for the token when the portal refuses the client or
+  has no token endpoint (said once in the log); never otherwise;
 - every request, the token's included, waits its turn at the lane's `RateLimiter`;
 - 429 and 5xx are tried again after a back-off with jitter (the API documents no Retry-After); a request that
   gets no answer at all is tried once more;
@@ -61,6 +65,13 @@ class _Token:
     obtained_mono: float
     renew_mono: float
     scopes: frozenset[str]
+    usable_mono: float  # Coupa's advice: not used before this
+
+
+# The token endpoint's answers that mean "not this client" (or, 404, "no OAuth here"): a legacy key may stand in.
+_REFUSED = frozenset({400, 401, 403})
+_NO_TOKEN_ENDPOINT = 404
+LEGACY_KEY_HEADER = "X-COUPA-API-KEY"
 
 
 def _backoff_s(attempt: int) -> float:
@@ -91,6 +102,7 @@ class ApiClient:
         )
         self._token: _Token | None = None
         self._token_lock = asyncio.Lock()
+        self.legacy_key = False  # the stored legacy key stands in for the token (see _new_token)
         self.in_flight = 0
 
     async def aclose(self) -> None:
@@ -103,16 +115,21 @@ class ApiClient:
     # -- the token ----------------------------------------------------------------------------------------
 
     async def sign_in(self) -> frozenset[str]:
-        """A fresh token; returns the scopes granted. ApiSetupError: the client was refused or lacks a scope."""
+        """A fresh token; returns the scopes granted (none are known of a legacy key). ApiSetupError: the client
+        was refused or lacks a scope."""
         async with self._token_lock:
             self._token = await self._new_token()
-            return self._token.scopes
+            return self._token.scopes if self._token is not None else frozenset()
 
-    async def _bearer(self) -> str:
+    async def _bearer(self) -> None:
+        """A current token, waited for until it may be used."""
         async with self._token_lock:
-            if self._token is None or time.monotonic() >= self._token.renew_mono:
+            if not self.legacy_key and (self._token is None or time.monotonic() >= self._token.renew_mono):
                 self._token = await self._new_token()
-            return self._token.value
+            token = self._token
+        if token is not None:
+            # Outside the lock: every request waits on its own for the same moment.
+            await asyncio.sleep(max(0.0, token.usable_mono - time.monotonic()))
 
     async def _renew(self, stale: str) -> None:
         """After a 401: a new token, unless another request already got one since `stale` was sent."""
@@ -121,13 +138,18 @@ class ApiClient:
                 log.info("api_token_renewed", reason="401")
                 self._token = await self._new_token()
 
-    async def _new_token(self) -> _Token:
+    async def _new_token(self) -> _Token | None:
+        """A new token; None when the portal refused the client and the legacy key stands in from now on."""
         form = {"grant_type": "client_credentials", "scope": " ".join(REQUIRED_SCOPES)}
         basic = base64.b64encode(f"{self.access.client_id}:{self.access.secret}".encode()).decode("ascii")
         headers = {"Accept": "application/json", "Authorization": f"Basic {basic}"}
         url = self.access.url("/oauth2/token")
         response = await self._send(lambda: self._http.build_request("POST", url, data=form, headers=headers))
-        if response.status_code in (400, 401, 403):
+        if self.access.api_key and response.status_code in _REFUSED | {_NO_TOKEN_ENDPOINT}:
+            log.warning("api_legacy_key", token_status=response.status_code)
+            self.legacy_key = True
+            return None
+        if response.status_code in _REFUSED:
             raise ApiSetupError(
                 f"the portal refused API client '{self.access.client_id}' (HTTP {response.status_code} "
                 f"{_error_code(response) or 'error'}): check the client id and the secret stored for it"
@@ -151,7 +173,7 @@ class ApiClient:
         now = time.monotonic()
         renew = now + min(RENEW_AFTER_S, 0.8 * lifetime if lifetime > 0 else RENEW_AFTER_S)
         log.info("api_token", lifetime_s=lifetime, scopes=len(scopes))
-        return _Token(value, now, renew, scopes)
+        return _Token(value, now, renew, scopes, now + self.access.token_wait_s)
 
     # -- requests -----------------------------------------------------------------------------------------
 
@@ -193,6 +215,10 @@ class ApiClient:
 
         def build() -> httpx.Request:
             # The token current when the request leaves, not when it queued: the wait at the pace may be long.
+            if self.legacy_key:
+                return self._http.build_request(
+                    method, url, headers={LEGACY_KEY_HEADER: self.access.api_key, "Accept": accept}
+                )
             sent[0] = self._token.value if self._token is not None else ""
             headers = {"Authorization": f"Bearer {sent[0]}", "Accept": accept}
             return self._http.build_request(method, url, headers=headers)
@@ -200,6 +226,11 @@ class ApiClient:
         while True:
             await self._bearer()
             response = await self._send(build, stream=stream)
+            if response.status_code == 401 and self.legacy_key:
+                await response.aclose()
+                raise ApiSetupError(
+                    "the portal refused the OAuth client and the legacy API key stored for it: check both"
+                )
             if response.status_code == 401 and not renewed:
                 await response.aclose()
                 renewed = True

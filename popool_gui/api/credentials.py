@@ -9,6 +9,7 @@ from keyring.errors import KeyringError
 from popool_gui.api.access import ApiSetupError
 
 SERVICE = "popool-api"
+LEGACY_KEY_USER = "legacy-api-key"  # one legacy key per portal: it belongs to the tenant, not to a client
 
 
 def _user(base_url: str, client_id: str) -> str:
@@ -42,3 +43,22 @@ def store_secret(base_url: str, client_id: str, secret: str) -> None:
         keyring.set_password(SERVICE, _user(base_url, client_id), secret)
     except KeyringError as exc:
         raise ApiSetupError(f"the credential store refused the secret ({type(exc).__name__}: {exc})") from exc
+
+
+def load_api_key(base_url: str) -> str:
+    """The legacy X-COUPA-API-KEY stored for this portal, "" when there is none (it is only ever a fallback)."""
+    try:
+        return keyring.get_password(SERVICE, _legacy_user(base_url)) or ""
+    except KeyringError:
+        return ""
+
+
+def store_api_key(base_url: str, key: str) -> None:
+    try:
+        keyring.set_password(SERVICE, _legacy_user(base_url), key)
+    except KeyringError as exc:
+        raise ApiSetupError(f"the credential store refused the API key ({type(exc).__name__}: {exc})") from exc
+
+
+def _legacy_user(base_url: str) -> str:
+    return f"{LEGACY_KEY_USER}@{base_url.rstrip('/').lower()}"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from popool_gui.api.access import ApiAccess, ApiSetupError
-from popool_gui.api.credentials import has_secret, load_secret
+from popool_gui.api.credentials import has_secret, load_api_key, load_secret
 from popool_gui.api.lane import lane_main
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.settings import RunMode, Settings
@@ -38,8 +38,12 @@ def api_access(settings: Settings, secret: str = "") -> ApiAccess:
         raise ApiSetupError("API mode needs the portal's base URL (--base-url, e.g. https://acme.coupahost.com)")
     if not settings.api_client_id:
         raise ApiSetupError("API mode needs an API client id (--api-client-id, or 'API client id' in the settings)")
-    secret = secret or load_secret(settings.base_url, settings.api_client_id)
-    return ApiAccess(settings.base_url, settings.api_client_id, secret, rate_per_s=settings.api_rate_per_s)
+    api_key = ""  # the demo's secret is given: the credential store is not read at all
+    if not secret:
+        secret, api_key = load_secret(settings.base_url, settings.api_client_id), load_api_key(settings.base_url)
+    return ApiAccess(
+        settings.base_url, settings.api_client_id, secret, rate_per_s=settings.api_rate_per_s, api_key=api_key
+    ).local()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +95,8 @@ def api_run(settings: Settings, portal: PortalProfile, access: ApiAccess) -> Api
     # The API's empty list is the portal's answer, not a page that may not have rendered: no second look.
     rules = dataclasses.replace(portal.attachments, second_look=False)
     return ApiRun(
-        settings=settings.replace(workers=API_LANES),
+        # The mode as resolved: the window shows an API run's lane for what it is, whatever `auto` chose.
+        settings=settings.replace(workers=API_LANES, mode=RunMode.API),
         portal=dataclasses.replace(portal, attachments=rules),
         worker_target=functools.partial(lane_main, access),
         queue_depth=settings.api_concurrency - 1,

@@ -29,6 +29,7 @@ from popool_gui.api.client import ApiClient, ApiFailure
 from popool_gui.api.files import Fetcher
 from popool_gui.api.po_job import PoJob, process_po
 from popool_gui.batch.model import PoResult, PoStatus, TabState
+from popool_gui.duration import format_duration
 from popool_gui.pool import run_folder
 from popool_gui.pool.protocol import (
     Command,
@@ -174,6 +175,6 @@ async def _report_status(
         rate = (sent - last_sent) / (now - last_mono)
         last_sent, last_mono = sent, now
         age = client.token_age_s or 0.0
-        detail = f"{client.in_flight} requests in flight, {rate:.1f} req/s, token {age / 60:.0f} min old"
+        detail = f"{client.in_flight} requests in flight, {rate:.1f} req/s, token {format_duration(age)} old"
         state = TabState.DOWNLOADING if running else TabState.NONE
         events.put(TabUpdate(*ident, state=state, detail=detail, open_tabs=len(running)))

@@ -18,7 +18,7 @@ from popool_gui.api.client import ApiFailure
 from popool_gui.api.files import Fetcher
 from popool_gui.batch import layout
 from popool_gui.batch.filing import FILED, Tally, conclude, fail, shown_name
-from popool_gui.batch.model import PoRecord, PoResult, PoStatus
+from popool_gui.batch.model import PoRecord, PoResult, PoStatus, source_label
 from popool_gui.browser.downloads import IncompleteDownloadError, move_verified
 from popool_gui.browser.portal import PortalProfile
 
@@ -99,8 +99,8 @@ async def _run(job: PoJob, record: PoRecord, result: PoResult, tally: Tally) -> 
             path.unlink(missing_ok=True)
             tally.missing.append(f"{attachment.name}: {exc}")
             continue
-        tally.saved.append(dest)
-        log.debug("api_file_saved", level=attachment.level.value, intent=attachment.intent, name=dest.name)
+        tally.keep(dest, source_label(attachment.source, attachment.intent))
+        log.debug("api_file_saved", source=attachment.source.value, intent=attachment.intent, name=dest.name)
     conclude(result, tally, job.output_dir, record, work)
 
 

@@ -18,7 +18,12 @@ class Tally:
     work: Path | None = None  # the PO's work folder once known
     found: int = 0
     saved: list[Path] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # source_label of each saved file
     missing: list[str] = field(default_factory=list)
+
+    def keep(self, path: Path, source: str) -> None:
+        self.saved.append(path)
+        self.sources.append(source)
 
 
 def fail(result: PoResult, error: str, *, unreachable: bool = False) -> None:
@@ -37,6 +42,7 @@ def conclude(result: PoResult, tally: Tally, output_dir: Path, record: PoRecord,
     result.attachments_found = tally.found
     result.attachments_downloaded = len(tally.saved)
     result.attachment_names = [p.name for p in tally.saved]
+    result.attachment_sources = list(tally.sources)
     if tally.found == 0:
         result.status = PoStatus.NO_ATTACHMENTS
     elif not tally.missing:

@@ -30,6 +30,7 @@ from popool_gui.batch.model import (
     COL_FOUND,
     COL_LAST_PROCESSED,
     COL_NAMES,
+    COL_SOURCES,
     COL_SUPPLIER,
     COL_URL,
     FINAL_STATUSES,
@@ -72,7 +73,8 @@ CREATE TABLE IF NOT EXISTS po (
     worker INTEGER,
     started_at REAL,
     finished_at REAL,
-    empty_looks INTEGER NOT NULL DEFAULT 0
+    empty_looks INTEGER NOT NULL DEFAULT 0,
+    sources TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS po_ord ON po (ord);
 CREATE TABLE IF NOT EXISTS history (
@@ -126,6 +128,7 @@ _RESULT_MAP: tuple[_Column, ...] = (
     _Column("started_at", "started_at"),
     _Column("finished_at", "finished_at"),
     _Column("empty_looks", "empty_looks"),
+    _Column("sources", "attachment_sources", _names_to_sql, json.loads),
 )
 _RESULT_COLUMNS = "key, " + ", ".join(column.name for column in _RESULT_MAP)
 # A blank supplier never replaces a known one: model.merged_supplier, registered with SQLite under its own name.
@@ -442,6 +445,8 @@ def _create_schema(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(po)")}
     if "empty_looks" not in columns:  # a journal written before second looks existed
         conn.execute("ALTER TABLE po ADD COLUMN empty_looks INTEGER NOT NULL DEFAULT 0")
+    if "sources" not in columns:  # a journal written before results said where each file came from
+        conn.execute("ALTER TABLE po ADD COLUMN sources TEXT NOT NULL DEFAULT '[]'")
 
 
 def _path(output_dir: Path) -> Path:
@@ -568,6 +573,7 @@ def _completed_from_input(record: PoRecord) -> PoResult:
         attachments_found=_int(cell(COL_FOUND)),
         attachments_downloaded=_int(cell(COL_DOWNLOADED)),
         attachment_names=[n.strip() for n in cell(COL_NAMES).split(ATTACHMENT_NAME_SEPARATOR) if n.strip()],
+        attachment_sources=[n.strip() for n in cell(COL_SOURCES).split(ATTACHMENT_NAME_SEPARATOR) if n.strip()],
         error=cell(COL_ERROR),
         folder=cell(COL_FOLDER),
         url=cell(COL_URL),
@@ -640,7 +646,11 @@ def _assignments(special: dict[str, str]) -> str:
 def _duplicate_result(original: PoResult | None, row_number: int) -> PoResult:
     if original is None:
         return PoResult(key=f"row {row_number}", status=PoStatus.PENDING, error="duplicate of a PO not in the input")
-    return dataclasses.replace(original, attachment_names=list(original.attachment_names))
+    return dataclasses.replace(
+        original,
+        attachment_names=list(original.attachment_names),
+        attachment_sources=list(original.attachment_sources),
+    )
 
 
 def _int(text: str) -> int:

@@ -6,6 +6,7 @@ states the GUI and CLI display.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -63,6 +64,7 @@ COL_SUPPLIER = "SUPPLIER"
 COL_FOUND = "ATTACHMENTS_FOUND"
 COL_DOWNLOADED = "ATTACHMENTS_DOWNLOADED"
 COL_NAMES = "AttachmentName"
+COL_SOURCES = "AttachmentSource"  # aligned with AttachmentName: where on the PO each file hung (source_label)
 COL_LAST_PROCESSED = "LAST_PROCESSED"
 COL_ERROR = "ERROR_MESSAGE"
 COL_FOLDER = "DOWNLOAD_FOLDER"
@@ -74,6 +76,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
     COL_FOUND,
     COL_DOWNLOADED,
     COL_NAMES,
+    COL_SOURCES,
     COL_LAST_PROCESSED,
     COL_ERROR,
     COL_FOLDER,
@@ -81,7 +84,7 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 # Result columns whose text comes from the portal (page text, file names, server errors, addresses): hostile,
 # and made formula-safe in the results CSV.
-PORTAL_COLUMNS: frozenset[str] = frozenset({COL_SUPPLIER, COL_NAMES, COL_ERROR, COL_FOLDER, COL_URL})
+PORTAL_COLUMNS: frozenset[str] = frozenset({COL_SUPPLIER, COL_NAMES, COL_SOURCES, COL_ERROR, COL_FOLDER, COL_URL})
 # The house PO shape: PO or PM (optional), then 6 or more digits, the portal id. The input reader's default and
 # the PO pattern of every built-in portal profile; a profile of a portal whose numbers differ sets its own.
 DEFAULT_PO_ID_REGEX = r"^(?:P[OM])?[\s-]*(\d{6,})$"
@@ -153,6 +156,24 @@ class DiskNeed:
     needed: int  # free bytes that would let the file in, with popool's reserve
 
 
+class AttachmentSource(StrEnum):
+    """Where on the PO an attachment hangs; both engines say so, and the results file names it."""
+
+    HEADER = "header"
+    LINE = "line"
+    COMMENT = "comment"
+    REQUISITION = "requisition"
+
+
+_INTENT = re.compile(r"^[A-Za-z][A-Za-z -]{0,29}$")
+
+
+def source_label(source: AttachmentSource, intent: str = "") -> str:
+    """What the results say of one file: its source, and the intent the API gave it (`line (Supplier)`); an
+    intent that is not a short plain word or two is left out rather than written."""
+    return f"{source.value} ({intent})" if _INTENT.match(intent) else source.value
+
+
 @dataclass(slots=True)
 class PoResult:
     """The outcome of one attempt at one PO, as a worker reports it and the journal stores it."""
@@ -163,6 +184,7 @@ class PoResult:
     attachments_found: int = 0
     attachments_downloaded: int = 0
     attachment_names: list[str] = field(default_factory=list)
+    attachment_sources: list[str] = field(default_factory=list)  # source_label of each name, in the same order
     error: str = ""
     folder: str = ""
     url: str = ""

@@ -28,7 +28,7 @@ from selenium.webdriver.remote.webelement import WebElement
 
 from popool_gui.batch import layout
 from popool_gui.batch.filing import FILED, Tally, conclude, fail, shown_name
-from popool_gui.batch.model import DiskNeed, PoRecord, PoResult, PoStatus, TabState
+from popool_gui.batch.model import AttachmentSource, DiskNeed, PoRecord, PoResult, PoStatus, TabState
 from popool_gui.browser import named_tabs
 from popool_gui.browser.cdp import execute_cdp, performance_log
 from popool_gui.browser.downloads import (
@@ -61,6 +61,7 @@ PAGES_WAITED = 2  # the PO's page and, for an empty list, its requisition's: eac
 # Web fonts only: images are switched off by a content setting instead (see session.download_prefs), because
 # a URL pattern such as *.png would also block attachments that are images.
 BLOCKED_URL_PATTERNS: tuple[str, ...] = ("*.woff", "*.woff2")
+_SOURCE_ORDER: tuple[AttachmentSource, ...] = tuple(AttachmentSource)
 
 # One read of a PO page once its verdict is in: the supplier, the attachments as the user sees them, the requisition
 # link, the page's URL. Elements of the same attachment (a span inside its link, a span beside its link with the
@@ -68,7 +69,7 @@ BLOCKED_URL_PATTERNS: tuple[str, ...] = ("*.woff", "*.woff2")
 # the home tab can read the PO tabs it opened (named_tabs) without switching the driver to them; element
 # references are returned only for the driver's own tab (another tab's elements mean nothing to the driver).
 _READ_FN = """
-const read = (win, supplierSel, selectors, attrs, suffix, linkSel, withTargets) => {
+const read = (win, supplierSel, selectors, attrs, suffix, lineSel, commentSel, linkSel, withTargets) => {
 const document = win.document;
 const found = [];
 for (const s of selectors) {
@@ -129,9 +130,13 @@ for (const s of linkSel) {
   for (const e of list) { const a = e.matches('a[href]') ? e : e.closest('a[href]'); if (a) { link = a.href; break; } }
   if (link) break;
 }
+const inside = (e, sels) => sels.some(s => { try { return !!e.closest(s); } catch (x) { return false; } });
+const source = e => inside(e, lineSel) ? 'line' : (inside(e, commentSel) ? 'comment' : 'header');
 return {
   url: win.location.href, supplier: supplier, link: link,
-  attachments: kept.map(g => ({name: g.name, href: g.href, target: withTargets ? (g.link || g.members[0]) : null})),
+  attachments: kept.map(g => ({
+    name: g.name, href: g.href, target: withTargets ? (g.link || g.members[0]) : null, source: source(g.members[0]),
+  })),
 };
 };
 """
@@ -201,7 +206,8 @@ class Attachment:
     name: str
     href: str
     target: WebElement | None  # None when read from the home tab: found again by `index` on its own tab to click
-    index: int  # position in the page's list, to find it again if the page re-rendered it
+    index: int  # position in the list as read (in the API's order), to find it again on its tab
+    source: AttachmentSource = AttachmentSource.HEADER
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,27 +220,35 @@ class PageRead:
     requisition_link: str
 
 
-def _read(job: PoJob, from_home: bool) -> PageRead:
+def _read(job: PoJob, from_home: bool, requisition: bool = False) -> PageRead:
     """Read the page: from the home tab when the verdict was read from there (the driver is on the home tab), else
-    on the page's own tab (the driver is on it)."""
+    on the page's own tab (the driver is on it). `requisition`: it is the PO's requisition page."""
     portal = job.portal
     args = [
         list(portal.supplier.selectors),
         list(portal.attachments.selectors),
         list(portal.attachments.name_attributes),
         portal.attachments.name_strip_suffix,
+        list(portal.attachments.line_selectors),
+        list(portal.attachments.comment_selectors),
         list(portal.requisition.link_selectors),
     ]
     if from_home:
         raw = job.driver.execute_script(_READ_FROM_HOME_JS, job.tab_name, *args)
     else:
         raw = job.driver.execute_script(_READ_JS, *args)
+    found = [
+        (AttachmentSource.REQUISITION if requisition else AttachmentSource(item["source"]), item)
+        for item in raw["attachments"]
+    ]
+    # In the API's order (header, lines, comments), whatever the page's layout: `_2` names fall alike in both modes.
+    found.sort(key=lambda pair: _SOURCE_ORDER.index(pair[0]))
     return PageRead(
         url=str(raw["url"]),
         supplier=str(raw["supplier"] or "").strip(),
         attachments=[
-            Attachment(name=item["name"], href=item["href"], target=item["target"], index=i)
-            for i, item in enumerate(raw["attachments"])
+            Attachment(name=item["name"], href=item["href"], target=item["target"], index=i, source=source)
+            for i, (source, item) in enumerate(found)
         ],
         requisition_link=str(raw["link"] or ""),
     )
@@ -362,7 +376,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             # The PO page's own files are on disk: they stay, as PARTIAL, and the PO is tried again.
             tally.missing.append(f"the requisition page ({req.verdict.value})")
         else:
-            found = _read(job, req.from_afar)
+            found = _read(job, req.from_afar, requisition=True)
             yield from _download_all(job, record, found, work, po_handle, tally, "requisition ", logger)
     conclude(result, tally, output_dir, record, work)
 
@@ -444,7 +458,7 @@ def _download_all(
             tally.missing.append(f"{display} ({error})")
             logger.warning("attachment_missing", name=display, error=error)
         else:
-            tally.saved.append(saved)
+            tally.keep(saved, attachment.source.value)
             logger.debug("attachment_saved", name=saved.name, bytes=saved.stat().st_size)
 
 
@@ -498,7 +512,8 @@ def _download_one(
             raise StaleElementReferenceException("read from the home tab")
         _click(driver, target)
     except StaleElementReferenceException:
-        fresh = _read(job, from_home=False).attachments
+        requisition = attachment.source is AttachmentSource.REQUISITION
+        fresh = _read(job, from_home=False, requisition=requisition).attachments
         if attachment.index >= len(fresh) or (target := fresh[attachment.index].target) is None:
             return None, "the attachment disappeared from the page"
         _click(driver, target)

@@ -78,6 +78,11 @@ class AttachmentRules:
     # Look at every empty list once more, later in the run, before NO_ATTACHMENTS is final. Off only for a portal
     # whose ready marker (detect.ready_selectors) is known to show on empty lists too.
     second_look: bool = True
+    # Where on the PO an attachment hangs, as the API says it (AttachmentSource): one inside an element matching
+    # one of `line_selectors` is a line's (Coupa shows those inside the line's details), one inside
+    # `comment_selectors` a comment's, any other on the PO page the header's.
+    line_selectors: tuple[str, ...] = ()
+    comment_selectors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +185,8 @@ _TABLES: dict[str, tuple[bool, dict[str, tuple[str, Any]]]] = {
             "settle_ms": ("int", DEFAULT_SETTLE_MS),
             "empty_wait_ms": ("int", DEFAULT_EMPTY_WAIT_MS),
             "second_look": ("bool", True),
+            "line_selectors": ("selectors", ()),
+            "comment_selectors": ("selectors", ()),
         },
     ),
     "supplier": (False, {"selectors": ("selectors", ()), "input_column": ("str", "")}),

@@ -8,7 +8,8 @@ What it serves (JSON, Coupa's hyphenated keys):
 - ``GET /api/purchase_orders?po-number=X`` (``po_number`` too): an array, ``[]`` for no such PO, 403 for a PO
   the client may not see. Without a number it pages through a small catalogue: ``limit`` (at most 50),
   ``offset``; ``fields=["id",{"supplier":["name"]}]`` trims every record; with `api_inline_attachments` a record
-  holds its header's and lines' attachments, as Coupa's full PO record does;
+  holds its header's and lines' attachments, as Coupa's full PO record does, and its comments with theirs (an
+  assumption about a real tenant; the comments endpoint stays, and popool uses it for a record without them);
 - attachment lists of the PO (``/api/purchase_orders/:id/attachments``), of its lines
   (``/api/purchase_order_lines/:id/attachments``), of its comments (inside ``/api/purchase_orders/:id/comments``)
   and of its requisition (``/api/requisitions/:id/attachments``);
@@ -36,7 +37,15 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qs
 
-from popool_gui.demo.data import AttachmentSpec, PoKind, PoSpec, po_spec, requisition_po
+from popool_gui.demo.data import (
+    COMMENT_TEXT,
+    LINE_WITH_ATTACHMENTS,
+    AttachmentSpec,
+    PoKind,
+    PoSpec,
+    po_spec,
+    requisition_po,
+)
 
 JSON_TYPE = "application/json; charset=utf-8"
 MAX_PAGE = 50
@@ -325,7 +334,7 @@ def _owner(level: str, owner: int, knobs: Any) -> tuple[PoSpec, tuple[Attachment
         spec = _po_of(owner // LINE_ID_FACTOR, knobs)
         if spec is None or owner % LINE_ID_FACTOR not in range(1, _line_count(spec) + 1):
             return None
-        return spec, spec.line_attachments if owner % LINE_ID_FACTOR == 1 else ()
+        return spec, spec.line_attachments if owner % LINE_ID_FACTOR == LINE_WITH_ATTACHMENTS else ()
     spec = requisition_po(str(owner), knobs.seed, knobs.attachment_size_range)
     return (spec, spec.requisition_attachments) if spec else None
 
@@ -370,8 +379,9 @@ def _po_record(spec: PoSpec, base_url: str, inline: bool) -> dict[str, Any]:
     }
     if inline:
         record["attachments"] = [_attachment_record(spec, a, base_url) for a in spec.attachments]
+        record["comments"] = _comments(spec, base_url)
         for line in lines:
-            listed = spec.line_attachments if line["line-num"] == 1 else ()
+            listed = spec.line_attachments if line["line-num"] == LINE_WITH_ATTACHMENTS else ()
             line["attachments"] = [_attachment_record(spec, a, base_url) for a in listed]
     return record
 
@@ -382,7 +392,7 @@ def _comments(spec: PoSpec, base_url: str) -> list[dict[str, Any]]:
     return [
         {
             "id": _internal_id(spec) * COMMENT_ID_FACTOR + 1,
-            "comments": "Approved, see the attached message.",
+            "comments": COMMENT_TEXT,
             "attachments": [_attachment_record(spec, a, base_url) for a in spec.comment_attachments],
         }
     ]

@@ -162,7 +162,7 @@ def run_portal(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{portal.url}\n")
         sys.stdout.flush()
         sys.stderr.write(
-            f"Demo portal serving; try {portal.po_url('100007')} (special POs 100001-100017). Its API: client id "
+            f"Demo portal serving; try {portal.po_url('100007')} (special POs 100001-100018). Its API: client id "
             f"{portal.knobs.api_client_id}, secret {portal.knobs.api_client_secret}. Ctrl+C stops it.\n"
         )
         # A timed wait keeps the main thread responsive to signals on every platform.

@@ -35,9 +35,14 @@ id      behaviour                                                               
 100014  supplier name Windows forbids in a folder (``Smith & Sons / Partners: A.B.C.``)       COMPLETED
 100015  twelve attachments (the list renders in two steps and runs under the toolbar)          COMPLETED
 100016  three attachments; ``broken scan.pdf`` always arrives truncated                      PARTIAL
-100017  a PDF on the header, one on a line and a message on a comment (the API serves the    COMPLETED
-        line and comment files; the pages do not show them yet)
+100017  a PDF on the header, one on a line and a message on a comment                        COMPLETED
+100018  nothing on the header; ``invoice.pdf`` on a line and another ``invoice.pdf`` with a   COMPLETED
+        note on a comment (the comment's is kept as ``_2``, in header-line-comment order)
 ======  ==================================================================================  ==============
+
+Line attachments hang off the PO's first line (`LINE_WITH_ATTACHMENTS`), comment attachments off its one comment;
+the page shows them where a Coupa page does (inside the line's details, in the comments section) and the API lists
+them at the same places. Only special POs have them, so random POs hold what they always held.
 
 Requisition ids are the PO id behind a ``7`` (PO 100005 -> requisition 7100005), so a requisition page finds
 its PO without any state. Requisitions with files only hang off POs that show a PDF themselves, so popool's
@@ -55,6 +60,8 @@ from popool_gui.demo.files import CONTENT_TYPES, MIN_SIZE, FileContext, FileKind
 
 DEFAULT_SIZE_RANGE: tuple[int, int] = (2_000, 60_000)
 REQUISITION_PREFIX = "7"
+LINE_WITH_ATTACHMENTS = 1  # the line number whose details hold a PO's line attachments
+COMMENT_TEXT = "Approved, see the attached message."
 BIG_FILE_SIZE = 2_000_000
 
 
@@ -106,7 +113,7 @@ class PoSpec:
     requisition_id: str | None = None
     requisition_attachments: tuple[AttachmentSpec, ...] = ()
     variant: PageVariant = PageVariant.STANDARD
-    # On the PO's first line and on its one comment: only the API (demo/api.py) serves these so far.
+    # On the PO's first line and on its one comment, on its page and in its API alike.
     line_attachments: tuple[AttachmentSpec, ...] = ()
     comment_attachments: tuple[AttachmentSpec, ...] = ()
 
@@ -242,6 +249,7 @@ SPECIAL: dict[str, _Special] = {
         truncated=("broken scan.pdf",),
     ),
     "100017": _Special(names=("invoice.pdf",), line_names=("line spec sheet.pdf",), comment_names=("RE approval.msg",)),
+    "100018": _Special(line_names=("invoice.pdf",), comment_names=("invoice.pdf", "shipping instructions.txt")),
 }
 
 

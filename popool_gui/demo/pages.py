@@ -13,6 +13,10 @@ Selectors the browser side relies on (see the `coupa` and `demo` portal profiles
   to the file. With `loading_placeholder`, `div#attachments-loading.loading-indicator` ("Loading documents...")
   is shown in the section until the first items are; with `list_via_fetch` the list comes from
   `/order_headers/{id}/attachments.json` (`/requisition_headers/{id}/attachments.json`).
+- Line and comment attachments (the special POs that have them) are part of the page as it loads, in the
+  span-in-a-link markup: a line's inside its details row `tr.line-details > td > div.line-attachments` under the
+  line, a comment's in `section#comments > div.comment`. The profiles' `line_selectors` and `comment_selectors`
+  tell them from the header's.
 - Not found: HTTP 200 with "Oops! We couldn't find what you wanted" (or "The page you were looking for doesn't
   exist", or the Portuguese text); denied: "You are not authorized" / "Access denied" in `div.flash_error`
   or `div#error_explanation`.
@@ -27,9 +31,9 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote
 
-from popool_gui.demo.data import PageVariant, PoSpec
+from popool_gui.demo.data import COMMENT_TEXT, LINE_WITH_ATTACHMENTS, AttachmentSpec, PageVariant, PoSpec
 from popool_gui.demo.list_script import SECOND_STEP_MS as SECOND_STEP_MS
-from popool_gui.demo.list_script import ListMarkup, ListRender, list_script, placeholder_html
+from popool_gui.demo.list_script import ListMarkup, ListRender, list_script, placeholder_html, size_label
 from popool_gui.demo.skins import COUPA_FILE_URL, PageKind, Skin, page_path
 
 NOT_FOUND_TEXT: dict[PageVariant, str] = {
@@ -141,13 +145,49 @@ def _attachments_section(items: list[dict[str, str]], render: ListRender) -> tup
     return section, list_script(items, render, LIST_MARKUP)
 
 
-def order_lines(spec: PoSpec, rows: int = 8, table_class: str = "lines") -> str:
+def order_lines(spec: PoSpec, rows: int = 8, table_class: str = "lines", details: dict[int, str] | None = None) -> str:
+    """The lines table; `details` holds a line's details row (by line number) to show under it."""
     # Enough lines that the attachments start below the fold of a default 800x600 headless window.
+    details = details or {}
     cells = "".join(
         f"<tr><td>{n}</td><td>Item {spec.po_id}-{n}</td><td>{n * 3}</td><td>EUR {n * 123.45:.2f}</td></tr>"
+        + details.get(n, "")
         for n in range(1, rows + 1)
     )
     return f'<table class="{table_class}"><tr><th>#</th><th>Item</th><th>Qty</th><th>Amount</th></tr>{cells}</table>'
+
+
+def _static_items(spec: PoSpec, attachments: tuple[AttachmentSpec, ...]) -> str:
+    """Attachments the server writes into the page, in Coupa's usual markup (a labelled span inside the link);
+    a line's details and the comments are part of the page as it loads, not of the list a script renders."""
+    return "".join(
+        f'<li><a class="attachment-link" href="{escape(ATTACHMENT_URL.format(po_id=spec.po_id, file_id=a.file_id))}">'
+        f'<span role="button" tabindex="0" aria-label="{escape(a.name)} file attachment">{escape(a.name)}</span></a>'
+        f'<span class="attachment-size">{size_label(a.size)}</span></li>'
+        for a in attachments
+    )
+
+
+def _line_details(spec: PoSpec) -> dict[int, str]:
+    """The first line's details with its attachments (the demo API lists them on line 1 too)."""
+    if not spec.line_attachments:
+        return {}
+    row = (
+        f'<tr class="line-details" data-line-num="{LINE_WITH_ATTACHMENTS}"><td colspan="4">'
+        '<div class="line-attachments"><h4>Attachments</h4>'
+        f"<ul>{_static_items(spec, spec.line_attachments)}</ul></div></td></tr>"
+    )
+    return {LINE_WITH_ATTACHMENTS: row}
+
+
+def _comments(spec: PoSpec) -> str:
+    if not spec.comment_attachments:
+        return ""
+    return (
+        '<section id="comments" class="comments"><h2>Comments</h2>'
+        f'<div class="comment"><p class="comment-body">{escape(COMMENT_TEXT)}</p>'
+        f'<ul class="comment-attachments">{_static_items(spec, spec.comment_attachments)}</ul></div></section>'
+    )
 
 
 def order_page(spec: PoSpec, items: list[dict[str, str]], *, render: ListRender, toolbar: bool) -> bytes:
@@ -168,7 +208,7 @@ def order_page(spec: PoSpec, items: list[dict[str, str]], *, render: ListRender,
         f"<span data-supplier-name>{escape(spec.supplier)}</span></div>"
         '<div class="field"><label>Status</label>Issued</div>'
         f"{requisition}</section>"
-        f"{order_lines(spec)}{section}"
+        f"{order_lines(spec, details=_line_details(spec))}{section}{_comments(spec)}"
     )
     return layout(f"Purchase Order #{spec.po_id}", body, toolbar=toolbar, script=script)
 

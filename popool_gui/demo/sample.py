@@ -49,9 +49,13 @@ def expected_status(po_id: str, seed: int = 0, skin: Skin = Skin.COUPA) -> str:
     spec = po_spec(demo_id(skin, str(po_id)), seed)
     if spec.kind in _STATUS_BY_KIND:
         return _STATUS_BY_KIND[spec.kind]
-    if any(a.truncated for a in spec.attachments):
+    # The other skin's pages show the header's list only; the Coupa skin's show the lines' and comments' too.
+    shown = (*spec.attachments, *spec.line_attachments, *spec.comment_attachments)
+    if skin is not Skin.COUPA:
+        shown = spec.attachments
+    if any(a.truncated for a in shown):
         return "PARTIAL"
-    return "COMPLETED" if spec.attachments else "NO_ATTACHMENTS"
+    return "COMPLETED" if shown else "NO_ATTACHMENTS"
 
 
 def _po_value(rng: random.Random, po_id: str, skin: Skin) -> str:

@@ -129,7 +129,7 @@ class DemoKnobs:
     api_rate_per_s: int = 0  # 0 = no limit; beyond it in any second: 429
     api_token_lifetime_s: float = 86_400.0
     api_503_share: float = 0.0
-    api_inline_attachments: bool = True  # PO records hold their header's and lines' attachments
+    api_inline_attachments: bool = True  # PO records hold their header's and lines' attachments, and comments
 
     def __post_init__(self) -> None:
         problems = []

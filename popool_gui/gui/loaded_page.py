@@ -23,6 +23,10 @@ MIN_PO_PANE_PX = 170
 MIN_LOG_PANE_PX = 90
 
 
+WORKERS_TITLE = "<b>Workers</b>"
+API_LANE_TITLE = "<b>API lane</b> (no browser: one token and one pace for every request)"
+
+
 class LoadedPage(QWidget):
     invalid_rows_requested = Signal()
 
@@ -65,7 +69,8 @@ class LoadedPage(QWidget):
         self.workers_box = QWidget()
         workers_layout = QVBoxLayout(self.workers_box)
         workers_layout.setContentsMargins(0, 0, 0, 0)
-        workers_layout.addWidget(QLabel("<b>Workers</b>"))
+        self.workers_label = QLabel(WORKERS_TITLE)
+        workers_layout.addWidget(self.workers_label)
         workers_layout.addWidget(worker_view)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)

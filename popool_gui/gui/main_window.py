@@ -37,7 +37,7 @@ from popool_gui.gui.demo_mode import DemoSession
 from popool_gui.gui.drop_zone import DropOverlayHost, DropZone
 from popool_gui.gui.file_loading import FILE_FILTER, FileLoader
 from popool_gui.gui.invalid_rows_dialog import InvalidRowsDialog
-from popool_gui.gui.loaded_page import LoadedPage
+from popool_gui.gui.loaded_page import API_LANE_TITLE, WORKERS_TITLE, LoadedPage
 from popool_gui.gui.log_pane import LogPane
 from popool_gui.gui.po_actions import PoActions
 from popool_gui.gui.po_model import PoTableModel, rows_from_batch
@@ -57,7 +57,7 @@ from popool_gui.gui.worker_view import WorkerTableView
 from popool_gui.pool.controller import PoolController
 from popool_gui.pool.worker import worker_main
 from popool_gui.run_setup import DEMO_COUNT, default_portal, output_dir, run_portal
-from popool_gui.settings import Settings
+from popool_gui.settings import RunMode, Settings
 
 log = structlog.get_logger()
 
@@ -420,7 +420,9 @@ class MainWindow(QMainWindow):
             controller.settings.workers,
             controller.settings.memory_threshold_pct,
             on_grid=bool(controller.settings.grid_url),
+            api=controller.settings.mode is RunMode.API,
         )
+        self.page.workers_label.setText(API_LANE_TITLE if self.worker_model.api else WORKERS_TITLE)
         self.page.workers_box.setVisible(True)
         self.page.fit_worker_pane()
         self._remember_run(controller.output_dir)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from popool_gui.browser.portal import BUILTIN_PORTALS, PortalError, PortalProfile
 from popool_gui.browser.sign_in_check import SignInCheck, check_sign_in
+from popool_gui.gui.api_check import API_GROUP, ConnectionTest
 from popool_gui.gui.background import Background
 from popool_gui.gui.theme import secondary_label_style
 from popool_gui.pool import run_folder
@@ -175,6 +176,8 @@ class SettingsDialog(QDialog):
             for name in names:
                 self._add_field(fields_column, name, settings)
                 fields_column.addSpacing(6)
+            if title == API_GROUP:
+                fields_column.addWidget(self._connection_test())
             column.addWidget(group)
         column.addStretch()
         scroll = QScrollArea()
@@ -227,6 +230,11 @@ class SettingsDialog(QDialog):
         self.sign_in_result.setStyleSheet(secondary_label_style(self.palette()))
         column.addWidget(self.sign_in_result)
         return box
+
+    def _connection_test(self) -> ConnectionTest:
+        """The API group's "Test connection" (gui/api_check.py), with the values as they stand in the dialog."""
+        self.connection_test = ConnectionTest(lambda: self._base.replace(**self.values()), self._background)
+        return self.connection_test
 
     # ------------------------------------------------------------------ sign-in check
 

@@ -68,6 +68,25 @@ REMOTE_MEMORY_TIP = (
     "and the memory policy leaves it be"
 )
 
+# An API run has one lane instead of browsers: what its columns mean then. Its memory is a few dozen MB of
+# Python, not a browser's, and is not watched: that column is hidden (worker_view.py).
+API_HEADERS: dict[WorkerColumn, str] = {
+    WorkerColumn.WORKER: "Lane",
+    WorkerColumn.PO: "Latest PO",
+    WorkerColumn.TAB: "Requests",
+}
+API_HEADER_TIPS: dict[WorkerColumn, str] = {
+    WorkerColumn.WORKER: "API lane: one process whose one token and one pace serve every request (no browser)",
+    WorkerColumn.STATE: "What the lane is doing; a Paused lane takes no new POs and finishes those it holds",
+    WorkerColumn.PO: "The PO the lane took last; it works on several at once",
+    WorkerColumn.TAB: "Requests in flight now, the pace kept over the last second (requests/s) and the token's age",
+    WorkerColumn.DONE: "POs this lane finished",
+    WorkerColumn.FAILED: "POs this lane finished as FAILED or PARTIAL",
+    WorkerColumn.RESTARTS: "Lane restarts (a crash, or your Restart)",
+    WorkerColumn.UPTIME: "Time since the lane started",
+    WorkerColumn.ACTIONS: "Pause/Resume and Restart the lane",
+}
+
 # Worker states in which Pause/Resume and Restart mean something.
 COMMANDABLE = frozenset({WorkerState.STARTING, WorkerState.IDLE, WorkerState.BUSY, WorkerState.PAUSED})
 
@@ -88,13 +107,15 @@ class WorkerTableModel(QAbstractTableModel):
         self._full_bar_mb = 1024.0
         self._now = time.time
         self.on_grid = False  # the run's browsers are on a Selenium Grid
+        self.api = False  # the run is an API run: its one row is a lane, not a browser
 
     # ------------------------------------------------------------------ feeding
 
-    def reset_workers(self, count: int, threshold_pct: float, *, on_grid: bool = False) -> None:
+    def reset_workers(self, count: int, threshold_pct: float, *, on_grid: bool = False, api: bool = False) -> None:
         """A new run: `count` workers, all starting. A full memory bar is a fair share of the machine's RAM."""
         self.beginResetModel()
         self.on_grid = on_grid
+        self.api = api
         self._rows = [WorkerSnapshot(worker=i + 1, state=WorkerState.STARTING) for i in range(count)]
         self._threshold_pct = threshold_pct
         total_mb = psutil.virtual_memory().total / 2**20
@@ -141,10 +162,13 @@ class WorkerTableModel(QAbstractTableModel):
             return None
         column = WorkerColumn(section)
         remote_memory = self.on_grid and column is WorkerColumn.MEMORY
+        headers, tips = (
+            ({**HEADERS, **API_HEADERS}, {**HEADER_TIPS, **API_HEADER_TIPS}) if self.api else (HEADERS, HEADER_TIPS)
+        )
         if role == Qt.ItemDataRole.DisplayRole:
-            return REMOTE_MEMORY_HEADER if remote_memory else HEADERS[column]
+            return REMOTE_MEMORY_HEADER if remote_memory else headers[column]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return REMOTE_MEMORY_TIP if remote_memory else HEADER_TIPS[column]
+            return REMOTE_MEMORY_TIP if remote_memory else tips[column]
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -216,4 +240,4 @@ class WorkerTableModel(QAbstractTableModel):
                 f"{snap.memory_mb:.0f} MB in this worker's process tree; machine RAM at "
                 f"{self._system_pct:.0f} % (threshold {self._threshold_pct:.0f} %)"
             )
-        return HEADER_TIPS[column]
+        return API_HEADER_TIPS.get(column, HEADER_TIPS[column]) if self.api else HEADER_TIPS[column]

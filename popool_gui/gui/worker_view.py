@@ -126,6 +126,8 @@ class WorkerTableView(QTableView):
     def _rebuild_actions(self) -> None:
         # The node means something only when the browsers run on a Selenium Grid.
         self.setColumnHidden(WorkerColumn.NODE, not self._model.on_grid)
+        # A lane's memory is not a browser's and is not watched (worker_model.API_HEADERS).
+        self.setColumnHidden(WorkerColumn.MEMORY, self._model.api)
         self._actions.clear()
         for row in range(self._model.rowCount()):
             snap = self._model.snapshot(row)

@@ -1,6 +1,6 @@
 """Browser mode and API mode on the same demo batch: the same statuses and byte-identical files under the same
-paths. The demo's pages show header and requisition attachments only (line and comment attachments are served
-by its API alone so far, PO 100017), so the batch is the self-test's sample, which holds none of those."""
+paths. The batch is the self-test's sample plus the POs with line and comment attachments (100017, 100018), which
+the demo's pages show where a Coupa page does and its API lists at each level."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from popool_gui.settings import RunMode, Settings
 from tests.memory_keyring import MemoryKeyring
 
 ROWS = 30
+LEVELS = ("100017", "100018")  # header, line and comment attachments; line and comment only, one name twice
 # What a run writes beside the PO folders, which differs by time and mode.
 RUN_FILES = {".popool", "popool-results.csv", "popool-results.xlsx", "popool-report.html"}
 
@@ -38,6 +39,12 @@ def _statuses(out: Path, settings: Settings, source: Path) -> dict[str, str]:
         return {r.key: str(r.status) for r in journal.all_results()}
 
 
+def _sources(out: Path, settings: Settings, source: Path) -> dict[str, list[str]]:
+    """Where each file came from; without the intent, which only the API gives."""
+    with Journal.open(out, plan_run(settings, source).batch) as journal:
+        return {r.key: [s.split(" (")[0] for s in r.attachment_sources] for r in journal.all_results()}
+
+
 @pytest.mark.browser
 def test_browser_and_api_give_the_same_statuses_and_files(chromium_settings: Settings, tmp_path: Path) -> None:
     before = keyring.get_keyring()
@@ -45,6 +52,8 @@ def test_browser_and_api_give_the_same_statuses_and_files(chromium_settings: Set
     try:
         with demo_portal() as portal:
             source = write_sample_csv(tmp_path / "pos.csv", ROWS)
+            with source.open("a", encoding="utf-8") as rows:
+                rows.writelines(f"PO{po_id};;CC-1000\r\n" for po_id in LEVELS)
             common = {"portal": "demo", "base_url": portal.url, "keep_awake": False}
             browser = chromium_settings.replace(output_dir=str(tmp_path / "browser"), workers=2, **common)
             plan = plan_run(browser, source)
@@ -72,3 +81,10 @@ def test_browser_and_api_give_the_same_statuses_and_files(chromium_settings: Set
     assert len(browser_files) > ROWS  # the comparison is about something
     assert api_files.keys() == browser_files.keys()
     assert api_files == browser_files
+    for po_id in LEVELS:
+        assert sum(f"PO{po_id}_" in name for name in api_files) == 3, po_id
+    sources = _sources(api_out, api, source)
+    assert sources == _sources(browser_out, browser, source)
+    assert sources["PO100017"] == ["header", "line", "comment"]
+    assert sources["PO100018"] == ["line", "comment", "comment"]
+    assert any(s == ["requisition"] * len(s) and s for s in sources.values())  # 100005's fallback

@@ -122,9 +122,10 @@ def record(po_id: str, key: str | None = None, supplier: str = "") -> PoRecord:
 
 
 def expected_files(portal: DemoPortal, po_id: str) -> list[tuple[str, bytes]]:
-    """(name, bytes) popool must save, in page order: the PO's own files, else its requisition's."""
+    """(name, bytes) popool must save, in page order: the PO's own files (header, lines, comments), else its
+    requisition's."""
     spec = portal.po_spec(po_id)
-    attachments = spec.attachments or spec.requisition_attachments
+    attachments = (*spec.attachments, *spec.line_attachments, *spec.comment_attachments) or spec.requisition_attachments
     return [(a.name, portal.file_bytes(po_id, a.file_id)) for a in attachments if not a.truncated]
 
 
@@ -179,7 +180,7 @@ def random_ids(portal: DemoPortal) -> list[str]:
 def test_a_batch_reaches_every_status_with_exact_bytes(shared: Shared, portal: DemoPortal, tmp_path: Path) -> None:
     output = tmp_path / "output"
     ids = [*sorted(SPECIAL), *random_ids(portal)]
-    assert len(ids) == 27  # 17 special POs (100017 has line and comment files too, which only the API serves)
+    assert len(ids) == 28  # 18 special POs (100017 and 100018 have line and comment files)
     # A mid-batch session expiry after the 20th PO: that PO meets the login wall, then a re-sign-in fixes it.
     expire_before = ids[20]
     results: dict[str, PoResult] = {}
@@ -257,6 +258,14 @@ def test_a_batch_reaches_every_status_with_exact_bytes(shared: Shared, portal: D
     partial = results["100016"]
     assert partial.attachments_found == 3 and partial.attachments_downloaded == 2
     assert "broken scan.pdf" in partial.error
+
+    # Line and comment attachments are taken too; a name met on a line and on a comment is kept twice, the
+    # comment's as _2 (header, lines, comments: the API's order), and the requisition is not wanted.
+    assert results["100017"].attachments_downloaded == 3
+    levels = Path(results["100018"].folder)
+    line, comment, _ = (*portal.po_spec("100018").line_attachments, *portal.po_spec("100018").comment_attachments)
+    assert (levels / "PO100018_invoice.pdf").read_bytes() == portal.file_bytes("100018", line.file_id)
+    assert (levels / "PO100018_invoice_2.pdf").read_bytes() == portal.file_bytes("100018", comment.file_id)
 
     # Nothing escaped the output folder and nothing is left half-done in it.
     assert not list(output.rglob("*.crdownload"))

@@ -4,6 +4,7 @@ serving bytes, and the tenant's limits (429, expiring tokens, 503 bursts) met wi
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,8 +12,9 @@ from pathlib import Path
 import keyring
 import pytest
 
-from popool_gui.api.access import ApiSetupError
-from popool_gui.api.credentials import load_secret, store_secret
+from popool_gui import cli
+from popool_gui.api.access import NEW_TOKEN_WAIT_S, ApiSetupError
+from popool_gui.api.credentials import load_api_key, load_secret, store_api_key, store_secret
 from popool_gui.api.engine import api_access, api_run, resolve_mode
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import PoStatus, RunState
@@ -97,6 +99,11 @@ def test_line_and_comment_attachments_are_collected(portal: DemoPortal, tmp_path
     done = results["100017"]
     assert done.status is PoStatus.COMPLETED
     assert done.attachments_found == done.attachments_downloaded == len(every) == 3
+    # Where each file hung, with the intent the API gives (the demo's: Internal for odd ids, else Supplier).
+    intents = ["Internal" if int(a.file_id) % 2 else "Supplier" for a in every]
+    assert done.attachment_sources == [
+        f"{where} ({intent})" for where, intent in zip(("header", "line", "comment"), intents, strict=True)
+    ]
     folder = Path(done.folder)
     assert sorted(p.read_bytes() for p in folder.iterdir()) == sorted(
         portal.file_bytes("100017", a.file_id) for a in every
@@ -158,3 +165,25 @@ def test_stop_mid_run_then_resume_finishes_without_repeats(portal: DemoPortal, t
     run_api(settings, source, second_recorder)
     assert not done_first & {r.key for r in second_recorder.finished()}, "a PO finished before was done again"
     assert verify_run(portal, output_dir(settings)) == []
+
+
+def test_a_legacy_key_is_read_from_the_store_only_beside_a_stored_secret(memory_keyring: MemoryKeyring) -> None:
+    remote = Settings().replace(base_url="https://acme.coupahost.com", mode=RunMode.API, api_client_id="audit")
+    store_secret(remote.base_url, "audit", "s")
+    assert api_access(remote).api_key == ""  # none stored: no fallback
+    store_api_key(remote.base_url, "K-1")
+    access = api_access(remote)
+    assert (access.api_key, access.token_wait_s) == ("K-1", NEW_TOKEN_WAIT_S)
+    local = remote.replace(base_url="http://127.0.0.1:8765")
+    store_api_key(local.base_url, "K-2")
+    # The demo's public secret: the store is not read; a portal on this machine needs no wait for a new token.
+    demo = api_access(local, SECRET)
+    assert (demo.api_key, demo.token_wait_s) == ("", 0.0)
+
+
+def test_api_secret_stores_a_legacy_key_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = "https://acme.coupahost.com"
+    monkeypatch.setattr("sys.stdin", io.StringIO("K-9\n"))
+    assert cli.main(["api-secret", "--base-url", url, "--legacy-key"]) == 0
+    assert load_api_key(url) == "K-9"
+    assert cli.main(["api-secret", "--base-url", url]) == 2  # a client secret needs its client id

@@ -302,6 +302,23 @@ def test_the_three_attachment_markups(client: Client, portal: DemoPortal) -> Non
     ]
 
 
+def test_line_and_comment_attachments_are_in_the_page_as_it_loads(client: Client, portal: DemoPortal) -> None:
+    html = client.get("/order_headers/100017").text
+    spec = portal.po_spec("100017")
+    # The header's list is still the script's; the line's and the comment's are written into the page.
+    assert [i["name"] for i in attachment_items(html)] == [a.name for a in spec.attachments]
+    details = html[html.index('<tr class="line-details"') : html.index("</tr>", html.index('<tr class="line-details"'))]
+    comments = html[html.index('<section id="comments"') :]
+    for where, attachments in ((details, spec.line_attachments), (comments, spec.comment_attachments)):
+        for a in attachments:
+            assert pages.ATTACHMENT_URL.format(po_id="100017", file_id=a.file_id) in where
+            assert f'aria-label="{a.name} file attachment"' in where
+    for a in (*spec.line_attachments, *spec.comment_attachments):
+        assert client.get(pages.ATTACHMENT_URL.format(po_id="100017", file_id=a.file_id)).status == 200
+    plain = client.get("/order_headers/100001").text
+    assert "line-details" not in plain and 'id="comments"' not in plain
+
+
 def test_requisition_pages(client: Client, portal: DemoPortal) -> None:
     spec = portal.po_spec("100005")
     assert spec.kind is PoKind.REQUISITION_ONLY and not spec.attachments

@@ -168,6 +168,23 @@ def test_a_second_look_is_recorded_and_a_journal_from_before_it_still_opens(tmp_
         assert journal.result("PO100001").empty_looks == 2
 
 
+def test_attachment_sources_are_kept_and_a_journal_from_before_them_still_opens(tmp_path):
+    batch = write_input(tmp_path / "in.csv", ["PO100001", "PO100002"])
+    out = tmp_path / "out"
+    Journal.open(out, batch).close()
+    with sqlite3.connect(out / ".popool" / "journal.sqlite3") as conn:
+        conn.execute("ALTER TABLE po DROP COLUMN sources")  # as an earlier popool wrote it
+    names, sources = ["PO100001_a.pdf", "PO100001_b.msg"], ["header (Supplier)", "comment (Internal)"]
+    with Journal.open(out, batch) as journal:
+        assert journal.result("PO100002").attachment_sources == []
+        journal.record(done("PO100001", attachment_names=names, attachment_sources=sources))
+    with Journal.open(out, batch) as journal:
+        assert journal.result("PO100001").attachment_sources == sources
+        assert [r.attachment_sources for _, r in journal.report_rows()] == [sources, []]
+        assert journal.reset_many(["PO100001"]) == ["PO100001"]
+        assert journal.result("PO100001").attachment_sources == []
+
+
 @pytest.mark.parametrize("damage", ["garbage", "folder"])
 def test_a_damaged_journal_is_named_with_its_way_out(tmp_path, damage):
     batch = write_input(tmp_path / "in.csv", ["PO100001;Acme"])

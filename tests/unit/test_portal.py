@@ -98,7 +98,14 @@ def test_user_file_with_defaults(tmp_path):
     assert portal.attachments.name_attributes[0] == "download"
     assert not portal.requisition.enabled
     assert portal.supplier.selectors == ()
+    assert portal.attachments.line_selectors == portal.attachments.comment_selectors == ()
     assert portal.source.endswith("portal.toml")
+
+
+@pytest.mark.parametrize("name", ["coupa", "demo"])
+def test_builtins_tell_line_and_comment_attachments_apart(name):
+    rules = load_portal(name, "https://x.example.com").attachments
+    assert ".line-details" in rules.line_selectors and "#comments" in rules.comment_selectors
 
 
 def test_base_url_argument_overrides_the_file(tmp_path):
@@ -229,6 +236,7 @@ def test_bad_name_attribute(tmp_path):
         ('selectors = ["a[download"]', "attachments.selectors[0]"),
         ("[detect]\nerror_selectors = ['div.ok', 'div{x}']", "detect.error_selectors[1]"),
         ('[detect]\nlogin_selectors = ["input[name=\'x]"]', "detect.login_selectors[0]"),
+        ('selectors = ["a[download]"]\nline_selectors = ["tr.line[x"]', "attachments.line_selectors[0]"),
     ],
 )
 def test_invalid_css_is_rejected_with_the_key(tmp_path, key_line, key):

@@ -11,7 +11,15 @@ import openpyxl
 import pytest
 
 from popool_gui.batch.input import read_batch
-from popool_gui.batch.model import RESULT_COLUMNS, PoResult, PoStatus
+from popool_gui.batch.model import (
+    COL_NAMES,
+    COL_SOURCES,
+    RESULT_COLUMNS,
+    AttachmentSource,
+    PoResult,
+    PoStatus,
+    source_label,
+)
 from popool_gui.batch.report import write_results
 from popool_gui.settings import ResultsFormat
 
@@ -56,6 +64,28 @@ def test_csv_and_xlsx_have_input_columns_then_result_columns(tmp_path):
     assert list(values[0]) == expected
     note = values[1][2]
     assert note == '=HYPERLINK("x")', "input text is stored as text, never as a formula"
+
+
+def test_attachment_sources_follow_the_names(tmp_path):
+    result = PoResult(
+        key="PO100001",
+        status=PoStatus.COMPLETED,
+        attachment_names=["PO100001_a.pdf", "PO100001_b.pdf", "PO100001_c.msg"],
+        attachment_sources=["header (Supplier)", source_label(AttachmentSource.LINE), "comment (Internal)"],
+    )
+    [path] = write_results(tmp_path, ("PO_NUMBER",), ";", [({"PO_NUMBER": "PO100001"}, result)], ResultsFormat.CSV)
+    header, row = read_csv(path, ";")
+    record = dict(zip(header, row, strict=True))
+    assert header.index(COL_SOURCES) == header.index(COL_NAMES) + 1
+    assert record[COL_SOURCES] == "header (Supplier);line;comment (Internal)"
+
+
+@pytest.mark.parametrize(
+    ("intent", "label"),
+    [("Supplier", "line (Supplier)"), ("", "line"), ("=cmd|' /C calc'!A0", "line"), ("x" * 40, "line")],
+)
+def test_a_source_label_keeps_only_a_plain_intent(intent, label):
+    assert source_label(AttachmentSource.LINE, intent) == label
 
 
 def test_results_file_reads_back_as_input_and_skips_completed(tmp_path):
