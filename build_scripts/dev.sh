@@ -2,7 +2,7 @@
 # Developer entry point for a Debian/Ubuntu machine that starts with only python3.
 #
 #   ./build_scripts/dev.sh setup          system packages (as root), .venv, pip install -e '.[test,build]'
-#   ./build_scripts/dev.sh test [ARGS]    setup, ruff check/format --check, pytest (offscreen Qt, 2 workers) with ARGS
+#   ./build_scripts/dev.sh test [ARGS]    setup, ruff check/format --check, mypy, pytest (offscreen Qt) with ARGS
 #   ./build_scripts/dev.sh demo [ARGS]    setup, then `popool demo --headless ARGS` against the embedded portal
 #   ./build_scripts/dev.sh build [ARGS]   setup, PyInstaller, then build_scripts/build.py ARGS
 #
@@ -238,6 +238,8 @@ cmd_test() {
     say "ruff check . and ruff format --check ."
     "$VENV/bin/ruff" check . || die "ruff found problems"
     "$VENV/bin/ruff" format --check . || die "ruff format would change files: run .venv/bin/ruff format ."
+    say "mypy (popool_gui/, as configured in pyproject.toml)"
+    "$VENV/bin/mypy" || die "mypy found type errors"
     say "pytest $*"
     # Three pytest workers on 2 cores: browser tests spend part of their time waiting on pages and render floors,
     # so a third worker fills the idle CPU (2 cores: 603 s with -n 2, then 514 s with -n 3 once the faults test

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import structlog
 
@@ -57,7 +57,8 @@ def main_gui(argv: list[str], demo: bool = False) -> int:
     # up to the switch interval (5 ms by default) at every call from Qt into Python. 1 ms keeps painting smooth.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     logs.configure("gui")
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # This process only ever makes a QApplication, so an existing instance is one (typed as QCoreApplication).
+    app = cast(QApplication, QApplication.instance()) or QApplication(sys.argv[:1])
     app.setApplicationName("popool")
     app.setOrganizationName("popool")
     app.setApplicationDisplayName("popool")

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from popool_gui import __version__, logs
 from popool_gui import settings as settings_mod
@@ -36,6 +36,9 @@ from popool_gui.pool.output_lock import OutputInUseError
 from popool_gui.run_setup import DEMO_COUNT, demo_overrides, input_output_dir, output_dir, plan_run
 from popool_gui.safe_text import ECHO_LIMIT, printable, printable_lines
 from popool_gui.settings import MAX_WORKERS, MIN_WORKERS, BrowserKind, RunMode, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from popool_gui.api.engine import ControllerKwargs
 
 SELF_TEST_COUNT = 12
 RETRY_FAILED = "failed"
@@ -276,7 +279,7 @@ def _execute(
     return summary
 
 
-def _engine(settings: Settings, portal: Any, *, json_out: bool, demo_secret: str = "") -> dict[str, Any]:
+def _engine(settings: Settings, portal: Any, *, json_out: bool, demo_secret: str = "") -> ControllerKwargs:
     """The controller's arguments for the run's mode; in API mode the connection is checked first (exit 2)."""
     from popool_gui.api.engine import run_arguments
     from popool_gui.pool.worker import worker_main

@@ -68,7 +68,7 @@ def _default_log_dir() -> Path:
 def redact_secrets(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
     """Replace the values of secret-looking keys (cookie, password, token...) and the secret parts of URLs in
     text values, in nested mappings and lists too."""
-    return _redact(event_dict, 0)  # type: ignore[return-value]
+    return _redact(event_dict, 0)
 
 
 def _redact(value: Any, depth: int) -> Any:

@@ -443,10 +443,19 @@ def _check_values(s: Settings, need: _Need) -> None:
         if spec.range is not None:
             low, high = spec.range
             message = f"must be {low}-{high}{spec.unit}, not {value}"
-            need(lambda v=value, lo=low, hi=high: lo <= v <= hi, name, message)
+
+            # Defs rather than lambdas here and below: mypy cannot type a lambda's defaults, which bind loop values.
+            def in_range(v: float = value, lo: float = low, hi: float = high) -> bool:
+                return lo <= v <= hi
+
+            need(in_range, name, message)
         if spec.choices:
             message = f"must be one of {', '.join(spec.choices)}, not {value!r}"
-            need(lambda v=value, c=spec.choices: v in c, name, message)
+
+            def one_of(v: str = value, c: tuple[str, ...] = spec.choices) -> bool:
+                return v in c
+
+            need(one_of, name, message)
     need(lambda: bool(s.output_dir.strip()), "output_dir", "must name a folder for the downloads")
     need(
         lambda: bool(s.portal.strip()),
@@ -455,15 +464,23 @@ def _check_values(s: Settings, need: _Need) -> None:
     )
     for name in ("base_url", "grid_url"):
         url = getattr(s, name)
+
+        def web_or_blank(u: str = url) -> bool:
+            return not u or _is_web_address(u)
+
         need(
-            lambda u=url: not u or _is_web_address(u),
+            web_or_blank,
             name,
             f"must be an http:// or https:// address with a host name, e.g. https://acme.example.com, not {url!r}",
         )
     for name in ("driver_path", "browser_binary"):
         path = getattr(s, name)
+
+        def file_or_blank(p: str = path) -> bool:
+            return not p or os.path.isfile(p)  # os.path's checks never raise (a too-long name)
+
         need(
-            lambda p=path: not p or os.path.isfile(p),  # os.path's checks never raise (a too-long name)
+            file_or_blank,
             name,
             f"file not found: {path} (leave empty to search PATH)",
         )

@@ -262,9 +262,11 @@ class ApiClient:
             if self.access.owns(url):
                 response = await self._authorized("GET", url, accept="*/*", stream=True)
             else:
-                response = await self._send(
-                    lambda u=url: self._http.build_request("GET", u, headers={"Accept": "*/*"}), stream=True
-                )
+                # A def rather than a lambda: mypy cannot type a lambda's default, which binds this turn's url.
+                def build(u: str = url) -> httpx.Request:
+                    return self._http.build_request("GET", u, headers={"Accept": "*/*"})
+
+                response = await self._send(build, stream=True)
             if response.is_redirect:
                 location = response.headers.get("Location", "")
                 await response.aclose()

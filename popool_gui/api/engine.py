@@ -11,6 +11,7 @@ import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 
 from popool_gui.api.access import ApiAccess, ApiSetupError
 from popool_gui.api.credentials import has_secret, load_api_key, load_secret
@@ -46,6 +47,15 @@ def api_access(settings: Settings, secret: str = "") -> ApiAccess:
     ).local()
 
 
+class ControllerKwargs(TypedDict):
+    """RunArguments.controller_kwargs(): typed per key, so PoolController(**kwargs) is checked."""
+
+    settings: Settings
+    portal: PortalProfile
+    worker_target: Callable[..., None]
+    queue_depth: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class RunArguments:
     """What PoolController needs, beyond the batch, for the run's mode; `access` is set in API mode."""
@@ -56,7 +66,7 @@ class RunArguments:
     queue_depth: int | None = None
     access: ApiAccess | None = None
 
-    def controller_kwargs(self) -> dict[str, object]:
+    def controller_kwargs(self) -> ControllerKwargs:
         return {
             "settings": self.settings,
             "portal": self.portal,

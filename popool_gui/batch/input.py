@@ -16,7 +16,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -321,7 +321,7 @@ class _RowLines:
         return self.reader.line_num <= self.row_start
 
 
-def _limit_rows(path: Path, rows: Iterator[list[str]]) -> list[list[str]]:
+def _limit_rows(path: Path, rows: Iterable[list[str]]) -> list[list[str]]:
     """Stop reading as soon as the file proves too long or too wide, before it costs seconds and memory."""
     table: list[list[str]] = []
     cells = 0
@@ -525,7 +525,7 @@ class _BatchBuilder:
         rows = list(enumerate(table[start + 1 :], start=1))
         po_index = next((i for i, name in enumerate(header) if _header_key(name) == COL_PO_NUMBER), None)
         guessed = po_index is None
-        if guessed:
+        if po_index is None:
             _require_single_column(path, header, regex)
             po_index = 0
             if _is_headerless(header[0], regex):

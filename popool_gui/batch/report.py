@@ -31,6 +31,7 @@ from pathlib import Path
 import openpyxl
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import Cell as XlsxCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -208,7 +209,7 @@ def _write_xlsx(path: Path, header: list[str], table: list[list[Cell]]) -> None:
     workbook.save(path)
 
 
-def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
+def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> XlsxCell:  # WriteOnlyCell is a function making a Cell
     cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", text)[:XLSX_MAX_CELL])
     cell.data_type = "s"  # openpyxl turns "=..." into a formula otherwise
     return cell
@@ -217,7 +218,9 @@ def _text_cell(sheet: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
 def _set_widths(sheet: WriteOnlyWorksheet, header: list[str], table: list[list[Cell]]) -> None:
     for index, name in enumerate(header):
         longest = max([len(name), *(len(str(values[index])) for values in table[:WIDTH_SAMPLE_ROWS])])
-        sheet.column_dimensions[get_column_letter(index + 1)].width = min(MAX_WIDTH, max(MIN_WIDTH, longest + 2))
+        width = min(MAX_WIDTH, max(MIN_WIDTH, longest + 2))
+        # The stubs miss column_dimensions, which Worksheet._setup() gives a write-only sheet too.
+        sheet.column_dimensions[get_column_letter(index + 1)].width = width  # type: ignore[attr-defined]
 
 
 # ----------------------------------------------------------------- atomic publish

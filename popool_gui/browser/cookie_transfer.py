@@ -57,7 +57,7 @@ class PortalCookie:
             path=str(raw.get("path") or "/"),
             secure=bool(raw.get("secure")),
             http_only=bool(raw.get("httpOnly")),
-            expiry=None if session else int(float(expiry)),
+            expiry=None if session or expiry is None else int(float(expiry)),  # `expiry is None` narrows for mypy
             same_site=same_site if same_site in SAME_SITE else "",
         )
 

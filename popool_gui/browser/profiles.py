@@ -21,6 +21,7 @@ import stat
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,7 +185,7 @@ def remove_clone(path: Path) -> None:
 def remove_tree(path: Path) -> None:
     """shutil.rmtree that clears read-only flags and retries briefly; links inside are removed, never followed."""
 
-    def make_writable_and_retry(func, failed_path, _exc) -> None:  # type: ignore[no-untyped-def]
+    def make_writable_and_retry(func: Callable[..., object], failed_path: str, _exc: object) -> None:
         # Read-only files (Windows) block deletion; anything else is retried by the loop below.
         with contextlib.suppress(OSError):
             os.chmod(failed_path, stat.S_IWRITE)

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psutil
 import structlog
@@ -178,13 +178,14 @@ def _firefox_options(settings: Settings, staging_dir: Path | None) -> webdriver.
     if staging_dir is not None:
         options.set_preference("browser.download.folderList", 2)
         options.set_preference("browser.download.dir", str(staging_dir))
-    for key, value in {
+    preferences: dict[str, str | bool] = {
         "browser.download.useDownloadDir": True,
         "browser.download.always_ask_before_handling_new_types": False,
         "browser.download.alwaysOpenPanel": False,
         "browser.helperApps.neverAsk.saveToDisk": "application/octet-stream,application/pdf,text/plain",
         "pdfjs.disabled": True,
-    }.items():
+    }
+    for key, value in preferences.items():
         options.set_preference(key, value)
     if settings.block_resources:
         options.set_preference("permissions.default.image", 2)
@@ -209,12 +210,18 @@ def build_driver(settings: Settings, *, staging_dir: Path, user_data_dir: Path |
             options.add_argument("-profile")
             options.add_argument(str(user_data_dir))
     driver_path = find_driver(settings)
+    # The casts name the options class the branches above made for `kind`; `options` is typed as their base.
     try:
         if kind is BrowserKind.EDGE:
-            return webdriver.Edge(options=options, service=webdriver.EdgeService(executable_path=driver_path))
+            edge_options = cast(webdriver.EdgeOptions, options)
+            return webdriver.Edge(options=edge_options, service=webdriver.EdgeService(executable_path=driver_path))
         if kind is BrowserKind.FIREFOX:
-            return webdriver.Firefox(options=options, service=webdriver.FirefoxService(executable_path=driver_path))
-        return webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
+            firefox_options = cast(webdriver.FirefoxOptions, options)
+            return webdriver.Firefox(
+                options=firefox_options, service=webdriver.FirefoxService(executable_path=driver_path)
+            )
+        chrome_options = cast(webdriver.ChromeOptions, options)
+        return webdriver.Chrome(options=chrome_options, service=webdriver.ChromeService(executable_path=driver_path))
     except NoSuchDriverException as exc:
         raise BrowserStartError(
             f"{DRIVER_NAMES[kind]} not found and it could not be downloaded: install {DRIVER_NAMES[kind]} matching "

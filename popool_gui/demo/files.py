@@ -251,7 +251,11 @@ def _xlsx(size: int, ctx: FileContext) -> bytes:
             return f'<c r="{ref}" t="inlineStr"><is><t>{escape(value)}</t></is></c>'
         return f'<c r="{ref}"><v>{value}</v></c>'
 
-    rows = [("PO", ctx.po_id, "Supplier", ctx.supplier), ("Line", "Item", "Quantity", "Unit price"), *lines]
+    rows: list[tuple[str | float, ...]] = [
+        ("PO", ctx.po_id, "Supplier", ctx.supplier),
+        ("Line", "Item", "Quantity", "Unit price"),
+        *lines,
+    ]
     sheet_rows = "".join(
         f'<row r="{r}">' + "".join(cell(f"{'ABCD'[c]}{r}", v) for c, v in enumerate(row)) + "</row>"
         for r, row in enumerate(rows, start=1)

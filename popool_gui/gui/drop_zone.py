@@ -103,8 +103,8 @@ class DropZone(QFrame):
     def set_recent(self, paths: list[str]) -> None:
         while self._recent_box.count():
             item = self._recent_box.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            if item is not None and (widget := item.widget()):
+                widget.deleteLater()
         existing = [p for p in paths if Path(p).is_file()]
         if not existing:
             return

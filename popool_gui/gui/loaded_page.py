@@ -67,11 +67,11 @@ class LoadedPage(QWidget):
         header.addWidget(self.stop_button)
 
         self.workers_box = QWidget()
-        workers_layout = QVBoxLayout(self.workers_box)
-        workers_layout.setContentsMargins(0, 0, 0, 0)
+        self.workers_layout = QVBoxLayout(self.workers_box)
+        self.workers_layout.setContentsMargins(0, 0, 0, 0)
         self.workers_label = QLabel(WORKERS_TITLE)
-        workers_layout.addWidget(self.workers_label)
-        workers_layout.addWidget(worker_view)
+        self.workers_layout.addWidget(self.workers_label)
+        self.workers_layout.addWidget(worker_view)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
@@ -104,8 +104,8 @@ class LoadedPage(QWidget):
         """Give the worker table the height of all its rows (8 fit at 1280x800), taken from the log pane before the
         PO table, which keeps a few rows; the log keeps the size the user gave it where there is room."""
         sizes = self.splitter.sizes()
-        label = self.workers_box.layout().itemAt(0).widget().sizeHint().height()
-        wanted = self.worker_view.fitting_height() + label + self.workers_box.layout().spacing()
+        label = self.workers_label.sizeHint().height()
+        wanted = self.worker_view.fitting_height() + label + self.workers_layout.spacing()
         total = sum(sizes)
         workers = max(0, min(wanted, total - MIN_PO_PANE_PX - MIN_LOG_PANE_PX))
         log = max(MIN_LOG_PANE_PX, min(sizes[2], total - workers - MIN_PO_PANE_PX))

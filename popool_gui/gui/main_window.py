@@ -143,9 +143,9 @@ class MainWindow(QMainWindow):
     def _build_tables(self) -> None:
         self.worker_model = WorkerTableModel()
         self.worker_view = WorkerTableView(self.worker_model)
-        self.worker_view.pause_requested.connect(lambda w: self.session and self.session.pause(w))
+        self.worker_view.pause_requested.connect(lambda w: self.session.pause(w) if self.session else None)
         self.worker_view.resume_requested.connect(self._resume)
-        self.worker_view.restart_requested.connect(lambda w: self.session and self.session.restart(w))
+        self.worker_view.restart_requested.connect(lambda w: self.session.restart(w) if self.session else None)
         self.po_model = PoTableModel()
         self.po_panel = PoPanel(self.po_model)
         self.po_actions = PoActions(
@@ -167,7 +167,9 @@ class MainWindow(QMainWindow):
     def _build_page(self) -> None:
         """The loaded page (tables, Start and Stop) and the empty one, stacked under the banners."""
         self.page = LoadedPage(self.worker_view, self.po_panel, self.log_pane)
-        self.page.invalid_rows_requested.connect(lambda: self.batch and InvalidRowsDialog(self.batch, self).open())
+        self.page.invalid_rows_requested.connect(
+            lambda: InvalidRowsDialog(self.batch, self).open() if self.batch else None
+        )
         self.page.change_output.clicked.connect(self.choose_output_dir)
         self.page.start_button.clicked.connect(self.start_run)
         self.page.stop_button.clicked.connect(self.stop_run)
@@ -192,7 +194,8 @@ class MainWindow(QMainWindow):
         """Status bar, menus, tray icon and the one-second tick."""
         self.status = RunStatusBar()
         self.setStatusBar(self.status)
-        self.actions = WindowActions(
+        # Not `self.actions`: that would hide QWidget.actions().
+        self.window_actions = WindowActions(
             self,
             Slots(
                 choose_file=self.choose_file,
@@ -296,7 +299,7 @@ class MainWindow(QMainWindow):
             self.page.show_batch(self.batch, str(self.output_dir))
 
     def _refresh_recent(self) -> None:
-        self.actions.set_recent(self._state.recent_files())
+        self.window_actions.set_recent(self._state.recent_files())
         self.drop_zone.set_recent(self._state.recent_files())
 
     def _refresh_recent_runs(self) -> None:
@@ -581,7 +584,7 @@ class MainWindow(QMainWindow):
             finished_once=self.last_summary is not None,
             countdown=self.session.countdown if self.session is not None else None,
         )
-        self.actions.follow_run(can_start=can_start, idle=idle, running=self.running)
+        self.window_actions.follow_run(can_start=can_start, idle=idle, running=self.running)
 
     # ================================================================== window life
 

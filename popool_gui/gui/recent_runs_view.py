@@ -57,8 +57,8 @@ class RecentRunsView(QFrame):
     def set_runs(self, runs: list[RecentRun]) -> None:
         while self._grid.count():
             item = self._grid.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            if item is not None and (widget := item.widget()):
+                widget.deleteLater()
         self.runs = list(runs)
         self.setVisible(bool(runs))
         if not runs:

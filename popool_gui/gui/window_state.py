@@ -7,6 +7,7 @@ Stored as an INI file next to the settings TOML, so `POPOOL_CONFIG_DIR` isolates
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QHeaderView
@@ -72,7 +73,8 @@ class WindowState:
         value = self._store.value(key, [])
         if isinstance(value, str):  # QSettings returns a lone string for a one-item list
             value = [value]
-        return [str(v) for v in value or []]
+        # QSettings.value() is typed object; here it is the list _push stored, or nothing yet.
+        return [str(v) for v in cast(list[object], value or [])]
 
     def _push(self, key: str, path: Path, most: int) -> list[str]:
         text = str(path)

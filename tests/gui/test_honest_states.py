@@ -82,7 +82,7 @@ def test_start_is_off_for_a_file_with_no_valid_po(window: MainWindow, qtbot: Any
     assert load(qtbot, window, bad)
     assert window.batch is not None and not window.batch.records and window.batch.invalid
     assert not window.start_button.isEnabled()
-    assert not window.actions.start.isEnabled()
+    assert not window.window_actions.start.isEnabled()
 
 
 def test_a_new_file_starts_with_every_row_shown_and_its_own_log(window: MainWindow, qtbot: Any, tmp_path: Path) -> None:
