@@ -284,8 +284,9 @@ def machine_facts() -> dict[str, str]:
 
 
 def command_line(command: str) -> str:
-    """The docs' line saying how a benchmark's figures were made."""
-    return f"- Command: `cd {ROOT.name} && .venv/bin/{command.strip()}`"
+    """The docs' line saying how a benchmark's figures were made, from the repository's root (whatever the clone's
+    folder is called)."""
+    return f"- Command: `.venv/bin/{command.strip()}`"
 
 
 def provenance(facts: dict[str, str], command: str) -> list[str]:
