@@ -17,12 +17,18 @@ return w !== null;
 """
 # A tab sent to its next page from the home tab: its page is marked as the last one (page_wait's probe reads such a
 # page as not started yet) until the new document replaces it. A tab on another origin cannot be marked, nor
-# looked into, so it is not sent.
+# looked into, so it is not sent; nor is a tab whose next URL differs from its page's only after '#', which would
+# keep the marked document and never show a new one.
 _NAVIGATE_JS = """
 const [name, url] = arguments;
 const w = (window.__popoolTabs || {})[name];
 if (!w || w.closed) { return false; }
-try { w.__popoolStale = true; } catch (e) { return false; }
+try {
+  const next = new URL(url, w.location.href), now = new URL(w.location.href);
+  next.hash = ''; now.hash = '';
+  if (next.href === now.href && new URL(url, w.location.href).hash) { return false; }
+  w.__popoolStale = true;
+} catch (e) { return false; }
 w.location.href = url;
 return true;
 """

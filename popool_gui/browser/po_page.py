@@ -340,6 +340,8 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
         driver, portal, deadline, job.empty_floor_ms, first_from_afar=from_afar, stay_afar=afar
     )
     _note_evidence(result, evidence, logger)
+    if evidence.verdict is Verdict.TIMEOUT:
+        job.clean = False  # a page that never came to rest may still be loading: that tab takes no other PO
     if evidence.verdict is not Verdict.READY:
         _page_problem(result, evidence, evidence.url or driver.current_url, job.settings.page_timeout_s)
         return
@@ -366,6 +368,8 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             driver, portal, req_deadline, job.empty_floor_ms, first_from_afar=sent, stay_afar=sent
         )
         _note_evidence(result, req, logger, page="requisition")
+        if req.verdict is Verdict.TIMEOUT:
+            job.clean = False
         if req.verdict is not Verdict.READY and (req.verdict is Verdict.LOGIN or not tally.saved):
             # Its attachments were never seen, so no verdict about the PO's documents is earned: the whole
             # PO is tried again, and a login wall waits for a sign-in like the PO page's.

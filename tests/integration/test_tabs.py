@@ -234,3 +234,18 @@ def test_direct_fetches_leave_the_driver_to_the_other_tabs(
             assert files_of(result) == expected(portal, tab.record.po_id)
     runner.close_spares()
     assert session.open_tabs() == 1
+
+
+@pytest.mark.usefixtures("direct_fetches")
+def test_a_spare_tab_is_not_sent_where_only_the_fragment_changes(
+    session: BrowserSession, portal: DemoPortal, tmp_path: Path
+) -> None:
+    """A fragment-only move keeps the document, so the page marked as the last PO's would never be replaced."""
+    runner = TabRunner(session, tmp_path)
+    run_one(runner, "100014")
+    [spare] = runner.spares
+    url = session.portal.po_url_for("100014")
+    assert not session.navigate_named(spare.name, url + "#documents")
+    assert session.navigate_named(spare.name, session.portal.po_url_for("100001"))
+    runner.close_spares()
+    assert session.open_tabs() == 1
