@@ -402,8 +402,10 @@ def watch_page(
 
 
 def probe_needs_tab(probe: PageProbe, installed_late: bool) -> bool:
-    """A look from afar that cannot be acted on from afar: the instrument must go into the page itself."""
-    return probe.instrument is Instrument.NONE and not installed_late
+    """A look from afar that cannot be acted on from afar: the instrument must go into the page itself. Not for a
+    page that has not started loading (a blank first document, a reused tab's last page): there is nothing to put
+    it in yet, and a switch to that tab would hold the driver until its next page has loaded."""
+    return probe.url != BLANK and probe.instrument is Instrument.NONE and not installed_late
 
 
 def _final_verdict(probe: PageProbe) -> Verdict | None:

@@ -291,10 +291,9 @@ class TabRunner:
                 elif not anywhere:
                     self._to(tab.handle)
                 waiting = tab.steps.send(look)
-                if look is None or not (isinstance(waiting, Waiting) and waiting.probe):
-                    # It may have gone on to act on its own tab, or gone back home. A step that took a look from
-                    # afar and asks for the next one has not used the driver.
-                    self._current = None
+                # It may have gone on to act on its own tab (a click, a requisition page it had to load itself) or
+                # gone back home: the next switch asks the driver where it is.
+                self._current = None
         except StopIteration as done:
             self._current = self.session.home()  # where po_page leaves the driver once its PO is done
             return done.value

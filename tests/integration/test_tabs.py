@@ -249,3 +249,33 @@ def test_a_spare_tab_is_not_sent_where_only_the_fragment_changes(
     assert session.navigate_named(spare.name, session.portal.po_url_for("100001"))
     runner.close_spares()
     assert session.open_tabs() == 1
+
+
+@pytest.mark.usefixtures("direct_fetches")
+@pytest.mark.parametrize("reused", [True, False], ids=["spare tab", "new tab"])
+def test_a_tab_whose_next_page_is_slow_to_answer_never_holds_the_driver(
+    session: BrowserSession, portal: DemoPortal, tmp_path: Path, reused: bool
+) -> None:
+    """Until its page answers, a tab shows a page that says nothing (its blank first document, or a spare tab's last
+    PO's page): it is looked at from the home tab, and no step switches to it, which would wait for the answer."""
+    runner = TabRunner(session, tmp_path)
+    if reused:
+        run_one(runner, "100014")
+    portal.set_knobs(page_latency_ms=3000)
+    try:
+        tab = runner.open(record("100001"), 1, None)
+        assert (tab.uses == 2) is reused
+        longest = 0.0
+        deadline = time.monotonic() + 30
+        while runner.tabs:
+            assert time.monotonic() < deadline
+            started = time.monotonic()
+            done = runner.step_due()
+            if not done:
+                longest = max(longest, time.monotonic() - started)
+            time.sleep(0.01)
+    finally:
+        portal.set_knobs(page_latency_ms=0)
+    assert longest < 1.0, f"a step held the driver {longest:.1f} s while the page took 3 s to answer"
+    runner.close_spares()
+    assert session.open_tabs() == 1
