@@ -56,7 +56,7 @@ class Measured:
     long_stalls: list[str]
 
     def outcome_lines(self) -> list[str]:
-        from popool_gui.gui.stall_probe import LONG_STALL_S
+        from tests.gui.stall_probe import LONG_STALL_S
 
         where = ARRANGEMENTS[self.arrangement]
         listed = "; ".join(self.long_stalls) if self.long_stalls else "none"
@@ -81,8 +81,8 @@ def measure(arrangement: str, pos: int, workers: int) -> Measured:
     from popool_gui.demo.process import DemoPortalProcess
     from popool_gui.demo.server import demo_portal
     from popool_gui.gui.main_window import MainWindow
-    from popool_gui.gui.stall_probe import StallProbe
     from popool_gui.gui.window_state import WindowState
+    from tests.gui.stall_probe import StallProbe
 
     _app = QApplication.instance() or QApplication(sys.argv[:1])  # kept alive for the whole run
     root = Path(tempfile.mkdtemp(prefix="popool-bench-gui-"))

@@ -1,6 +1,6 @@
 r"""Folder and file names in the output folder: Windows-safe, never outside the output folder.
 
-Layout (DOMAIN.md): `<output>/<supplier or hierarchy levels>/<PO>_<STATUS>/<PO>_<file name>`. While a PO is
+Layout (docs/domain.md): `<output>/<supplier or hierarchy levels>/<PO>_<STATUS>/<PO>_<file name>`. While a PO is
 in progress its files go to `<PO>__WORK`; `finalize` turns that into the one final folder of the PO.
 
 Such a path can pass Windows' 260-character MAX_PATH (a deep OneDrive folder, long supplier and file names).

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 
 class PoStatus(StrEnum):
-    """Status of one purchase order (DOMAIN.md), plus ASSIGNED for the journal's in-flight rows."""
+    """Status of one purchase order (docs/domain.md), plus ASSIGNED for the journal's in-flight rows."""
 
     PENDING = "PENDING"
     ASSIGNED = "ASSIGNED"
@@ -57,7 +57,7 @@ RETRY_STATUSES: frozenset[PoStatus] = frozenset({PoStatus.FAILED, PoStatus.AUTH_
 # Statuses a results file may show; ASSIGNED is written as PENDING because an interrupted PO is not done.
 REPORTED_STATUSES: tuple[PoStatus, ...] = tuple(s for s in PoStatus if s is not PoStatus.ASSIGNED)
 
-# The result columns of DOMAIN.md, in order, appended after the input's own columns.
+# The result columns of docs/domain.md, in order, appended after the input's own columns.
 COL_PO_NUMBER = "PO_NUMBER"
 COL_STATUS = "STATUS"
 COL_SUPPLIER = "SUPPLIER"
@@ -146,7 +146,7 @@ class Batch:
 
 
 def merged_supplier(found: str, known: str) -> str:
-    """A result's supplier over the one known so far, but a blank never replaces a known supplier (DOMAIN.md)."""
+    """A result's supplier over the one known so far, but a blank never replaces a known supplier (docs/domain.md)."""
     return found or known
 
 

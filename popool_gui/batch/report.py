@@ -1,7 +1,7 @@
 """The results files: `popool-results.csv` (UTF-8 with BOM, the input's delimiter if `;` or `,`, else `;`) and
 `popool-results.xlsx`.
 
-Columns: the input's columns in their order, then the result columns of DOMAIN.md. An input column that
+Columns: the input's columns in their order, then the result columns of docs/domain.md. An input column that
 already is a result column (a results file fed back as input, or an input with its own SUPPLIER) is written
 once, at its input position, under the exact result column name.
 

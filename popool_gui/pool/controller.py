@@ -6,8 +6,8 @@ reports everything to a `PoolListener`. Plain Python: the CLI calls `run()` dire
 from a QThread. Other threads talk to it only through the thread-safe command methods.
 
 The parts it orchestrates, each a module of popool_gui/pool: `workspace` (folders, lock, journal), `processes` and
-`supervisor` (the workers' lives), `events` (what a worker reports), `dispatch` and `pending` (who gets which PO),
-`outcomes` and `second_look` (what a report does to its PO), `commands` and `worker_commands` (the user's),
+`supervisor` (the workers' lives), `event_handlers` (what a worker reports), `dispatch` and `pending` (who gets
+which PO), `outcomes` and `empty_lists` (what a report does to its PO), `commands` and `worker_commands` (the user's),
 `stop` (the stop sequence), `memory_guard` over `memory_policy`, `reporting`, `results_file` and `report_writer`
 (popool-report.html at every end), `keep_awake` (no sleep while the loop runs).
 """
@@ -37,7 +37,8 @@ from popool_gui.pool import grid_sessions
 from popool_gui.pool.commands import PauseWorker, RestartWorker, ResumeWorker, RetryPo, StopRun, UserCommand
 from popool_gui.pool.disk_watch import DiskWatch
 from popool_gui.pool.dispatch import Dispatcher
-from popool_gui.pool.events import WorkerEvents
+from popool_gui.pool.empty_lists import EmptyLists
+from popool_gui.pool.event_handlers import WorkerEvents
 from popool_gui.pool.grid_sessions import GridSessions
 from popool_gui.pool.keep_awake import keep_awake
 from popool_gui.pool.listener import NullListener, PoolListener
@@ -52,7 +53,6 @@ from popool_gui.pool.processes import Spawner, ready_handles
 from popool_gui.pool.report_writer import RunPeaks, write_end_report
 from popool_gui.pool.reporting import Reporter, RunClock, run_snapshot
 from popool_gui.pool.results_file import ResultsFile
-from popool_gui.pool.second_look import EmptyLists
 from popool_gui.pool.slot import Hold, Slot
 from popool_gui.pool.stop import StopSequence
 from popool_gui.pool.supervisor import Supervisor

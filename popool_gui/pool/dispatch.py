@@ -8,9 +8,9 @@ from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import PoResult, PoStatus
 from popool_gui.browser.po_page import deliberate_wait_s
 from popool_gui.pool import protocol as msg
+from popool_gui.pool.empty_lists import EmptyLists
 from popool_gui.pool.listener import PoolListener
 from popool_gui.pool.pending import PendingQueue
-from popool_gui.pool.second_look import EmptyLists
 from popool_gui.pool.slot import InFlight, Slot
 
 

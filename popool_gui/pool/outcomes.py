@@ -10,11 +10,11 @@ from dataclasses import replace
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import PoResult, PoStatus
 from popool_gui.pool.disk_watch import DiskWatch
+from popool_gui.pool.empty_lists import SECOND_LOOK_NOTE, EmptyLists
 from popool_gui.pool.pending import PendingQueue
 from popool_gui.pool.portal_watch import PortalWatch
 from popool_gui.pool.reporting import Reporter, RunClock
 from popool_gui.pool.results_file import ResultsFile
-from popool_gui.pool.second_look import SECOND_LOOK_NOTE, EmptyLists
 from popool_gui.pool.slot import Hold, InFlight, Slot
 from popool_gui.settings import Settings
 

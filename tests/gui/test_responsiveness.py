@@ -13,8 +13,8 @@ import pytest
 from popool_gui.app import GIL_SWITCH_INTERVAL_S
 from popool_gui.batch.model import WorkerState
 from popool_gui.gui.main_window import MainWindow
-from popool_gui.gui.stall_probe import StallProbe
 from tests.gui.helpers import load, start, write_pos
+from tests.gui.stall_probe import StallProbe
 
 pytestmark = [pytest.mark.gui, pytest.mark.alone]
 # The target is 50 ms on a quiet machine (the benchmark's job). Tests share a loaded CI box with browser

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QTimer
 
-from popool_gui.gui.stall_probe import StallProbe
+from tests.gui.stall_probe import StallProbe
 
 pytestmark = pytest.mark.alone
 BUSY_S = 0.08

@@ -1,6 +1,6 @@
 """One worker's BrowserSession with real headless Chromium against the embedded demo portal: no mocks.
 
-A single browser (module scope) processes a 26-PO batch that meets every status of DOMAIN.md, and the other
+A single browser (module scope) processes a 26-PO batch that meets every status of docs/domain.md, and the other
 tests reuse it, because starting Chromium is the slow part. The conftest leak check passes over that browser (it
 starts before any test's environment mark is set, so it carries none); the module's teardown checks that its whole
 tree is gone.
