@@ -259,8 +259,7 @@ def watch_page(
     longer one for a second look). A non-empty list ends the wait once the page is at rest and the count held
     for `settle_ms`, or at once when the profile's ready marker shows and nothing is loading.
     """
-    settle_ms = portal.attachments.settle_ms
-    floor_ms = max(settle_ms, empty_wait_ms)
+    floor_ms = max(portal.attachments.settle_ms, empty_wait_ms)
     cap_ms = BUSY_CAP_FACTOR * floor_ms
     count, count_since = -1, 0.0
     first_ms: float | None = None
@@ -294,39 +293,47 @@ def watch_page(
         if probe.attachments != count:
             count, count_since = probe.attachments, now
         stable_ms = (now - count_since) * 1000
-        busy = _busy_reason(probe, settle_ms, cap_ms)
-        if probe.http_status >= 400:
-            # Once its scripts had their chance to show a text the profile knows (not found, denied), the status
-            # is the answer: an error document is not the PO's page, whatever it lists or marks as ready.
-            if probe.state == "complete" and not busy:
-                verdict = Verdict.SERVER_ERROR if probe.http_status >= 500 else Verdict.HTTP_ERROR
-                return (yield from _with_tab(given, stay_afar, _evidence(verdict, probe, first_ms)))
-            reason = busy or "the page has not finished loading"
-        elif probe.attachments:
-            if probe.ready and not probe.loading and not probe.requests:
-                # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.
-                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.READY, probe, first_ms)))
-            list_settle_ms = settle_for(probe, settle_ms)
-            if not _busy_reason(probe, list_settle_ms, cap_ms) and stable_ms >= list_settle_ms:
-                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.READY, probe, first_ms)))
-            reason = busy or "the list is still growing"
-        else:
-            if probe.server_error and probe.state == "complete" and not probe.ready:
-                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.SERVER_ERROR, probe, first_ms)))
-            marker_ok = probe.ready or not portal.detect.ready_selectors
-            if busy:
-                reason = busy
-            elif not marker_ok:
-                reason = "the profile's ready marker has not appeared"
-            elif probe.since_load_ms < floor_ms:
-                reason = f"an empty list is believed {floor_ms / 1000:g} s after load at the earliest"
-            elif stable_ms < settle_ms:
-                reason = "the list was seen only just now"
-            else:
-                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.READY, probe, first_ms)))
+        verdict, reason = _judge(probe, portal, floor_ms, cap_ms, stable_ms)
+        if verdict is not None:
+            return (yield from _with_tab(given, stay_afar, _evidence(verdict, probe, first_ms)))
         if now >= deadline:
             return (yield from _with_tab(given, stay_afar, _evidence(Verdict.TIMEOUT, probe, first_ms, reason)))
         given = yield Waiting(reason, loaded=probe.since_load_ms >= 0, probe=True)
+
+
+def _judge(
+    probe: PageProbe, portal: PortalProfile, floor_ms: int, cap_ms: int, stable_ms: float
+) -> tuple[Verdict | None, str]:
+    """What one look says once no final verdict (login, error texts) holds: a verdict, or why the wait goes on.
+
+    `stable_ms`: how long the attachment count has held."""
+    settle_ms = portal.attachments.settle_ms
+    busy = _busy_reason(probe, settle_ms, cap_ms)
+    if probe.http_status >= 400:
+        # Once its scripts had their chance to show a text the profile knows (not found, denied), the status
+        # is the answer: an error document is not the PO's page, whatever it lists or marks as ready.
+        if probe.state == "complete" and not busy:
+            return (Verdict.SERVER_ERROR if probe.http_status >= 500 else Verdict.HTTP_ERROR), ""
+        return None, busy or "the page has not finished loading"
+    if probe.attachments:
+        if probe.ready and not probe.loading and not probe.requests:
+            # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.
+            return Verdict.READY, ""
+        list_settle_ms = settle_for(probe, settle_ms)
+        if not _busy_reason(probe, list_settle_ms, cap_ms) and stable_ms >= list_settle_ms:
+            return Verdict.READY, ""
+        return None, busy or "the list is still growing"
+    if probe.server_error and probe.state == "complete" and not probe.ready:
+        return Verdict.SERVER_ERROR, ""
+    if busy:
+        return None, busy
+    if portal.detect.ready_selectors and not probe.ready:
+        return None, "the profile's ready marker has not appeared"
+    if probe.since_load_ms < floor_ms:
+        return None, f"an empty list is believed {floor_ms / 1000:g} s after load at the earliest"
+    if stable_ms < settle_ms:
+        return None, "the list was seen only just now"
+    return Verdict.READY, ""
 
 
 def probe_needs_tab(probe: PageProbe, installed_late: bool) -> bool:

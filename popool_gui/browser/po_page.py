@@ -247,19 +247,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     _drain_events(job)
     job.on_tab(TabState.OPENING, "")
     deadline = time.monotonic() + job.settings.page_timeout_s
-    if job.preloaded_tab is not None:
-        # A tab of the tab runner, already navigating: its first looks come from the home tab (page_wait.probe_tabs)
-        # or the runner switches to it, so the driver does not wait here for its page to load.
-        po_handle = job.preloaded_tab
-        job.on_tab(TabState.LOADING, "")
-    else:
-        driver.switch_to.new_window("tab")
-        po_handle = driver.current_window_handle
-        install_early(driver)
-        if job.settings.block_resources and job.events is not None:
-            _block_fonts(driver)
-        job.on_tab(TabState.LOADING, "")
-        driver.get(result.url)
+    po_handle = _open_po_tab(job, result.url)
     from_afar = job.preloaded_tab is not None
     afar = bool(job.tab_name)
     evidence = yield from watch_page(
@@ -305,6 +293,24 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             found = _read(job, req.from_afar, requisition=True)
             yield from _download_all(job, record, found, work, po_handle, tally, "requisition ", logger)
     conclude(result, tally, output_dir, record, work)
+
+
+def _open_po_tab(job: PoJob, url: str) -> str:
+    """The PO page's tab, loading `url` (or already navigating, from the tab runner); its window handle."""
+    driver = job.driver
+    if job.preloaded_tab is not None:
+        # A tab of the tab runner, already navigating: its first looks come from the home tab (page_wait.probe_tabs)
+        # or the runner switches to it, so the driver does not wait here for its page to load.
+        job.on_tab(TabState.LOADING, "")
+        return job.preloaded_tab
+    driver.switch_to.new_window("tab")
+    po_handle = driver.current_window_handle
+    install_early(driver)
+    if job.settings.block_resources and job.events is not None:
+        _block_fonts(driver)
+    job.on_tab(TabState.LOADING, "")
+    driver.get(url)
+    return po_handle
 
 
 def _note_evidence(result: PoResult, evidence: PageEvidence, logger: Any, page: str = "po") -> None:
@@ -432,17 +438,8 @@ def _download_one(
     known = set(job.events.downloads) if job.events is not None else set()
     before = node_files(driver) if job.managed_downloads else staged_names(staging)
     page_url = driver.current_url
-    target = attachment.target
-    try:
-        if target is None:  # read from the home tab: found again on its own tab
-            raise StaleElementReferenceException("read from the home tab")
-        _click(driver, target)
-    except StaleElementReferenceException:
-        requisition = attachment.source is AttachmentSource.REQUISITION
-        fresh = _read(job, from_home=False, requisition=requisition).attachments
-        if attachment.index >= len(fresh) or (target := fresh[attachment.index].target) is None:
-            return None, "the attachment disappeared from the page"
-        _click(driver, target)
+    if not _click_attachment(job, attachment):
+        return None, "the attachment disappeared from the page"
     now = time.monotonic()
     deadline = now + job.settings.download_timeout_s
     reports: dict[str, Any] = {
@@ -486,6 +483,23 @@ def _download_one(
     if job.attributed:
         forget(staging, outcome.guid)  # a file that failed its check must not wait there for nobody
     return filed
+
+
+def _click_attachment(job: PoJob, attachment: Attachment) -> bool:
+    """Click the attachment on the driver's tab, found again there when its element went stale or was read from
+    the home tab; False when it is no longer on the page."""
+    target = attachment.target
+    try:
+        if target is None:  # read from the home tab: found again on its own tab
+            raise StaleElementReferenceException("read from the home tab")
+        _click(job.driver, target)
+    except StaleElementReferenceException:
+        requisition = attachment.source is AttachmentSource.REQUISITION
+        fresh = _read(job, from_home=False, requisition=requisition).attachments
+        if attachment.index >= len(fresh) or (target := fresh[attachment.index].target) is None:
+            return False
+        _click(job.driver, target)
+    return True
 
 
 def _fetch_after_browser_failure(
