@@ -105,6 +105,39 @@ def _add_settings_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--settings", metavar="FILE", type=Path, help="settings file (default: the user's)")
 
 
+def _run_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", type=Path, help="CSV or XLSX file with a PO_NUMBER column")
+    _add_settings_flags(p)
+    p.add_argument("--json", action="store_true", help="JSON-lines events on stdout instead of a progress line")
+    p.add_argument(
+        "--accept-new-input",
+        action="store_true",
+        help="the output folder's journal came from another input file: keep its finished POs and go on",
+    )
+    p.add_argument(
+        "--retry",
+        choices=[RETRY_FAILED],
+        help="failed: take the output folder's FAILED, AUTH_REQUIRED and PARTIAL POs again (attempts counted afresh)",
+    )
+
+
+def _demo_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--count", type=int, default=DEMO_COUNT, metavar="N", help="POs in the sample")
+    p.add_argument("--workers", "-w", type=int, default=2, metavar="N")
+    p.add_argument("--headless", action="store_true", help="no window: run in the console")
+    p.add_argument("--output", "-o", type=Path, metavar="DIR", help="where to put the demo's files")
+    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--mode",
+        choices=[RunMode.BROWSER.value, RunMode.API.value],
+        default=RunMode.BROWSER.value,
+        help="api: the demo portal's API instead of browsers (headless only)",
+    )
+    p.add_argument(
+        "--screenshot", type=Path, metavar="PNG", help="window only: save it once the demo is loaded, then quit"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="popool",
@@ -114,35 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"popool {__version__}")
     sub = parser.add_subparsers(dest="command")
 
-    run = sub.add_parser("run", help="process a CSV/XLSX of PO numbers")
-    run.add_argument("input", type=Path, help="CSV or XLSX file with a PO_NUMBER column")
-    _add_settings_flags(run)
-    run.add_argument("--json", action="store_true", help="JSON-lines events on stdout instead of a progress line")
-    run.add_argument(
-        "--accept-new-input",
-        action="store_true",
-        help="the output folder's journal came from another input file: keep its finished POs and go on",
-    )
-    run.add_argument(
-        "--retry",
-        choices=[RETRY_FAILED],
-        help="failed: take the output folder's FAILED, AUTH_REQUIRED and PARTIAL POs again (attempts counted afresh)",
-    )
-
-    demo = sub.add_parser("demo", help="run against the embedded demo portal (opens the window unless --headless)")
-    demo.add_argument("--count", type=int, default=DEMO_COUNT, metavar="N", help="POs in the sample")
-    demo.add_argument("--workers", "-w", type=int, default=2, metavar="N")
-    demo.add_argument("--headless", action="store_true", help="no window: run in the console")
-    demo.add_argument("--output", "-o", type=Path, metavar="DIR", help="where to put the demo's files")
-    demo.add_argument("--json", action="store_true")
-    demo.add_argument(
-        "--mode",
-        choices=[RunMode.BROWSER.value, RunMode.API.value],
-        default=RunMode.BROWSER.value,
-        help="api: the demo portal's API instead of browsers (headless only)",
-    )
-    demo.add_argument(
-        "--screenshot", type=Path, metavar="PNG", help="window only: save it once the demo is loaded, then quit"
+    _run_arguments(sub.add_parser("run", help="process a CSV/XLSX of PO numbers"))
+    _demo_arguments(
+        sub.add_parser("demo", help="run against the embedded demo portal (opens the window unless --headless)")
     )
 
     st = sub.add_parser("self-test", help="a short headless demo run that checks every outcome")

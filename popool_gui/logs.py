@@ -277,58 +277,80 @@ def configure(
     Calling it again replaces the earlier handlers (never duplicates them). `console` renders readable lines on
     stderr, `json_console` JSON lines (it wins when both are set).
     """
-    level_name = level.strip().lower()
-    if level_name not in LOG_LEVELS:
-        raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
-    if not process_name or re.search(r"[\\/:*?\"<>|]", process_name):
-        raise ValueError(f"process name must be a plain file name, not {process_name!r}")
-    directory = Path(log_dir) if log_dir is not None else _default_log_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{process_name}{FILE_SUFFIX}"
+    level_name = _level_name(level)
+    path = _log_path(process_name, log_dir)
 
     with _state.lock:
         _remove_handlers()
         _state.process_name = process_name
-        _state.directory = directory
+        _state.directory = path.parent
 
         shared = _shared_processors()
-        file_handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
-        )
-        file_handler.setFormatter(_json_formatter(shared))
-        handlers: list[logging.Handler] = [file_handler, _state.subscribers]
-        if console or json_console:
-            stream = sys.stderr
-            console_handler = logging.StreamHandler(stream)
-            console_handler.setFormatter(
-                _json_formatter(shared) if json_console else _console_formatter(shared, stream)
-            )
-            handlers.append(console_handler)
-
-        root = logging.getLogger()
-        for handler in handlers:
-            root.addHandler(handler)
-        root.setLevel(level_name.upper())
-        for name in QUIET_LOGGERS:
-            logging.getLogger(name).setLevel(logging.WARNING)
-        logging.captureWarnings(True)
+        handlers = _handlers(path, shared, console, json_console, max_bytes, backup_count)
+        _install_handlers(handlers, level_name)
         _state.handlers = handlers
-
-        structlog.configure(
-            processors=[
-                structlog.stdlib.filter_by_level,
-                *shared,
-                structlog.stdlib.PositionalArgumentsFormatter(),
-                structlog.processors.StackInfoRenderer(),
-                structlog.processors.UnicodeDecoder(),
-                structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-            ],
-            logger_factory=structlog.stdlib.LoggerFactory(),
-            wrapper_class=structlog.stdlib.BoundLogger,
-            context_class=dict,
-            cache_logger_on_first_use=False,
-        )
+        _configure_structlog(shared)
     return path
+
+
+def _level_name(level: str) -> str:
+    level_name = level.strip().lower()
+    if level_name not in LOG_LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    return level_name
+
+
+def _log_path(process_name: str, log_dir: Path | None) -> Path:
+    """The process's log file in `log_dir` (or the default folder), the folder made if missing."""
+    if not process_name or re.search(r"[\\/:*?\"<>|]", process_name):
+        raise ValueError(f"process name must be a plain file name, not {process_name!r}")
+    directory = Path(log_dir) if log_dir is not None else _default_log_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{process_name}{FILE_SUFFIX}"
+
+
+def _handlers(
+    path: Path, shared: list[Processor], console: bool, json_console: bool, max_bytes: int, backup_count: int
+) -> list[logging.Handler]:
+    """The rotating JSON file, the in-process subscribers and, if asked, stderr (JSON or readable)."""
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
+    )
+    file_handler.setFormatter(_json_formatter(shared))
+    handlers: list[logging.Handler] = [file_handler, _state.subscribers]
+    if console or json_console:
+        stream = sys.stderr
+        console_handler = logging.StreamHandler(stream)
+        console_handler.setFormatter(_json_formatter(shared) if json_console else _console_formatter(shared, stream))
+        handlers.append(console_handler)
+    return handlers
+
+
+def _install_handlers(handlers: list[logging.Handler], level_name: str) -> None:
+    root = logging.getLogger()
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level_name.upper())
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+
+
+def _configure_structlog(shared: list[Processor]) -> None:
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.UnicodeDecoder(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        context_class=dict,
+        cache_logger_on_first_use=False,
+    )
 
 
 def _remove_handlers() -> None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from selenium.webdriver.remote.webdriver import WebDriver
 
+from popool_gui.browser.js import load
 from popool_gui.browser.page_activity import install_late
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.browser.steps import Steps, Waiting, run_steps
@@ -37,84 +38,11 @@ BLANK = "about:blank"
 # Busy signals hold an empty or short list back for at most this many times the empty floor, counted from load.
 BUSY_CAP_FACTOR = 2
 
-# One round trip per poll: every marker the profile knows, evaluated in the page, and what the page's activity
-# instrument (page_activity.py) has seen. A function of the window it looks at, so the home tab can look into the
-# PO tabs it opened (same origin) in one round trip, without switching the driver to each.
-_PROBE_FN = """
-const probe = (win, loginSel, errorSel, readySel, attachSel, loadingSel, notFound, denied, serverError) => {
-const document = win.document, performance = win.performance, location = win.location;
-const getComputedStyle = e => win.getComputedStyle(e);
-const present = (sels, needText) => sels.some(s => {
-  let found;
-  try { found = document.querySelectorAll(s); } catch (e) { return false; }
-  return Array.from(found).some(e => !needText || (e.innerText || e.textContent || '').trim() !== '');
-});
-const visible = e => {
-  if (!e.getClientRects().length) return false;
-  const style = getComputedStyle(e);
-  return style.visibility !== 'hidden' && style.display !== 'none' && Number(style.opacity) !== 0;
-};
-const body = document.body ? (document.body.innerText || document.body.textContent || '') : '';
-const text = ((document.title || '') + '\\n' + body).toLowerCase();
-const has = list => list.some(t => text.includes(t));
-const seen = new Set();
-for (const s of attachSel) {
-  try { document.querySelectorAll(s).forEach(e => seen.add(e)); } catch (e) { /* checked at load */ }
-}
-let loading = false;
-for (const s of loadingSel) {
-  try { if (Array.from(document.querySelectorAll(s)).some(visible)) { loading = true; break; } } catch (e) { }
-}
-const t = performance.now();
-const nav = performance.getEntriesByType('navigation')[0];
-const code = document.querySelector('.error-code');
-const loadEnd = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd : -1;
-const act = win.__popoolActivity;
-let first = -1;
-if (act && seen.size && loadEnd >= 0) {
-  // When the first attachment entered the DOM: the stamp of the node it was inserted with. An element with no
-  // stamp came before a late instrument, so when the list appeared is not known.
-  let earliest = Infinity, unknown = false;
-  for (const e of seen) {
-    let stamp = null;
-    for (let n = e; n; n = n.parentNode) { if (act.stamps.has(n)) { stamp = act.stamps.get(n); break; } }
-    if (stamp === null) { unknown = true; } else { earliest = Math.min(earliest, stamp); }
-  }
-  if (!unknown && earliest !== Infinity) first = Math.max(0, earliest - loadEnd);
-}
-return {
-  url: location.href, state: document.readyState, login: present(loginSel, false),
-  notFound: has(notFound), denied: has(denied), errorShown: present(errorSel, true),
-  serverError: has(serverError), ready: present(readySel, false), attachments: seen.size, loading: loading,
-  sinceLoad: loadEnd >= 0 ? t - loadEnd : -1, instrumented: !!act, early: !!(act && act.early),
-  requests: act ? act.requests : 0, timers: act ? act.timers : 0, quiet: act ? t - act.lastChange : -1,
-  intervals: act ? act.intervals : 0, frames: act ? act.frames : 0,
-  timerTimes: act && act.pendingTimers && loadEnd >= 0
-    ? Array.from(act.pendingTimers.values()).map(([set, due]) => [set - loadEnd, due - loadEnd]) : [],
-  firstAttachment: first, status: nav && nav.responseStatus ? nav.responseStatus : 0,
-  errorCode: code ? (code.textContent || '') : '',
-};
-};
-"""
+# One round trip per poll, on the driver's own tab or into the named tabs the home tab opened (js/page_probe.js,
+# js/probe_named_tabs.js).
+_PROBE_FN = load("page_probe.js")
 _PROBE_JS = _PROBE_FN + "return probe(window, ...arguments);"
-# The same look into each named tab the home tab opened (named_tabs keeps them); null where it cannot
-# see (another origin after a redirect, a closed tab): that tab is then looked at the driver's way. A reused tab
-# still showing its last PO's page (named_tabs.navigate marked it) is reported as stale.
-_PROBE_TABS_JS = (
-    _PROBE_FN
-    + """
-const [names, ...rest] = arguments;
-const tabs = window.__popoolTabs || {};
-const out = {};
-for (const name of names) {
-  try {
-    const w = tabs[name];
-    out[name] = w && !w.closed ? (w.__popoolStale ? {stale: true} : probe(w, ...rest)) : null;
-  } catch (e) { out[name] = null; }
-}
-return out;
-"""
-)
+_PROBE_TABS_JS = _PROBE_FN + load("probe_named_tabs.js")
 
 
 class Verdict(StrEnum):
@@ -331,8 +259,7 @@ def watch_page(
     longer one for a second look). A non-empty list ends the wait once the page is at rest and the count held
     for `settle_ms`, or at once when the profile's ready marker shows and nothing is loading.
     """
-    settle_ms = portal.attachments.settle_ms
-    floor_ms = max(settle_ms, empty_wait_ms)
+    floor_ms = max(portal.attachments.settle_ms, empty_wait_ms)
     cap_ms = BUSY_CAP_FACTOR * floor_ms
     count, count_since = -1, 0.0
     first_ms: float | None = None
@@ -366,39 +293,47 @@ def watch_page(
         if probe.attachments != count:
             count, count_since = probe.attachments, now
         stable_ms = (now - count_since) * 1000
-        busy = _busy_reason(probe, settle_ms, cap_ms)
-        if probe.http_status >= 400:
-            # Once its scripts had their chance to show a text the profile knows (not found, denied), the status
-            # is the answer: an error document is not the PO's page, whatever it lists or marks as ready.
-            if probe.state == "complete" and not busy:
-                verdict = Verdict.SERVER_ERROR if probe.http_status >= 500 else Verdict.HTTP_ERROR
-                return (yield from _with_tab(given, stay_afar, _evidence(verdict, probe, first_ms)))
-            reason = busy or "the page has not finished loading"
-        elif probe.attachments:
-            if probe.ready and not probe.loading and not probe.requests:
-                # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.
-                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.READY, probe, first_ms)))
-            list_settle_ms = settle_for(probe, settle_ms)
-            if not _busy_reason(probe, list_settle_ms, cap_ms) and stable_ms >= list_settle_ms:
-                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.READY, probe, first_ms)))
-            reason = busy or "the list is still growing"
-        else:
-            if probe.server_error and probe.state == "complete" and not probe.ready:
-                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.SERVER_ERROR, probe, first_ms)))
-            marker_ok = probe.ready or not portal.detect.ready_selectors
-            if busy:
-                reason = busy
-            elif not marker_ok:
-                reason = "the profile's ready marker has not appeared"
-            elif probe.since_load_ms < floor_ms:
-                reason = f"an empty list is believed {floor_ms / 1000:g} s after load at the earliest"
-            elif stable_ms < settle_ms:
-                reason = "the list was seen only just now"
-            else:
-                return (yield from _with_tab(given, stay_afar, _evidence(Verdict.READY, probe, first_ms)))
+        verdict, reason = _judge(probe, portal, floor_ms, cap_ms, stable_ms)
+        if verdict is not None:
+            return (yield from _with_tab(given, stay_afar, _evidence(verdict, probe, first_ms)))
         if now >= deadline:
             return (yield from _with_tab(given, stay_afar, _evidence(Verdict.TIMEOUT, probe, first_ms, reason)))
         given = yield Waiting(reason, loaded=probe.since_load_ms >= 0, probe=True)
+
+
+def _judge(
+    probe: PageProbe, portal: PortalProfile, floor_ms: int, cap_ms: int, stable_ms: float
+) -> tuple[Verdict | None, str]:
+    """What one look says once no final verdict (login, error texts) holds: a verdict, or why the wait goes on.
+
+    `stable_ms`: how long the attachment count has held."""
+    settle_ms = portal.attachments.settle_ms
+    busy = _busy_reason(probe, settle_ms, cap_ms)
+    if probe.http_status >= 400:
+        # Once its scripts had their chance to show a text the profile knows (not found, denied), the status
+        # is the answer: an error document is not the PO's page, whatever it lists or marks as ready.
+        if probe.state == "complete" and not busy:
+            return (Verdict.SERVER_ERROR if probe.http_status >= 500 else Verdict.HTTP_ERROR), ""
+        return None, busy or "the page has not finished loading"
+    if probe.attachments:
+        if probe.ready and not probe.loading and not probe.requests:
+            # The portal's own "rendered" marker ends the wait early; without it the list must come to rest.
+            return Verdict.READY, ""
+        list_settle_ms = settle_for(probe, settle_ms)
+        if not _busy_reason(probe, list_settle_ms, cap_ms) and stable_ms >= list_settle_ms:
+            return Verdict.READY, ""
+        return None, busy or "the list is still growing"
+    if probe.server_error and probe.state == "complete" and not probe.ready:
+        return Verdict.SERVER_ERROR, ""
+    if busy:
+        return None, busy
+    if portal.detect.ready_selectors and not probe.ready:
+        return None, "the profile's ready marker has not appeared"
+    if probe.since_load_ms < floor_ms:
+        return None, f"an empty list is believed {floor_ms / 1000:g} s after load at the earliest"
+    if stable_ms < settle_ms:
+        return None, "the list was seen only just now"
+    return Verdict.READY, ""
 
 
 def probe_needs_tab(probe: PageProbe, installed_late: bool) -> bool:

@@ -45,6 +45,7 @@ from popool_gui.browser.downloads import (
 )
 from popool_gui.browser.errors import first_line, is_dead_browser_error
 from popool_gui.browser.grid_downloads import clear_node_files, node_files, wait_for_managed_download
+from popool_gui.browser.js import load
 from popool_gui.browser.page_activity import install_early
 from popool_gui.browser.page_wait import BUSY_CAP_FACTOR, PageEvidence, Verdict, watch_page
 from popool_gui.browser.portal import PortalProfile
@@ -63,83 +64,8 @@ PAGES_WAITED = 2  # the PO's page and, for an empty list, its requisition's: eac
 BLOCKED_URL_PATTERNS: tuple[str, ...] = ("*.woff", "*.woff2")
 _SOURCE_ORDER: tuple[AttachmentSource, ...] = tuple(AttachmentSource)
 
-# One read of a PO page once its verdict is in: the supplier, the attachments as the user sees them, the requisition
-# link, the page's URL. Elements of the same attachment (a span inside its link, a span beside its link with the
-# same name, two elements with one href) count once; the link is what gets clicked. A function of the window, so
-# the home tab can read the PO tabs it opened (named_tabs) without switching the driver to them; element
-# references are returned only for the driver's own tab (another tab's elements mean nothing to the driver).
-_READ_FN = """
-const read = (win, supplierSel, selectors, attrs, suffix, lineSel, commentSel, linkSel, withTargets) => {
-const document = win.document;
-const found = [];
-for (const s of selectors) {
-  let list;
-  try { list = document.querySelectorAll(s); } catch (e) { continue; }
-  for (const e of list) if (!found.includes(e)) found.push(e);
-}
-found.sort((a, b) => (a.compareDocumentPosition(b) & 4) ? -1 : 1);  // 4: DOCUMENT_POSITION_FOLLOWING
-const linkOf = e => e.matches('a[href]') ? e : (e.closest('a[href]') || e.querySelector('a[href]'));
-const groups = [];
-for (const e of found) {
-  const link = linkOf(e);
-  const href = link ? link.href : '';
-  let g = groups.find(g => g.members.some(m => m.contains(e) || e.contains(m)) || (href && g.href === href));
-  if (!g) { g = {members: [], href: '', link: null}; groups.push(g); }
-  g.members.push(e);
-  if (href && !g.href) { g.href = href; g.link = link; }
-}
-const strip = v => {
-  v = (v || '').trim();
-  if (suffix && v.toLowerCase().endsWith(suffix.toLowerCase())) v = v.slice(0, v.length - suffix.length).trim();
-  return v;
-};
-const value = (e, attr) => {
-  if (attr === 'text') return e.innerText || e.textContent || '';
-  if (attr === 'href') {
-    const l = linkOf(e);
-    if (!l) return '';
-    try {
-      const parts = new URL(l.href).pathname.split('/').filter(Boolean);
-      return decodeURIComponent(parts[parts.length - 1] || '');
-    } catch (x) { return ''; }
-  }
-  return e.getAttribute(attr) || '';
-};
-for (const g of groups) {
-  g.name = '';
-  for (const a of attrs) {
-    for (const m of g.members) { g.name = strip(value(m, a)); if (g.name) break; }
-    if (g.name) break;
-  }
-}
-const kept = groups.filter(g => g.href || !groups.some(o => o.href && o.name === g.name
-  && o.link.parentElement === g.members[0].parentElement));
-let supplier = '';
-for (const s of supplierSel) {
-  let e;
-  try { e = document.querySelector(s); } catch (x) { continue; }
-  if (!e) continue;
-  const v = (e.innerText || e.textContent || '').trim() || e.getAttribute('data-supplier-name')
-    || e.getAttribute('title') || '';
-  if (v.trim()) { supplier = v.trim(); break; }
-}
-let link = '';
-for (const s of linkSel) {
-  let list;
-  try { list = document.querySelectorAll(s); } catch (x) { continue; }
-  for (const e of list) { const a = e.matches('a[href]') ? e : e.closest('a[href]'); if (a) { link = a.href; break; } }
-  if (link) break;
-}
-const inside = (e, sels) => sels.some(s => { try { return !!e.closest(s); } catch (x) { return false; } });
-const source = e => inside(e, lineSel) ? 'line' : (inside(e, commentSel) ? 'comment' : 'header');
-return {
-  url: win.location.href, supplier: supplier, link: link,
-  attachments: kept.map(g => ({
-    name: g.name, href: g.href, target: withTargets ? (g.link || g.members[0]) : null, source: source(g.members[0]),
-  })),
-};
-};
-"""
+# One read of a PO page once its verdict is in (js/po_read.js), on the driver's own tab or on a named tab.
+_READ_FN = load("po_read.js")
 _READ_JS = _READ_FN + "return read(window, ...arguments, true);"
 _READ_FROM_HOME_JS = (
     _READ_FN + "const [name, ...rest] = arguments; return read(window.__popoolTabs[name], ...rest, false);"
@@ -321,19 +247,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     _drain_events(job)
     job.on_tab(TabState.OPENING, "")
     deadline = time.monotonic() + job.settings.page_timeout_s
-    if job.preloaded_tab is not None:
-        # A tab of the tab runner, already navigating: its first looks come from the home tab (page_wait.probe_tabs)
-        # or the runner switches to it, so the driver does not wait here for its page to load.
-        po_handle = job.preloaded_tab
-        job.on_tab(TabState.LOADING, "")
-    else:
-        driver.switch_to.new_window("tab")
-        po_handle = driver.current_window_handle
-        install_early(driver)
-        if job.settings.block_resources and job.events is not None:
-            _block_fonts(driver)
-        job.on_tab(TabState.LOADING, "")
-        driver.get(result.url)
+    po_handle = _open_po_tab(job, result.url)
     from_afar = job.preloaded_tab is not None
     afar = bool(job.tab_name)
     evidence = yield from watch_page(
@@ -383,6 +297,24 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             found = _read(job, req.from_afar, requisition=True)
             yield from _download_all(job, record, found, work, po_handle, tally, "requisition ", logger)
     conclude(result, tally, output_dir, record, work)
+
+
+def _open_po_tab(job: PoJob, url: str) -> str:
+    """The PO page's tab, loading `url` (or already navigating, from the tab runner); its window handle."""
+    driver = job.driver
+    if job.preloaded_tab is not None:
+        # A tab of the tab runner, already navigating: its first looks come from the home tab (page_wait.probe_tabs)
+        # or the runner switches to it, so the driver does not wait here for its page to load.
+        job.on_tab(TabState.LOADING, "")
+        return job.preloaded_tab
+    driver.switch_to.new_window("tab")
+    po_handle = driver.current_window_handle
+    install_early(driver)
+    if job.settings.block_resources and job.events is not None:
+        _block_fonts(driver)
+    job.on_tab(TabState.LOADING, "")
+    driver.get(url)
+    return po_handle
 
 
 def _note_evidence(result: PoResult, evidence: PageEvidence, logger: Any, page: str = "po") -> None:
@@ -510,17 +442,8 @@ def _download_one(
     known = set(job.events.downloads) if job.events is not None else set()
     before = node_files(driver) if job.managed_downloads else staged_names(staging)
     page_url = driver.current_url
-    target = attachment.target
-    try:
-        if target is None:  # read from the home tab: found again on its own tab
-            raise StaleElementReferenceException("read from the home tab")
-        _click(driver, target)
-    except StaleElementReferenceException:
-        requisition = attachment.source is AttachmentSource.REQUISITION
-        fresh = _read(job, from_home=False, requisition=requisition).attachments
-        if attachment.index >= len(fresh) or (target := fresh[attachment.index].target) is None:
-            return None, "the attachment disappeared from the page"
-        _click(driver, target)
+    if not _click_attachment(job, attachment):
+        return None, "the attachment disappeared from the page"
     now = time.monotonic()
     deadline = now + job.settings.download_timeout_s
     reports: dict[str, Any] = {
@@ -564,6 +487,23 @@ def _download_one(
     if job.attributed:
         forget(staging, outcome.guid)  # a file that failed its check must not wait there for nobody
     return filed
+
+
+def _click_attachment(job: PoJob, attachment: Attachment) -> bool:
+    """Click the attachment on the driver's tab, found again there when its element went stale or was read from
+    the home tab; False when it is no longer on the page."""
+    target = attachment.target
+    try:
+        if target is None:  # read from the home tab: found again on its own tab
+            raise StaleElementReferenceException("read from the home tab")
+        _click(job.driver, target)
+    except StaleElementReferenceException:
+        requisition = attachment.source is AttachmentSource.REQUISITION
+        fresh = _read(job, from_home=False, requisition=requisition).attachments
+        if attachment.index >= len(fresh) or (target := fresh[attachment.index].target) is None:
+            return False
+        _click(job.driver, target)
+    return True
 
 
 def _fetch_after_browser_failure(

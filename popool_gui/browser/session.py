@@ -38,6 +38,7 @@ from popool_gui.browser.cdp import execute_cdp, performance_log
 from popool_gui.browser.cookie_transfer import PortalCookie, install_cookies
 from popool_gui.browser.downloads import DownloadEvents, clear_staging
 from popool_gui.browser.errors import BrowserDeadError, BrowserStartError, first_line, is_dead_browser_error
+from popool_gui.browser.js import load
 from popool_gui.browser.page_activity import install_early
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.settings import BrowserKind, Settings
@@ -74,7 +75,7 @@ TAB_APPEAR_S = 2.0  # how long a script-opened background tab may take to show u
 TAB_POLL_S = 0.02
 # A background tab navigates this long after the script that asks it to, so the driver need not wait for it.
 NAVIGATE_DELAY_MS = 100
-_NAVIGATE_SOON_JS = "setTimeout(() => { window.location.href = arguments[0]; }, arguments[1]);"
+_NAVIGATE_SOON_JS = load("navigate_soon.js")
 KILL_WAIT_S = 5.0
 # What a driver call raises when the driver's HTTP connection is gone (driver or browser killed), not a
 # WebDriverException: the browser counts as dead.

@@ -45,32 +45,8 @@ class DropZone(QFrame):
         hint.setStyleSheet(secondary_label_style(self.palette()))  # quieter, still WCAG AA
         self.hint = hint
 
-        # The first thing to do on a new machine, above everything else until the portal's address is set.
-        self.setup_line = QLabel(SETUP_FIRST)
-        self.setup_line.setObjectName("setupFirst")
-        self.setup_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setup_line.setWordWrap(True)
-        self.setup_line.setStyleSheet("QLabel { font-weight: bold; }")  # the first thing to read on a new machine
-        self.setup_button = QPushButton("Set up the portal...")
-        self.setup_button.setToolTip("Open Settings at the portal's address, the sign-in and where files go")
-        self.setup_button.clicked.connect(self.settings_requested)
-        setup_row = QHBoxLayout()
-        setup_row.addStretch()
-        setup_row.addWidget(self.setup_button)
-        setup_row.addStretch()
-
-        open_button = QPushButton("Open...")
-        open_button.setToolTip("Choose a CSV or Excel file (Ctrl+O)")
-        open_button.setDefault(True)
-        open_button.clicked.connect(self.open_requested)
-        demo_button = QPushButton("Try the demo")
-        demo_button.setToolTip("Start a built-in demo portal and load a sample list of POs")
-        demo_button.clicked.connect(self.demo_requested)
-        buttons = QHBoxLayout()
-        buttons.addStretch()
-        buttons.addWidget(open_button)
-        buttons.addWidget(demo_button)
-        buttons.addStretch()
+        setup_row = self._build_setup()
+        buttons = self._build_buttons()
 
         self._recent_box = QVBoxLayout()
         self._recent_box.setSpacing(2)
@@ -94,6 +70,38 @@ class DropZone(QFrame):
         layout.addSpacing(12)
         layout.addWidget(self.recent_runs, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch()
+
+    def _build_setup(self) -> QHBoxLayout:
+        # The first thing to do on a new machine, above everything else until the portal's address is set.
+        self.setup_line = QLabel(SETUP_FIRST)
+        self.setup_line.setObjectName("setupFirst")
+        self.setup_line.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setup_line.setWordWrap(True)
+        self.setup_line.setStyleSheet("QLabel { font-weight: bold; }")  # the first thing to read on a new machine
+        self.setup_button = QPushButton("Set up the portal...")
+        self.setup_button.setToolTip("Open Settings at the portal's address, the sign-in and where files go")
+        self.setup_button.clicked.connect(self.settings_requested)
+        setup_row = QHBoxLayout()
+        setup_row.addStretch()
+        setup_row.addWidget(self.setup_button)
+        setup_row.addStretch()
+        return setup_row
+
+    def _build_buttons(self) -> QHBoxLayout:
+        """Open... and Try the demo, side by side."""
+        open_button = QPushButton("Open...")
+        open_button.setToolTip("Choose a CSV or Excel file (Ctrl+O)")
+        open_button.setDefault(True)
+        open_button.clicked.connect(self.open_requested)
+        demo_button = QPushButton("Try the demo")
+        demo_button.setToolTip("Start a built-in demo portal and load a sample list of POs")
+        demo_button.clicked.connect(self.demo_requested)
+        buttons = QHBoxLayout()
+        buttons.addStretch()
+        buttons.addWidget(open_button)
+        buttons.addWidget(demo_button)
+        buttons.addStretch()
+        return buttons
 
     def set_setup_needed(self, needed: bool) -> None:
         """Show the first-launch line while the portal's address is missing."""

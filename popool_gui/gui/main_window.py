@@ -1,6 +1,7 @@
 """The main window: wiring between the widgets and the parts that do the work.
 
-Loading a file is `file_loading`, starting a run `run_start`, the run itself `run_session`, the PO table's
+Loading a file is `file_loading` (and the window's side of it `window_files`), starting a run `run_start`, the run
+itself `run_session` (and the window's side of it `window_run`), the PO table's
 actions `po_actions`, the menus `window_actions`, the loaded page's layout `loaded_page`; file and journal I/O
 go through `background`, off the GUI thread.
 """
@@ -27,20 +28,19 @@ from PySide6.QtWidgets import (
 
 from popool_gui import logs
 from popool_gui import settings as settings_mod
-from popool_gui.batch.model import Batch, PoResult, PoStatus, RunState, RunSummary
-from popool_gui.batch.recent_runs import recent_runs
+from popool_gui.batch.model import Batch, RunSummary
 from popool_gui.browser.portal import PortalError, PortalProfile
 from popool_gui.gui import desktop
 from popool_gui.gui.background import Background
 from popool_gui.gui.banners import Level, MessageBar
 from popool_gui.gui.demo_mode import DemoSession
 from popool_gui.gui.drop_zone import DropOverlayHost, DropZone
-from popool_gui.gui.file_loading import FILE_FILTER, FileLoader
+from popool_gui.gui.file_loading import FileLoader
 from popool_gui.gui.invalid_rows_dialog import InvalidRowsDialog
-from popool_gui.gui.loaded_page import API_LANE_TITLE, WORKERS_TITLE, LoadedPage
+from popool_gui.gui.loaded_page import LoadedPage
 from popool_gui.gui.log_pane import LogPane
 from popool_gui.gui.po_actions import PoActions
-from popool_gui.gui.po_model import PoTableModel, rows_from_batch
+from popool_gui.gui.po_model import PoTableModel
 from popool_gui.gui.po_panel import PoPanel
 from popool_gui.gui.run_bridge import RunBridge, Updates
 from popool_gui.gui.run_session import RunSession
@@ -51,18 +51,20 @@ from popool_gui.gui.sign_in_bar import SignInBar
 from popool_gui.gui.status_bar import RunStatusBar
 from popool_gui.gui.summary_dialog import SummaryDialog
 from popool_gui.gui.window_actions import Slots, WindowActions
+from popool_gui.gui.window_files import PAGE_EMPTY as PAGE_EMPTY  # the stack's pages, for the tests
+from popool_gui.gui.window_files import PAGE_LOADED as PAGE_LOADED
+from popool_gui.gui.window_files import WindowFiles
+from popool_gui.gui.window_run import WindowRun
 from popool_gui.gui.window_state import WindowState
 from popool_gui.gui.worker_model import WorkerTableModel
 from popool_gui.gui.worker_view import WorkerTableView
-from popool_gui.pool.controller import PoolController
 from popool_gui.pool.worker import worker_main
 from popool_gui.run_setup import DEMO_COUNT, default_portal, output_dir, run_portal
-from popool_gui.settings import RunMode, Settings
+from popool_gui.settings import Settings
 
 log = structlog.get_logger()
 
 TICK_MS = 1000
-PAGE_EMPTY, PAGE_LOADED = 0, 1
 
 
 class MainWindow(QMainWindow):
@@ -93,6 +95,8 @@ class MainWindow(QMainWindow):
         self._close_when_idle = False
         self._demo = DemoSession()
         self._po_ids: dict[str, str] = {}
+        self.run = WindowRun(self)
+        self.files = WindowFiles(self)
         self.setWindowTitle("popool")
         self.setAcceptDrops(True)
         self._build_workers(worker_target)
@@ -101,8 +105,8 @@ class MainWindow(QMainWindow):
         self._build_tables()
         self._build_page()
         self._build_frame()
-        self._refresh_recent()
-        self._refresh_recent_runs()
+        self.files.refresh_recent()
+        self.files.refresh_recent_runs()
         self._restore_geometry()
         self._restore_headers()
         self._every_second()
@@ -113,38 +117,37 @@ class MainWindow(QMainWindow):
         self.background = Background(self)
         self.background.busy_changed.connect(self._busy_changed)
         self.loader = FileLoader(self.background, self)
-        self.loader.loaded.connect(self._loaded)
-        self.loader.refused.connect(self._load_refused)
+        self.loader.loaded.connect(self.files.loaded)
+        self.loader.refused.connect(self.files.refused)
         self.starter = RunStarter(self, self.background, worker_target)
-        self.starter.batch_reread.connect(self._set_batch)
-        self.starter.ready.connect(self._run_ready)
-        self.starter.refused.connect(self._start_refused)
+        self.starter.batch_reread.connect(self.files.set_batch)
+        self.starter.ready.connect(self.run.ready)
+        self.starter.refused.connect(self.run.start_refused)
         self.starter.output_changed.connect(self._set_output)
 
     def _build_banners(self) -> None:
         self.messages = MessageBar()
         self.messages.action_clicked.connect(self._message_action)
         self._message_callback: Callable[[], None] | None = None
-        self._waiting_shown = ""  # the hold's text the message bar was given last, if any
         self.sign_in = SignInBar()
-        self.sign_in.resume_requested.connect(self._resume)
+        self.sign_in.resume_requested.connect(self.run.resume)
         self.sign_in.settings_requested.connect(self.edit_settings)
 
     def _build_drop_zone(self) -> None:
         self.drop_zone = DropZone()
-        self.drop_zone.open_requested.connect(self.choose_file)
+        self.drop_zone.open_requested.connect(self.files.choose_file)
         self.drop_zone.recent_chosen.connect(lambda path: self.load_file(Path(path)))
         self.drop_zone.settings_requested.connect(self.edit_settings)
         self.drop_zone.set_setup_needed(bool(self._portal_problem()))
         self.drop_zone.demo_requested.connect(self.try_demo)
-        self.drop_zone.resume_run.connect(self.resume_recent_run)
+        self.drop_zone.resume_run.connect(self.files.resume_recent_run)
         self.drop_zone.open_run_folder.connect(lambda folder: desktop.open_path(Path(folder)))
 
     def _build_tables(self) -> None:
         self.worker_model = WorkerTableModel()
         self.worker_view = WorkerTableView(self.worker_model)
         self.worker_view.pause_requested.connect(lambda w: self.session.pause(w) if self.session else None)
-        self.worker_view.resume_requested.connect(self._resume)
+        self.worker_view.resume_requested.connect(self.run.resume)
         self.worker_view.restart_requested.connect(lambda w: self.session.restart(w) if self.session else None)
         self.po_model = PoTableModel()
         self.po_panel = PoPanel(self.po_model)
@@ -198,7 +201,7 @@ class MainWindow(QMainWindow):
         self.window_actions = WindowActions(
             self,
             Slots(
-                choose_file=self.choose_file,
+                choose_file=self.files.choose_file,
                 load_file=self.load_file,
                 edit_settings=self.edit_settings,
                 start=self.start_run,
@@ -231,26 +234,9 @@ class MainWindow(QMainWindow):
 
     # ================================================================== loading
 
-    def choose_file(self) -> None:
-        start = self._state.recent_files()[0] if self._state.recent_files() else ""
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open a list of PO numbers", str(Path(start).parent) if start else "", FILE_FILTER
-        )
-        if path:
-            self.load_file(Path(path))
-
     def load_file(self, path: Path, target: RunTarget | None = None) -> None:
-        """Read a PO list in the background; on any problem show why and leave the current state untouched.
-
-        `target`: where its run goes; by default the file's own folder inside the output folder of the settings.
-        `load_finished` tells when it is done."""
-        if self.running or self.busy:
-            self.show_message(Level.WARNING, "A run is in progress: stop it before loading another file.")
-            self.load_finished.emit(False)
-            return
-        self._loading = target or RunTarget(path)
-        if not self.loader.load(path, self._loading.settings(self.settings)):
-            self.load_finished.emit(False)
+        """Read a PO list in the background (see WindowFiles.load_file); `load_finished` tells when it is done."""
+        self.files.load_file(path, target)
 
     @property
     def run_settings(self) -> Settings:
@@ -262,64 +248,9 @@ class MainWindow(QMainWindow):
         """The loaded file's output folder."""
         return output_dir(self.run_settings)
 
-    def _load_refused(self, message: str) -> None:
-        self.show_message(Level.ERROR, message)
-        self.load_finished.emit(False)
-
-    def _loaded(self, batch: Batch, portal: PortalProfile) -> None:
-        self.target = self._loading or RunTarget(Path(batch.source))
-        self._set_batch(batch, portal)
-        self.po_panel.show_all()  # a new file opens with every row shown, and only its own log lines
-        self.log_pane.model.clear()
-        self.last_summary = None
-        self.messages.hide()
-        self.sign_in.clear()
-        self.page.workers_box.setVisible(False)
-        self.status.clear_run()
-        self.status.set_state(RunState.IDLE)
-        self._show_batch_summary()
-        self.stack.setCurrentIndex(PAGE_LOADED)
-        if not self._demo.owns(Path(batch.source)):  # a demo sample is deleted on exit: not worth recalling
-            self._state.add_recent(Path(batch.source))
-            self._refresh_recent()
-        self.setWindowTitle(f"popool - {Path(batch.source).name}")
-        self._update_actions()
-        log.info("gui_file_loaded", path=batch.source, pos=len(batch.records), invalid=len(batch.invalid))
-        self.load_finished.emit(True)
-
-    def _set_batch(self, batch: Batch, portal: PortalProfile) -> None:
-        self.batch = batch
-        self._batch_portal = portal
-        self._po_ids = {r.key: r.po_id for r in (*batch.records, *batch.already_completed)}
-        self.po_model.set_rows(rows_from_batch(batch))
-        self.po_panel.apply_filter()
-
     def _show_batch_summary(self) -> None:
         if self.batch is not None:
             self.page.show_batch(self.batch, str(self.output_dir))
-
-    def _refresh_recent(self) -> None:
-        self.window_actions.set_recent(self._state.recent_files())
-        self.drop_zone.set_recent(self._state.recent_files())
-
-    def _refresh_recent_runs(self) -> None:
-        """The empty window's recent runs, from their journals; a run whose folder is gone is forgotten quietly."""
-        folders = self._state.recent_runs()
-        for gone in (f for f in folders if not Path(f).is_dir()):
-            self._state.forget_run(Path(gone))
-        self.drop_zone.set_recent_runs(recent_runs(self._state.recent_runs()))
-
-    def resume_recent_run(self, input_file: str, output: str) -> None:
-        """A recent run's Resume: its input file, loaded with its output folder (`load_finished` tells when)."""
-        if self.running or self.busy:
-            self.show_message(Level.WARNING, "A run is in progress: stop it before resuming another.")
-            self.load_finished.emit(False)
-            return
-        self.load_file(Path(input_file), RunTarget(Path(input_file), output))
-
-    def _remember_run(self, output: Path) -> None:
-        if self.batch is not None and not self._demo.owns(Path(self.batch.source)):  # a demo's folder goes on exit
-            self._state.add_recent_run(output)
 
     def choose_output_dir(self) -> None:
         """Another folder for the loaded file only: the next file gets its own again."""
@@ -382,135 +313,13 @@ class MainWindow(QMainWindow):
 
     def start_run(self) -> None:
         """Check, ask and build the run in the background, then start it; `start_finished` tells when."""
-        if self.running or self.busy or self.batch is None:
-            self.start_finished.emit(False)
-            return
-        settings = self.run_settings
-        if self.target is not None and not self.target.is_demo and (problem := self._portal_problem()):
-            self.show_message(
-                Level.ERROR,
-                "Set your portal's address first (Settings, Essentials): " + problem,
-                action="Settings...",
-                callback=self.edit_settings,
-            )
-            self.start_finished.emit(False)
-            return
-        problems = settings.validate()
-        if problems:
-            self.show_message(
-                Level.ERROR,
-                "Fix the settings first: " + "; ".join(str(p) for p in problems),
-                action="Settings...",
-                callback=self.edit_settings,
-            )
-            self.start_finished.emit(False)
-            return
-        self.starter.start(settings, self.batch, self._batch_portal)
-
-    def _start_refused(self, message: str, offer_settings: bool) -> None:
-        if message:
-            callback = self.edit_settings if offer_settings else None
-            self.show_message(Level.ERROR, message, action="Settings..." if offer_settings else "", callback=callback)
-        self.start_finished.emit(False)
-
-    def _run_ready(self, controller: PoolController, results: list[PoResult]) -> None:
-        self.messages.hide()
-        self.sign_in.clear()
-        self.last_summary = None
-        self.po_model.set_results(results, self._po_ids)
-        self.po_panel.apply_filter()
-        self.worker_model.reset_workers(
-            controller.settings.workers,
-            controller.settings.memory_threshold_pct,
-            on_grid=bool(controller.settings.grid_url),
-            api=controller.settings.mode is RunMode.API,
-        )
-        self.page.workers_label.setText(API_LANE_TITLE if self.worker_model.api else WORKERS_TITLE)
-        self.page.workers_box.setVisible(True)
-        self.page.fit_worker_pane()
-        self._remember_run(controller.output_dir)
-        self.session = RunSession(controller, self)
-        self.session.updates.connect(self._apply_updates)
-        self.session.finished.connect(self._run_finished)
-        self.session.crashed.connect(self._run_crashed)
-        self.session.refused.connect(self._run_refused)
-        self.session.auth_required.connect(self.sign_in.show_for)
-        self.status.set_state(RunState.STARTING)
-        self.session.start()
-        self._update_actions()
-        self.start_finished.emit(True)
-
-    def _show_waiting(self, waiting: str) -> None:
-        """A hold (the portal away, the disk full) in the message bar while it lasts; gone when the run goes on
-        or ends, unless another message has taken the bar since."""
-        if waiting:
-            self.show_message(Level.WARNING, waiting, action="Stop", callback=self.stop_run)
-        elif self._waiting_shown and self.messages.text() == self._waiting_shown:
-            self.messages.hide()
-        self._waiting_shown = waiting
+        self.run.start()
 
     def stop_run(self) -> None:
-        if self.session is None:
-            return
-        if not self.session.stop():
-            self.status.set_state(RunState.STOPPING)
-        self._update_actions()
-
-    def _resume(self, worker: int) -> None:
-        if self.session is not None:
-            self.session.resume(worker)
-        self.sign_in.worker_resumed(worker)
+        self.run.stop()
 
     def _apply_updates(self, updates: Updates) -> None:
-        """Everything the run reported since the last poll, in one go per model."""
-        if updates.results:
-            self.po_model.apply(updates.results)
-        if updates.workers:
-            self.worker_model.apply(sorted(updates.workers.values(), key=lambda s: s.worker))
-        if updates.logs:
-            self.log_pane.append(updates.logs)
-        if updates.run is not None:
-            self.status.show_run(updates.run)
-            self._show_waiting(updates.run.waiting)
-        for decision in updates.memory:
-            self.statusBar().showMessage(f"Memory: {decision.action} worker {decision.worker}: {decision.reason}", 8000)
-
-    def _run_finished(self, summary: RunSummary) -> None:
-        self.last_summary = summary
-        self._end_run()
-        self._refresh_recent_runs()
-        self.status.show_end(summary)
-        if self._quit_after_run:
-            self.close()
-            return
-        self.summary_dialog = SummaryDialog(summary, desktop.open_path, self)
-        self.summary_dialog.show()
-        if not self.isActiveWindow() and QSystemTrayIcon.isSystemTrayAvailable():
-            self.tray.show()
-            self.tray.showMessage("popool", _tray_text(summary), QApplication.windowIcon(), 10_000)
-
-    def _run_crashed(self, message: str) -> None:
-        self._end_run()
-        self.status.set_state(RunState.FAILED)
-        self.show_message(Level.ERROR, f"The run stopped on an internal error: {message}. See the log folder.")
-        if self._quit_after_run:
-            self.close()
-
-    def _run_refused(self, message: str) -> None:
-        self._end_run()
-        self.status.set_state(RunState.FAILED)
-        self.show_message(Level.ERROR, message, action="Settings...", callback=self.edit_settings)
-        if self._quit_after_run:
-            self.close()
-
-    def _end_run(self) -> None:
-        assert self.session is not None
-        self._show_waiting("")
-        self.session.deleteLater()
-        self.session = None
-        self.sign_in.clear()
-        self.worker_view.set_commands_enabled(False)
-        self._update_actions()
+        self.run.apply_updates(updates)
 
     # ================================================================== demo, messages, misc
 
@@ -648,8 +457,3 @@ class MainWindow(QMainWindow):
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             self._show_batch_summary()  # rich text bakes the link colour in when it is set
         super().changeEvent(event)
-
-
-def _tray_text(summary: RunSummary) -> str:
-    done = summary.counts.get(PoStatus.COMPLETED.value, 0)
-    return f"{'Run stopped' if summary.stopped_early else 'Run finished'}: {done} of {summary.total} POs completed"

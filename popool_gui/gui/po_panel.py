@@ -46,6 +46,26 @@ class PoPanel(QWidget):
         self.model = model
         self.proxy = PoFilterProxy(model)
 
+        self._build_filters()
+        self._build_view()
+
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("<b>Purchase orders</b>"))
+        bar.addStretch()
+        bar.addWidget(self.shown)
+        bar.addWidget(self.status_filter)
+        bar.addWidget(self.search, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.view)
+        self.proxy.rowsInserted.connect(self._count)
+        self.proxy.rowsRemoved.connect(self._count)
+        self.proxy.modelReset.connect(self._count)
+        self.proxy.layoutChanged.connect(self._count)
+
+    def _build_filters(self) -> None:
+        """The status filter, the search box (re-filtering after a pause) and the count shown."""
         self.status_filter = QComboBox()
         self.status_filter.setAccessibleName("Show POs with status")
         self.status_filter.setToolTip("Show only POs with this status")
@@ -65,6 +85,8 @@ class PoPanel(QWidget):
         self.shown = QLabel()
         self.shown.setToolTip("POs shown / POs in the file")
 
+    def _build_view(self) -> None:
+        """The table: sorted by the user, fixed column widths, context menu and double-click."""
         self.view = QTableView()
         # Tab leaves the table for the next part of the window; the arrow keys move between its rows.
         self.view.setTabKeyNavigation(False)
@@ -97,21 +119,6 @@ class PoPanel(QWidget):
         size_from_samples(header, self.fontMetrics(), widths, padding=16)
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-
-        bar = QHBoxLayout()
-        bar.addWidget(QLabel("<b>Purchase orders</b>"))
-        bar.addStretch()
-        bar.addWidget(self.shown)
-        bar.addWidget(self.status_filter)
-        bar.addWidget(self.search, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(bar)
-        layout.addWidget(self.view)
-        self.proxy.rowsInserted.connect(self._count)
-        self.proxy.rowsRemoved.connect(self._count)
-        self.proxy.modelReset.connect(self._count)
-        self.proxy.layoutChanged.connect(self._count)
 
     def show_status(self, status: PoStatus | None) -> None:
         """Select the filter for one status (None: all)."""

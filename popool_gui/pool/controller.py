@@ -25,6 +25,7 @@ from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import (
     Batch,
     PoResult,
+    RenderFigures,
     RunSnapshot,
     RunState,
     RunSummary,
@@ -155,14 +156,7 @@ class PoolController:
             show=lambda: self._emit_changes(time.monotonic()),
             grid=self._grid,
         )
-        self._memory = MemoryGuard(
-            MemoryPolicy(
-                self.settings.memory_threshold_pct, self.settings.memory_margin_pct, self.settings.memory_cooldown_s
-            ),
-            self._supervisor,
-            self._reporter,
-            local_browsers=not self._grid.enabled,
-        )
+        self._memory = _memory_guard(self.settings, self._supervisor, self._reporter, not self._grid.enabled)
         self._events = WorkerEvents(self._slots, self._supervisor, self._outcomes, self._reporter)
         return self
 
@@ -275,10 +269,11 @@ class PoolController:
         return summary
 
     def _start_workers(self) -> None:
-        self._grid_preflight()
+        _grid_preflight(self.settings, self._reporter)
         self._slots.extend(Slot(worker=i + 1) for i in range(self.settings.workers))
         self._workspace.prepare((s.worker for s in self._slots), self._reporter.say)
-        self._grid_sign_in()
+        if self._grid.enabled:
+            _grid_sign_in(self.settings, self.portal, self._workspace, self._grid, self._reporter)
         for slot in self._slots:
             self._supervisor.spawn(slot)
 
@@ -310,29 +305,6 @@ class PoolController:
             if all(not s.live for s in self._slots):
                 return
             self._wait_event()
-
-    # ----------------------------------------------------------------- Selenium Grid
-
-    def _grid_preflight(self) -> None:
-        """Ask the Grid before anything starts; raises GridPreflightError naming the fix."""
-        status = grid_sessions.preflight(self.settings)
-        if status is not None:
-            grid_url = redact_urls(self.settings.grid_url)
-            self._reporter.say("info", "grid_ready", grid=grid_url, nodes=len(status.nodes), sessions=status.sessions)
-
-    def _grid_sign_in(self) -> None:
-        """Sign in once in a local browser and give its portal cookies to every worker's Grid session."""
-        if not self._grid.enabled:
-            return
-        started = time.monotonic()
-        self._grid.cookies = grid_sessions.sign_in_locally(
-            self.settings,
-            self.portal,
-            staging_dir=self._workspace.staging(SIGN_IN_BROWSER),
-            user_data_dir=self._workspace.profile(SIGN_IN_BROWSER),
-        )
-        seconds = round(time.monotonic() - started, 2)
-        self._reporter.say("info", "grid_signed_in_locally", cookies=len(self._grid.cookies), seconds=seconds)
 
     # ----------------------------------------------------------------- events from workers
 
@@ -412,14 +384,10 @@ class PoolController:
         self._force(reason)
 
     def _decide_outcome(self) -> None:
-        if self._outcome is not None:
-            return
-        if self._slots and all(s.state is WorkerState.RETIRED for s in self._slots):
-            last = next((s.last_error for s in reversed(self._slots) if s.last_error), "")
-            self._message = f"no worker can run: every worker was retired (last error: {last})"
-            self._outcome = RunState.FAILED
-        else:
-            self._outcome = RunState.FINISHED
+        if self._outcome is None:
+            retired = _all_retired(self._slots)
+            self._outcome = RunState.FAILED if retired else RunState.FINISHED
+            self._message = retired or self._message
 
     def _clean_up(self) -> None:
         self._watch.close()
@@ -430,35 +398,16 @@ class PoolController:
         for slot in self._slots:
             if slot.handle is not None:
                 slot.handle.close_events()
-        try:
-            note = self._results.write(final=True)
-        except OSError as exc:
-            # Not a success: the user would look for a results file that is not there. Nothing is lost, though.
-            self._reporter.say("error", "results_write_failed", error=str(exc))
-            failed = (
-                f"the results file could not be written ({exc}); every result is kept in "
-                f"{self.journal.path}: fix the cause and run again on this output folder to write it"
-            )
-            self._message = f"{failed}; {self._message}" if self._message else failed
+        note, failed = _write_results(self._results, self.journal, self._reporter)
+        if failed:
+            self._message = f"{note}; {self._message}" if self._message else note
             self._outcome = RunState.FAILED
-        else:
-            if note:
-                self._message = f"{self._message}; {note}" if self._message else note
+        elif note:
+            self._message = f"{self._message}; {note}" if self._message else note
         self._state = self._outcome or RunState.FINISHED
         self._emit_changes(time.monotonic())
         self.listener.on_run(self._run_snapshot())
-        figures = self._looks.figures()
-        self._reporter.say(
-            "info",
-            "run_finished",
-            state=str(self._state),
-            processed=self._clock.processed,
-            seconds=round(time.monotonic() - self._clock.started_mono, 1),
-            render_p95_ms=figures.p95_ms,
-            empty_wait_ms=figures.empty_wait_ms,
-            second_looks=figures.second_looks,
-            found_on_second_look=figures.found_on_second_look,
-        )
+        _say_finished(self._reporter, self._state, self._clock, self._looks.figures())
 
     # ----------------------------------------------------------------- memory policy
 
@@ -520,3 +469,68 @@ class PoolController:
             message=self._message,
             render=self._looks.figures(),
         )
+
+
+def _grid_preflight(settings: Settings, reporter: Reporter) -> None:
+    """Ask the Grid before anything starts; raises GridPreflightError naming the fix."""
+    status = grid_sessions.preflight(settings)
+    if status is not None:
+        grid_url = redact_urls(settings.grid_url)
+        reporter.say("info", "grid_ready", grid=grid_url, nodes=len(status.nodes), sessions=status.sessions)
+
+
+def _grid_sign_in(
+    settings: Settings, portal: PortalProfile, workspace: Workspace, grid: GridSessions, reporter: Reporter
+) -> None:
+    """Sign in once in a local browser and give its portal cookies to every worker's Grid session."""
+    started = time.monotonic()
+    grid.cookies = grid_sessions.sign_in_locally(
+        settings,
+        portal,
+        staging_dir=workspace.staging(SIGN_IN_BROWSER),
+        user_data_dir=workspace.profile(SIGN_IN_BROWSER),
+    )
+    seconds = round(time.monotonic() - started, 2)
+    reporter.say("info", "grid_signed_in_locally", cookies=len(grid.cookies), seconds=seconds)
+
+
+def _write_results(results: ResultsFile, journal: Journal, reporter: Reporter) -> tuple[str, bool]:
+    """The run's last write of its results file: a note for the run's message, and whether the write failed."""
+    try:
+        return results.write(final=True), False
+    except OSError as exc:
+        # Not a success: the user would look for a results file that is not there. Nothing is lost, though.
+        reporter.say("error", "results_write_failed", error=str(exc))
+        failed = (
+            f"the results file could not be written ({exc}); every result is kept in "
+            f"{journal.path}: fix the cause and run again on this output folder to write it"
+        )
+        return failed, True
+
+
+def _memory_guard(settings: Settings, supervisor: Supervisor, reporter: Reporter, local_browsers: bool) -> MemoryGuard:
+    policy = MemoryPolicy(settings.memory_threshold_pct, settings.memory_margin_pct, settings.memory_cooldown_s)
+    return MemoryGuard(policy, supervisor, reporter, local_browsers=local_browsers)
+
+
+def _all_retired(slots: list[Slot]) -> str:
+    """Why no worker can run when every worker was retired, or "" (some could, or there were none)."""
+    if slots and all(s.state is WorkerState.RETIRED for s in slots):
+        last = next((s.last_error for s in reversed(slots) if s.last_error), "")
+        return f"no worker can run: every worker was retired (last error: {last})"
+    return ""
+
+
+def _say_finished(reporter: Reporter, state: RunState, clock: RunClock, figures: RenderFigures) -> None:
+    """The run's last log line: how it ended, what it did and what its pages taught (render and empty-list waits)."""
+    reporter.say(
+        "info",
+        "run_finished",
+        state=str(state),
+        processed=clock.processed,
+        seconds=round(time.monotonic() - clock.started_mono, 1),
+        render_p95_ms=figures.p95_ms,
+        empty_wait_ms=figures.empty_wait_ms,
+        second_looks=figures.second_looks,
+        found_on_second_look=figures.found_on_second_look,
+    )
