@@ -8,6 +8,7 @@ marker of the portal profile at once, so the first condition to hold decides.
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import time
 from collections.abc import Callable, Collection
@@ -403,28 +404,27 @@ def _fetch_direct_all(
 ) -> Steps[dict[int, DirectOutcome]]:
     """Fetch every plain same-origin link of `page` over HTTP, on the session's fetch threads. Stepwise: while the
     fetches run, the tab runner works on other tabs (they need no driver), and may leave the driver elsewhere."""
-    driver = job.driver
     eligible = [a for a in attachments if a.href and same_origin(a.href, page)]
     if not eligible or job.fetches is None:
         return {}
     job.on_tab(TabState.DOWNLOADING, f"{label}{len(eligible)} of {len(attachments)} over HTTP")
-    # Cookies and headers are read here, on the driver's thread; the fetch threads never touch the driver.
-    cookies = driver.get_cookies()
-    headers = {"User-Agent": job.user_agent, "Referer": page}
-    futures = {
-        a.index: job.fetches.submit(
-            fetch_direct,
-            a.href,
-            cookies=cookies,
-            headers=headers,
-            staging=job.staging_dir,
-            timeout_s=job.settings.download_timeout_s,
-        )
-        for a in eligible
-    }
+    fetch = _direct_fetch(job, page)
+    futures = {a.index: job.fetches.submit(fetch, a.href) for a in eligible}
     while not all(f.done() for f in futures.values()):
         yield Waiting("downloading over HTTP", anywhere=True)
     return {index: future.result() for index, future in futures.items()}
+
+
+def _direct_fetch(job: PoJob, page: str) -> Callable[[str], DirectOutcome]:
+    """`fetch_direct` for links of `page`, with the browser's cookies and user agent. The cookies are read here, on
+    the driver's thread: the fetch threads never touch the driver."""
+    return functools.partial(
+        fetch_direct,
+        cookies=job.driver.get_cookies(),
+        headers={"User-Agent": job.user_agent, "Referer": page},
+        staging=job.staging_dir,
+        timeout_s=job.settings.download_timeout_s,
+    )
 
 
 def _back_to(driver: WebDriver, handle: str) -> None:
@@ -517,14 +517,7 @@ def _fetch_after_browser_failure(
     """
     if job.direct or not attachment.href or not same_origin(attachment.href, page_url):
         return None, browser_error  # direct_download already tried this fetch, or there is no plain link
-    driver = job.driver
-    fetched = fetch_direct(
-        attachment.href,
-        cookies=driver.get_cookies(),
-        headers={"User-Agent": job.user_agent, "Referer": page_url},
-        staging=job.staging_dir,
-        timeout_s=job.settings.download_timeout_s,
-    )
+    fetched = _direct_fetch(job, page_url)(attachment.href)
     if fetched.path is None:
         return None, f"{browser_error}; direct fetch: {fetched.error}"
     log.info("browser_download_rescued", name=attachment.name, browser_error=browser_error)
