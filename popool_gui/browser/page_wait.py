@@ -298,7 +298,7 @@ def watch_page(
             return (yield from _with_tab(given, stay_afar, _evidence(verdict, probe, first_ms)))
         if now >= deadline:
             return (yield from _with_tab(given, stay_afar, _evidence(Verdict.TIMEOUT, probe, first_ms, reason)))
-        given = yield Waiting(reason, loaded=probe.since_load_ms >= 0, probe=True)
+        given = yield Waiting(reason, loaded=probe.since_load_ms >= 0, probe=True, empty_at_rest=_empty_at_rest(probe))
 
 
 def _judge(
@@ -334,6 +334,13 @@ def _judge(
     if stable_ms < settle_ms:
         return None, "the list was seen only just now"
     return Verdict.READY, ""
+
+
+def _empty_at_rest(probe: PageProbe) -> bool:
+    """Loaded, with an empty list and nothing the instrument sees that could still fill it (a request, a timer, a
+    loading indicator): what is left is the floor, for a fetch a later script starts."""
+    pending = probe.loading or probe.requests or probe.timers or probe.http_status >= 400
+    return probe.since_load_ms >= 0 and not probe.attachments and not pending
 
 
 def probe_needs_tab(probe: PageProbe, installed_late: bool) -> bool:

@@ -13,7 +13,7 @@ import shutil
 import time
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from popool_gui.browser.js import load
 from popool_gui.browser.page_activity import install_early
 from popool_gui.browser.page_wait import BUSY_CAP_FACTOR, PageEvidence, Verdict, watch_page
 from popool_gui.browser.portal import PortalProfile
+from popool_gui.browser.requisition_ahead import OpenSide, RequisitionAhead, SideTab
 from popool_gui.browser.steps import Steps, Waiting, run_steps
 from popool_gui.browser.tab_downloads import forget, watch_download
 from popool_gui.settings import Settings
@@ -104,6 +105,15 @@ class PoJob:
     # may give that tab its next PO. A click whose download never came could still start one there later, which the
     # next PO would take for its own, so such a tab is closed instead.
     clean: bool = True
+    # Opens a second tab for this PO from the home tab (the tab runner's), and the ones it opened: the requisition
+    # page watched while the PO page waits out its floor (requisition_ahead.py). None: one tab per PO.
+    open_side: OpenSide | None = None
+    side_tabs: list[SideTab] = field(default_factory=list)
+
+    @property
+    def own_tabs(self) -> set[str]:
+        """This PO's tabs: the tab runner's tab for it and its side tabs."""
+        return {h for h in (self.preloaded_tab, *(s.handle for s in self.side_tabs)) if h}
 
     @property
     def attributed(self) -> bool:
@@ -147,9 +157,10 @@ class PageRead:
     requisition_link: str
 
 
-def _read(job: PoJob, from_home: bool, requisition: bool = False) -> PageRead:
+def _read(job: PoJob, from_home: bool, requisition: bool = False, name: str = "") -> PageRead:
     """Read the page: from the home tab when the verdict was read from there (the driver is on the home tab), else
-    on the page's own tab (the driver is on it). `requisition`: it is the PO's requisition page."""
+    on the page's own tab (the driver is on it). `requisition`: it is the PO's requisition page. `name`: the home
+    tab's name for the page's tab, when not the PO's own tab."""
     portal = job.portal
     args = [
         list(portal.supplier.selectors),
@@ -161,7 +172,7 @@ def _read(job: PoJob, from_home: bool, requisition: bool = False) -> PageRead:
         list(portal.requisition.link_selectors),
     ]
     if from_home:
-        raw = job.driver.execute_script(_READ_FROM_HOME_JS, job.tab_name, *args)
+        raw = job.driver.execute_script(_READ_FROM_HOME_JS, name or job.tab_name, *args)
     else:
         raw = job.driver.execute_script(_READ_JS, *args)
     found = [
@@ -249,11 +260,19 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     job.on_tab(TabState.OPENING, "")
     deadline = time.monotonic() + job.settings.page_timeout_s
     po_handle = _open_po_tab(job, result.url)
-    from_afar = job.preloaded_tab is not None
     afar = bool(job.tab_name)
-    evidence = yield from watch_page(
-        driver, portal, deadline, job.empty_floor_ms, first_from_afar=from_afar, stay_afar=afar
+    ahead = RequisitionAhead(
+        driver,
+        portal,
+        job.open_side if afar else None,
+        lambda: _read(job, from_home=True).requisition_link,
+        job.settings.page_timeout_s,
+        job.empty_floor_ms,
     )
+    watch = watch_page(
+        driver, portal, deadline, job.empty_floor_ms, first_from_afar=job.preloaded_tab is not None, stay_afar=afar
+    )
+    evidence = yield from _watch_alongside(watch, ahead)
     _note_evidence(result, evidence, logger)
     if evidence.verdict is Verdict.TIMEOUT:
         job.clean = False  # a page that never came to rest may still be loading: that tab takes no other PO
@@ -264,24 +283,16 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     page = _read(job, evidence.from_afar)
     if page.supplier:
         result.supplier = page.supplier
+    wanted = portal.requisition.wanted([a.name for a in page.attachments]) and bool(page.requisition_link)
+    if not wanted or ahead.link != page.requisition_link:
+        _close_side_tabs(job, ahead)
     work = tally.work = layout.work_folder(output_dir, record, result.supplier)
     if (long_work := layout.long_path(work)).exists():
         shutil.rmtree(long_work)  # leftovers of an earlier attempt would turn into duplicates
     yield from _download_all(job, record, page, work, po_handle, tally, "", logger)
 
-    if portal.requisition.wanted([a.name for a in page.attachments]) and page.requisition_link:
-        link = page.requisition_link
-        logger.info("requisition_fallback", url=link)
-        job.on_tab(TabState.LOADING, "requisition")
-        req_deadline = time.monotonic() + job.settings.page_timeout_s
-        _back_to(driver, job.home_handle if afar else po_handle)
-        sent = afar and named_tabs.navigate(driver, job.tab_name, link)
-        if not sent:
-            _back_to(driver, po_handle)
-            driver.get(link)
-        req = yield from watch_page(
-            driver, portal, req_deadline, job.empty_floor_ms, first_from_afar=sent, stay_afar=sent
-        )
+    if wanted:
+        req, handle, name = yield from _requisition_page(job, ahead, page.requisition_link, po_handle, logger)
         _note_evidence(result, req, logger, page="requisition")
         if req.verdict is Verdict.TIMEOUT:
             job.clean = False
@@ -295,9 +306,49 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
             # The PO page's own files are on disk: they stay, as PARTIAL, and the PO is tried again.
             tally.missing.append(f"the requisition page ({req.verdict.value})")
         else:
-            found = _read(job, req.from_afar, requisition=True)
-            yield from _download_all(job, record, found, work, po_handle, tally, "requisition ", logger)
+            found = _read(job, req.from_afar, requisition=True, name=name)
+            yield from _download_all(job, record, found, work, handle, tally, "requisition ", logger)
     conclude(result, tally, output_dir, record, work)
+
+
+def _watch_alongside(watch: Steps[PageEvidence], ahead: RequisitionAhead) -> Steps[PageEvidence]:
+    """The PO page's watch, with the requisition page started and looked at alongside it after each look at the PO
+    page from the home tab (the driver is then on the home tab, before and after that look)."""
+    sent = None
+    while True:
+        try:
+            waiting = watch.send(sent)
+        except StopIteration as done:
+            return done.value
+        if sent is not None:
+            ahead.step(waiting)
+        sent = yield waiting
+
+
+def _requisition_page(
+    job: PoJob, ahead: RequisitionAhead, link: str, po_handle: str, logger: Any
+) -> Steps[tuple[PageEvidence, str, str]]:
+    """The requisition page's verdict, and its tab's handle and home-tab name: the side tab that has watched it
+    since the PO page's floor began, else the PO's own tab, sent there now."""
+    driver = job.driver
+    logger.info("requisition_fallback", url=link, ahead=ahead.running)
+    job.on_tab(TabState.LOADING, "requisition")
+    if ahead.running and ahead.tab is not None:
+        req = yield from ahead.finish()
+        if req is not None:
+            return req, ahead.tab.handle, ahead.tab.name
+    _close_side_tabs(job, ahead)
+    req_deadline = time.monotonic() + job.settings.page_timeout_s
+    afar = bool(job.tab_name)
+    _back_to(driver, job.home_handle if afar else po_handle)
+    sent = afar and named_tabs.navigate(driver, job.tab_name, link)
+    if not sent:
+        _back_to(driver, po_handle)
+        driver.get(link)
+    req = yield from watch_page(
+        driver, job.portal, req_deadline, job.empty_floor_ms, first_from_afar=sent, stay_afar=sent
+    )
+    return req, po_handle, job.tab_name
 
 
 def _open_po_tab(job: PoJob, url: str) -> str:
@@ -460,7 +511,7 @@ def _download_one(
             reports["fetch"],
             staging,
             tab=po_handle,
-            po_tabs={po_handle, *job.background_tabs},
+            po_tabs={po_handle, *job.own_tabs, *job.background_tabs},
             known=known,
             deadline=deadline,
             start_deadline=reports["start_deadline"],
@@ -572,14 +623,28 @@ def _close_extra_tabs(job: PoJob, keep: str) -> None:
     """A click may open a tab (a link with target=_blank): close it and return to the PO tab."""
     driver = job.driver
     handles = driver.window_handles
-    if len(handles) <= 2 + len(job.background_tabs) and driver.current_window_handle == keep:
+    kept = {keep, job.home_handle, *job.own_tabs}
+    if len(handles) <= len(kept) + len(job.background_tabs) and driver.current_window_handle == keep:
         return
     for handle in handles:
-        if handle not in (keep, job.home_handle) and handle not in job.background_tabs:
+        if handle not in kept and handle not in job.background_tabs:
             with contextlib.suppress(NoSuchWindowException):
                 driver.switch_to.window(handle)
                 driver.close()
     driver.switch_to.window(keep)
+
+
+def _close_side_tabs(job: PoJob, ahead: RequisitionAhead | None = None) -> None:
+    """Close this PO's side tabs from the home tab, without switching to them (one may still be loading); the
+    driver ends on the home tab."""
+    if ahead is not None:
+        ahead.abandon()
+    if not job.side_tabs:
+        return
+    _back_to(job.driver, job.home_handle)
+    with contextlib.suppress(WebDriverException):
+        named_tabs.close(job.driver, [s.name for s in job.side_tabs])
+    job.side_tabs.clear()
 
 
 def _close_po_tabs(job: PoJob) -> None:
@@ -589,6 +654,7 @@ def _close_po_tabs(job: PoJob) -> None:
     job.on_tab(TabState.CLOSING, "")
     driver = job.driver
     try:
+        _close_side_tabs(job)
         handles = driver.window_handles
     except WebDriverException as exc:
         if is_dead_browser_error(exc):

@@ -23,6 +23,8 @@ class Waiting:
     # no driver call on its own tab; given None it looks itself, with the driver on its tab.
     probe: bool = False
     anywhere: bool = False  # the next step needs the driver but not on any particular tab (a download's reports)
+    # Its page has loaded with an empty list and nothing pending that could fill it (requisition_ahead.py).
+    empty_at_rest: bool = False
 
 
 T = TypeVar("T")

@@ -18,6 +18,7 @@ not once per PO.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import uuid
 from collections import Counter
@@ -33,6 +34,7 @@ from popool_gui.batch.model import PoRecord, PoResult, PoStatus, TabState
 from popool_gui.browser import po_page
 from popool_gui.browser.errors import BrowserDeadError, first_line
 from popool_gui.browser.page_wait import PageProbe, probe_tabs
+from popool_gui.browser.requisition_ahead import SideTab
 from popool_gui.browser.session import BrowserSession, dead_browser_errors
 from popool_gui.browser.steps import Steps, Waiting
 from popool_gui.browser.tab_state import TabMachine, TabPhase
@@ -61,6 +63,11 @@ _SHOWN_AS: dict[TabPhase, TabState] = {
 _ORDER = (TabPhase.DOWNLOADING, TabPhase.CLOSING, TabPhase.WAITING, TabPhase.LOADING, TabPhase.OPENING)
 
 
+def _tab_name() -> str:
+    """A name the home tab keeps a tab's window under (named_tabs)."""
+    return f"popool-{uuid.uuid4().hex}"
+
+
 @dataclass(eq=False, slots=True)
 class PoTab:
     """One PO in progress in its own tab."""
@@ -68,7 +75,7 @@ class PoTab:
     record: PoRecord
     attempt: int
     handle: str  # the tab's window handle; "" when it could not be opened
-    name: str = field(default_factory=lambda: f"popool-{uuid.uuid4().hex}")  # the home tab's name for its window
+    name: str = field(default_factory=_tab_name)  # the home tab's name for its window
     steps: Steps[PoResult] | None = None
     # What its last step yielded. The first step switches to the tab itself (po_page takes over its tab).
     waiting: Waiting | None = field(default_factory=lambda: Waiting("opening", loaded=False, anywhere=True))
@@ -82,6 +89,10 @@ class PoTab:
     @property
     def key(self) -> str:
         return self.record.key
+
+    @property
+    def side_tabs(self) -> list[SideTab]:
+        return self.job.side_tabs if self.job is not None else []
 
     def on_tab(self, state: TabState, detail: str) -> None:
         if self.taken:
@@ -109,7 +120,8 @@ class OtherTabs:
         self._mine = mine
 
     def _handles(self) -> list[str]:
-        busy = [t.handle for t in self._runner.tabs if t is not self._mine and t.handle]
+        others = [t for t in self._runner.tabs if t is not self._mine]
+        busy = [t.handle for t in others if t.handle] + [s.handle for t in others for s in t.side_tabs]
         return busy + [s.handle for s in self._runner.spares]
 
     def __contains__(self, handle: object) -> bool:
@@ -151,8 +163,8 @@ class TabRunner:
 
     @property
     def open_tabs(self) -> int:
-        """Every tab of the browser: the home tab, the POs' and the spares'."""
-        return 1 + len(self.tabs) + len(self.spares)
+        """Every tab of the browser: the home tab, the POs' (their side tabs too) and the spares'."""
+        return 1 + sum(1 + len(t.side_tabs) for t in self.tabs) + len(self.spares)
 
     @property
     def nothing_to_lose(self) -> bool:
@@ -182,8 +194,25 @@ class TabRunner:
                 empty_wait_ms=empty_wait_ms,
                 tab_name=tab.name,
             )
+            tab.job.open_side = functools.partial(self._open_side, tab)
             tab.steps = po_page.po_steps(tab.job, record, self.output_dir, attempt)
         return tab
+
+    def _open_side(self, tab: PoTab, url: str) -> SideTab | None:
+        """A second tab for `tab`'s PO, loading `url`: a spare sent there or a new one, from the home tab (current),
+        which keeps it under a name of its own; None when the browser would not open it. The PO closes it."""
+        spare = self._reuse(url)
+        if spare is not None:
+            side = SideTab(spare.handle, spare.name)
+        else:
+            name = _tab_name()
+            try:
+                side = SideTab(self.session.open_tab(url, name), name)
+            except WebDriverException as exc:  # not a dead browser (open_tab raised that): the PO's own tab will do
+                log.info("side_tab_failed", po=tab.key, error=first_line(exc))
+                return None
+        tab.side_tabs.append(side)
+        return side
 
     def close_spares(self) -> None:
         """Close the spare tabs: before the home tab reloads (a sign-in), which loses its hold on them."""
