@@ -298,7 +298,7 @@ def watch_page(
             return (yield from _with_tab(given, stay_afar, _evidence(verdict, probe, first_ms)))
         if now >= deadline:
             return (yield from _with_tab(given, stay_afar, _evidence(Verdict.TIMEOUT, probe, first_ms, reason)))
-        given = yield Waiting(reason, loaded=probe.since_load_ms >= 0, probe=True, empty_at_rest=_empty_at_rest(probe))
+        given = yield Waiting(reason, loaded=probe.since_load_ms >= 0, probe=True, look=probe)
 
 
 def _judge(
@@ -336,11 +336,15 @@ def _judge(
     return Verdict.READY, ""
 
 
-def _empty_at_rest(probe: PageProbe) -> bool:
+def loaded_empty(probe: PageProbe) -> bool:
+    """The page has loaded, with no error status, and lists nothing (yet)."""
+    return probe.since_load_ms >= 0 and not probe.attachments and probe.http_status < 400
+
+
+def empty_at_rest(probe: PageProbe) -> bool:
     """Loaded, with an empty list and nothing the instrument sees that could still fill it (a request, a timer, a
     loading indicator): what is left is the floor, for a fetch a later script starts."""
-    pending = probe.loading or probe.requests or probe.timers or probe.http_status >= 400
-    return probe.since_load_ms >= 0 and not probe.attachments and not pending
+    return loaded_empty(probe) and not (probe.loading or probe.requests or probe.timers)
 
 
 def probe_needs_tab(probe: PageProbe, installed_late: bool) -> bool:

@@ -109,6 +109,7 @@ class PoJob:
     # page watched while the PO page waits out its floor (requisition_ahead.py). None: one tab per PO.
     open_side: OpenSide | None = None
     side_tabs: list[SideTab] = field(default_factory=list)
+    second_look: bool = False  # both its pages were empty on the first look
 
     @property
     def own_tabs(self) -> set[str]:
@@ -268,6 +269,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
         lambda: _read(job, from_home=True).requisition_link,
         job.settings.page_timeout_s,
         job.empty_floor_ms,
+        eager=job.second_look,
     )
     watch = watch_page(
         driver, portal, deadline, job.empty_floor_ms, first_from_afar=job.preloaded_tab is not None, stay_afar=afar

@@ -5,7 +5,8 @@ counted from each page's load. Watched one after the other, that is two floors (
 ones) during which the PO's tab does nothing else. So once the PO page has loaded with an empty list and nothing
 pending that could fill it (page_wait: no request, no timer, no loading indicator), the requisition page starts
 loading in a second tab, watched from the home tab alongside the PO page: the two floors overlap, and each page
-still gets its whole floor from its own load.
+still gets its whole floor from its own load. A second look, for a PO whose pages were both empty on the first,
+starts the requisition page as soon as the PO page has loaded empty, pending work or not.
 
 If the PO page's list then appears, the second tab is closed unread. Whatever this cannot do from the home tab (a
 page the home tab cannot see into, one that needs the driver on it) it leaves to the PO's own tab, which then loads
@@ -22,7 +23,7 @@ from urllib.parse import urlsplit
 import structlog
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from popool_gui.browser.page_wait import PageEvidence, probe_tabs, watch_page
+from popool_gui.browser.page_wait import PageEvidence, PageProbe, empty_at_rest, loaded_empty, probe_tabs, watch_page
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.browser.steps import Steps, Waiting
 
@@ -54,6 +55,8 @@ class RequisitionAhead:
         read_link: Callable[[], str],
         timeout_s: float,
         floor_ms: int,
+        *,
+        eager: bool = False,
     ) -> None:
         self._driver = driver
         self._portal = portal
@@ -61,6 +64,7 @@ class RequisitionAhead:
         self._read_link = read_link
         self._timeout_s = timeout_s
         self._floor_ms = floor_ms
+        self._eager = eager
         self._tried = open_side is None or not portal.requisition.wanted([])
         self._watch: Steps[PageEvidence] | None = None
         self.tab: SideTab | None = None
@@ -74,12 +78,18 @@ class RequisitionAhead:
 
     def step(self, po_page: Waiting) -> None:
         """After a look at the PO page from the home tab: start the requisition page once the PO page has loaded
-        with an empty list and nothing pending, and take one look at it while it runs."""
-        if not self._tried and po_page.empty_at_rest:
+        with an empty list and nothing pending (`eager`: loaded with an empty list), and take one look at it while
+        it runs."""
+        if not self._tried and self._time_to_start(po_page.look):
             self._tried = True
             self._start()
         elif self._watch is not None:
             self._look()
+
+    def _time_to_start(self, look: object) -> bool:
+        if not isinstance(look, PageProbe):
+            return False
+        return loaded_empty(look) if self._eager else empty_at_rest(look)
 
     def finish(self) -> Steps[PageEvidence | None]:
         """Once the PO page says its list is empty: the requisition page's verdict, or None when it must be

@@ -23,8 +23,9 @@ class Waiting:
     # no driver call on its own tab; given None it looks itself, with the driver on its tab.
     probe: bool = False
     anywhere: bool = False  # the next step needs the driver but not on any particular tab (a download's reports)
-    # Its page has loaded with an empty list and nothing pending that could fill it (requisition_ahead.py).
-    empty_at_rest: bool = False
+    # The look at its page this wait was decided on (page_wait.PageProbe), for a caller that watches another page
+    # alongside (requisition_ahead.py); None when the step took none.
+    look: Any = None
 
 
 T = TypeVar("T")

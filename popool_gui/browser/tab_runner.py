@@ -162,6 +162,12 @@ class TabRunner:
         return len(self.tabs) < self.capacity
 
     @property
+    def has_room_for_second_look(self) -> bool:
+        """A second look may take one tab over the count: it is often the last PO a run waits for, and it would
+        otherwise queue behind the worker's next PO for a tab to free up."""
+        return len(self.tabs) <= self.capacity
+
+    @property
     def open_tabs(self) -> int:
         """Every tab of the browser: the home tab, the POs' (their side tabs too) and the spares'."""
         return 1 + sum(1 + len(t.side_tabs) for t in self.tabs) + len(self.spares)
@@ -171,8 +177,9 @@ class TabRunner:
         """No tab has downloaded anything: killing the browser now loses no file."""
         return all(t.machine.may_return for t in self.tabs)
 
-    def open(self, record: PoRecord, attempt: int, empty_wait_ms: int | None) -> PoTab:
-        """Start `record` in a new tab: its page starts loading at once, the runner does not wait for it."""
+    def open(self, record: PoRecord, attempt: int, empty_wait_ms: int | None, *, second_look: bool = False) -> PoTab:
+        """Start `record` in a new tab: its page starts loading at once, the runner does not wait for it.
+        `second_look`: its pages were empty on the first look."""
         url = self.session.portal.po_url_for(record.po_id)
         tab = PoTab(record=record, attempt=attempt, handle="")
         try:
@@ -195,6 +202,7 @@ class TabRunner:
                 tab_name=tab.name,
             )
             tab.job.open_side = functools.partial(self._open_side, tab)
+            tab.job.second_look = second_look
             tab.steps = po_page.po_steps(tab.job, record, self.output_dir, attempt)
         return tab
 

@@ -38,12 +38,22 @@ class Dispatcher:
                 if flight is None:
                     break
                 slot.queue(flight)
+        # Third pass: a second look at the head of the queue does not wait for a tab to free up. A busy worker takes
+        # it one PO over its tabs and starts it at once, in one tab over the count (pool/worker.py): it is often the
+        # last PO a run waits for.
+        for slot in slots:
+            if self._pending and slot.can_queue_po(self._tabs + 1):
+                flight = self._assign(slot, slots, listener, express=True)
+                if flight is not None:
+                    slot.queue(flight)
 
-    def _assign(self, slot: Slot, slots: list[Slot], listener: PoolListener) -> InFlight | None:
-        """Take a pending PO for `slot`, mark it assigned and send it; None when there is none for it."""
+    def _assign(self, slot: Slot, slots: list[Slot], listener: PoolListener, express: bool = False) -> InFlight | None:
+        """Take a pending PO for `slot` (`express`: only an express one), mark it assigned and send it; None when
+        there is none for it."""
         others_live = any(s.worker != slot.worker and s.live for s in slots)
+        take = self._pending.take_express_for if express else self._pending.take_for
         while True:
-            key = self._pending.take_for(slot.worker, others_live=others_live, now=time.monotonic())
+            key = take(slot.worker, others_live=others_live, now=time.monotonic())
             if key is None:
                 return None
             current = self._journal.result(key)

@@ -192,8 +192,9 @@ class Outcomes:
         key = result.key
         self._journal.requeue_for_second_look(key, flight.attempt - 1, SECOND_LOOK_NOTE)
         # At the front: the second look is a fresh page load with a longer wait, so it needs no delay, and queued
-        # last it would be a tail of long waits at the end of every run. It goes to another worker where it can.
-        self._pending.push(key, front=True)
+        # last it would be a tail of long waits at the end of every run. It goes to another worker where it can, and
+        # does not wait there for a tab to free up (express: Dispatcher.dispatch).
+        self._pending.push(key, front=True, express=True)
         self._results.changed()
         self._reporter.say("info", "second_look_queued", worker=slot.worker if slot else None, po=key)
         # The first look's clock goes with it: what an empty PO costs is the sum of its looks.

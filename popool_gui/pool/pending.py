@@ -14,6 +14,8 @@ class PendingQueue:
     def __init__(self, keys: list[str] | None = None) -> None:
         self._keys: deque[str] = deque(keys or ())
         self._last_worker: dict[str, tuple[int, float]] = {}
+        # POs that need not wait for a worker's tab to free up (second looks: see Dispatcher.dispatch).
+        self._express: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -21,11 +23,13 @@ class PendingQueue:
     def __contains__(self, key: object) -> bool:
         return key in self._keys
 
-    def push(self, key: str, *, front: bool = False) -> None:
+    def push(self, key: str, *, front: bool = False, express: bool = False) -> None:
         if front:
             self._keys.appendleft(key)
         else:
             self._keys.append(key)
+        if express:
+            self._express.add(key)
 
     def tried(self, key: str, worker: int, now: float) -> None:
         """`worker` (0: none) just reported an attempt on `key`."""
@@ -36,15 +40,26 @@ class PendingQueue:
 
         Returns None when every candidate last failed here and another live worker can still take it soon.
         """
-        if not self._keys:
-            return None
-        if not others_live:
-            return self._keys.popleft()
         for index, key in enumerate(self._keys):
             if index >= OTHER_WORKER_LOOKAHEAD:
                 break
-            last, when = self._last_worker.get(key, (0, 0.0))
-            if last != worker or now - when >= RETRY_ELSEWHERE_S:
+            if self._may_take(key, worker, others_live, now):
                 del self._keys[index]
+                self._express.discard(key)
                 return key
         return None
+
+    def take_express_for(self, worker: int, *, others_live: bool, now: float) -> str | None:
+        """The PO at the head of the queue when it is an express one that `worker` may take (`take_for`'s rule)."""
+        if not self._keys or self._keys[0] not in self._express:
+            return None
+        key = self._keys[0]
+        if not self._may_take(key, worker, others_live, now):
+            return None
+        self._keys.popleft()
+        self._express.discard(key)
+        return key
+
+    def _may_take(self, key: str, worker: int, others_live: bool, now: float) -> bool:
+        last, when = self._last_worker.get(key, (0, 0.0))
+        return not others_live or last != worker or now - when >= RETRY_ELSEWHERE_S

@@ -227,10 +227,25 @@ def _act_on(
             events.put(SignedIn(*ident, ok=ok, message=message))
         elif isinstance(command, ProcessPo):
             if not runner.has_room:
+                _start_second_look(backlog, runner)
                 return
             backlog.popleft()
-            runner.open(command.record, command.attempt, command.empty_wait_ms)
+            runner.open(command.record, command.attempt, command.empty_wait_ms, second_look=command.second_look)
         else:  # a Shutdown: the stop watch has seen it too
+            return
+
+
+def _start_second_look(backlog: deque[Command], runner: TabRunner) -> None:
+    """Every tab is busy: start a second look queued among the next POs (before any other command) in one tab over
+    the count."""
+    if not runner.has_room_for_second_look:
+        return
+    for command in backlog:
+        if not isinstance(command, ProcessPo):
+            return
+        if command.second_look:
+            backlog.remove(command)
+            runner.open(command.record, command.attempt, command.empty_wait_ms, second_look=True)
             return
 
 
