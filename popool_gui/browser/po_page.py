@@ -338,6 +338,7 @@ def _requisition_page(
     if ahead.running and ahead.tab is not None:
         req = yield from ahead.finish()
         if req is not None:
+            _back_to(driver, job.home_handle)  # it is read from there; a click on the PO's page may have left it
             return req, ahead.tab.handle, ahead.tab.name
     _close_side_tabs(job, ahead)
     req_deadline = time.monotonic() + job.settings.page_timeout_s
