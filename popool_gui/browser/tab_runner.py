@@ -259,10 +259,12 @@ class TabRunner:
         return finished
 
     def _keep_or_close(self, tab: PoTab) -> None:
-        """A finished PO's tab becomes a spare when its PO left it clean, else it is closed."""
+        """A finished PO's tab becomes a spare when its PO left it clean, else it is closed. Busy and spare tabs
+        together stay within the capacity: a second look's tab over the count is closed."""
         if not tab.handle:
             return
-        if tab.job is not None and tab.job.clean and tab.uses < TAB_USES:
+        room = len(self.tabs) + len(self.spares) < self.capacity
+        if room and tab.job is not None and tab.job.clean and tab.uses < TAB_USES:
             self.spares.append(SpareTab(tab.handle, tab.name, tab.uses))
         else:
             self._close_window(tab.handle, tab.name)

@@ -279,3 +279,18 @@ def test_a_tab_whose_next_page_is_slow_to_answer_never_holds_the_driver(
     assert longest < 1.0, f"a step held the driver {longest:.1f} s while the page took 3 s to answer"
     runner.close_spares()
     assert session.open_tabs() == 1
+
+
+@pytest.mark.usefixtures("direct_fetches")
+def test_a_tab_over_the_count_is_closed_not_kept_as_a_spare(session: BrowserSession, tmp_path: Path) -> None:
+    # A second look starts one tab over the count (pool/worker.py): afterwards no more spares than tabs are kept.
+    runner = TabRunner(session, tmp_path)
+    for po_id in ("100001", "100011", "100014", "100002"):
+        runner.open(record(po_id), 1, None)
+    assert len(runner.tabs) == runner.capacity + 1
+    done = run_all(runner)
+    assert all(f.result is not None and f.result.status is PoStatus.COMPLETED for f in done.values()), done
+    assert len(runner.spares) == runner.capacity
+    assert session.open_tabs() == runner.open_tabs == 1 + runner.capacity
+    runner.close_spares()
+    assert session.open_tabs() == 1
