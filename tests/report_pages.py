@@ -11,7 +11,7 @@ from pathlib import Path
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import Batch, PoRecord, PoResult, PoStatus, RenderFigures, RunState, RunSummary
 from popool_gui.batch.run_report import RunFacts
-from popool_gui.browser.session import build_driver
+from popool_gui.browser.backend_choice import build_driver
 from popool_gui.settings import Settings
 
 HOSTILE_SUPPLIER = '<script>window.pwned=1</script>Evil "Supplies" & Co'

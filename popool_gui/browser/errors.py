@@ -30,6 +30,10 @@ class ProfileCloneError(BrowserError):
     """A browser profile could not be cloned completely; the message names the file that failed."""
 
 
+# What a driver call raises when the driver's HTTP connection is gone (driver or browser killed, a Grid out of
+# reach), not a WebDriverException: the browser counts as dead.
+LOST_DRIVER = (ConnectionError, urllib3.exceptions.HTTPError, http.client.HTTPException)
+
 # Messages of WebDriverException that mean the browser or driver is gone, not that one page misbehaved.
 _DEAD_MARKERS: tuple[str, ...] = (
     "invalid session id",
@@ -49,7 +53,7 @@ def is_dead_browser_error(exc: BaseException) -> bool:
     """True when `exc` says the browser or its driver is gone (the worker must restart the browser)."""
     if isinstance(exc, InvalidSessionIdException):
         return True
-    if isinstance(exc, ConnectionError | urllib3.exceptions.HTTPError | http.client.HTTPException):
+    if isinstance(exc, LOST_DRIVER):
         return True
     if isinstance(exc, WebDriverException):
         text = (exc.msg or str(exc)).lower()

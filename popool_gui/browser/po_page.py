@@ -31,6 +31,7 @@ from popool_gui.batch import layout
 from popool_gui.batch.filing import FILED, Tally, conclude, fail, shown_name
 from popool_gui.batch.model import AttachmentSource, DiskNeed, PoRecord, PoResult, PoStatus, TabState
 from popool_gui.browser import named_tabs
+from popool_gui.browser.backend import BrowserBackend, DownloadClick
 from popool_gui.browser.cdp import execute_cdp, performance_log
 from popool_gui.browser.downloads import (
     DirectOutcome,
@@ -41,18 +42,15 @@ from popool_gui.browser.downloads import (
     fetch_direct,
     move_verified,
     same_origin,
-    staged_names,
-    wait_for_download,
 )
 from popool_gui.browser.errors import first_line, is_dead_browser_error
-from popool_gui.browser.grid_downloads import clear_node_files, node_files, wait_for_managed_download
 from popool_gui.browser.js import load
 from popool_gui.browser.page_activity import install_early
 from popool_gui.browser.page_wait import BUSY_CAP_FACTOR, PageEvidence, Verdict, watch_page
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.browser.requisition_ahead import OpenSide, RequisitionAhead, SideTab
 from popool_gui.browser.steps import Steps, Waiting, run_steps
-from popool_gui.browser.tab_downloads import forget, watch_download
+from popool_gui.browser.tab_downloads import forget
 from popool_gui.settings import Settings
 
 log = structlog.get_logger()
@@ -61,7 +59,7 @@ POLL_S = 0.1
 NET_ERROR = "net::ERR_"  # how Chromium's driver reports a page that could not be reached at all
 DIRECT_PARALLEL = 4  # concurrent HTTP fetches per browser with direct_download, all its tabs together: polite
 PAGES_WAITED = 2  # the PO's page and, for an empty list, its requisition's: each holds an empty list to the floor
-# Web fonts only: images are switched off by a content setting instead (see session.download_prefs), because
+# Web fonts only: images are switched off by a content setting instead (see browser_options.download_prefs), because
 # a URL pattern such as *.png would also block attachments that are images.
 BLOCKED_URL_PATTERNS: tuple[str, ...] = ("*.woff", "*.woff2")
 _SOURCE_ORDER: tuple[AttachmentSource, ...] = tuple(AttachmentSource)
@@ -86,6 +84,8 @@ class PoJob:
     events: DownloadEvents | None
     on_tab: Callable[[TabState, str], None]
     worker: int
+    # Where the browser runs (local or a Grid node): where its downloads appear and how one is waited for.
+    backend: BrowserBackend
     # A tab the tab runner opened, already navigating to this PO's page, to take over instead of a new tab, and the
     # other POs' tabs, which this PO must leave open (a live view when several POs share the browser).
     preloaded_tab: str | None = None
@@ -97,8 +97,6 @@ class PoJob:
     # The floor before an empty list is believed: the run's learned figure, longer for a second look; None is
     # the profile's `empty_wait_ms`.
     empty_wait_ms: int | None = None
-    # The browser runs on a Grid node: its downloads come through the Grid's managed downloads API.
-    managed_downloads: bool = False
     # Where direct fetches run (at most DIRECT_PARALLEL at once, shared by the session's tabs); None: no direct fetch.
     fetches: ThreadPoolExecutor | None = None
     # Every download this PO's clicks asked for ended on disk, and nothing went wrong with its tab: the tab runner
@@ -120,13 +118,13 @@ class PoJob:
     def attributed(self) -> bool:
         """Each download is told apart by the browser's report of it (tab_downloads.py), so several tabs may
         download into the one staging folder at once, and no PO clears that folder for itself."""
-        return self.events is not None and not self.managed_downloads
+        return self.events is not None and self.backend.attributes_downloads
 
     @property
     def direct(self) -> bool:
-        """Plain same-origin links are fetched over HTTP with the browser's cookies before any click. Not for a
-        Grid session: the fetch would come from this machine, not from the node the portal knows."""
-        return self.settings.direct_download and not self.managed_downloads and self.fetches is not None
+        """Plain same-origin links are fetched over HTTP with the browser's cookies before any click, where the
+        backend allows it (`BrowserBackend.direct_fetch`)."""
+        return self.settings.direct_download and self.backend.direct_fetch and self.fetches is not None
 
     @property
     def empty_floor_ms(self) -> int:
@@ -255,8 +253,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     driver, portal = job.driver, job.portal
     if not job.attributed:
         clear_staging(job.staging_dir)
-    if job.managed_downloads:
-        clear_node_files(driver)
+    job.backend.tidy_before_po(driver)
     _drain_events(job)
     job.on_tab(TabState.OPENING, "")
     deadline = time.monotonic() + job.settings.page_timeout_s
@@ -494,35 +491,25 @@ def _download_one(
     _back_to(driver, po_handle)
     _drain_events(job)
     known = set(job.events.downloads) if job.events is not None else set()
-    before = node_files(driver) if job.managed_downloads else staged_names(staging)
+    before = job.backend.files_before_click(driver, staging)
     page_url = driver.current_url
     if not _click_attachment(job, attachment):
         return None, "the attachment disappeared from the page"
     now = time.monotonic()
-    deadline = now + job.settings.download_timeout_s
-    reports: dict[str, Any] = {
-        "poll_s": POLL_S,
-        "events": job.events,
-        "fetch": (lambda: performance_log(driver)) if job.events is not None else None,
-        "known": known,
-        "start_deadline": now + min(job.settings.page_timeout_s, job.settings.download_timeout_s),
-    }
-    if job.attributed:
-        assert job.events is not None
-        outcome = yield from watch_download(
-            job.events,
-            reports["fetch"],
-            staging,
-            tab=po_handle,
-            po_tabs={po_handle, *job.own_tabs, *job.background_tabs},
-            known=known,
-            deadline=deadline,
-            start_deadline=reports["start_deadline"],
-        )
-    elif job.managed_downloads:
-        outcome = wait_for_managed_download(driver, staging, before, deadline, **reports)
-    else:
-        outcome = wait_for_download(staging, before, deadline, **reports)
+    click = DownloadClick(
+        driver=driver,
+        staging=staging,
+        before=before,
+        deadline=now + job.settings.download_timeout_s,
+        start_deadline=now + min(job.settings.page_timeout_s, job.settings.download_timeout_s),
+        poll_s=POLL_S,
+        events=job.events,
+        fetch=(lambda: performance_log(driver)) if job.events is not None else None,
+        known=known,
+        tab=po_handle,
+        po_tabs={po_handle, *job.own_tabs, *job.background_tabs},
+    )
+    outcome = yield from job.backend.wait_for(click)
     _close_extra_tabs(job, po_handle)
     if outcome.path is None:
         job.clean = False

@@ -1,85 +1,49 @@
 """Browser start-up and the long-lived session of one worker: a home tab that keeps the sign-in, one tab per PO.
 
 One session is used by one thread only (WebDriver is not thread-safe); `quit()` is the one exception: it may
-run while nothing else uses the driver, and it bounds `driver.quit()` and then kills this session's own
-process tree, never any other browser on the machine.
+run while nothing else uses the driver. Where the browser runs, local or on a Grid node, is its backend's
+business (backend.py): how it starts, where its downloads appear and how the session ends.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client
-import os
-import shutil
-import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, cast
 
-import psutil
 import structlog
-import urllib3.exceptions
-from selenium import webdriver
-from selenium.common.exceptions import (
-    NoSuchDriverException,
-    NoSuchWindowException,
-    WebDriverException,
-)
-from selenium.webdriver.common.options import ArgOptions
+from selenium.common.exceptions import NoSuchWindowException, WebDriverException
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from popool_gui.batch.model import PoRecord, PoResult, TabState
-from popool_gui.browser import grid, grid_downloads, named_tabs, page_wait, po_page
-from popool_gui.browser.cdp import execute_cdp, performance_log
+from popool_gui.browser import named_tabs, page_wait, po_page
+from popool_gui.browser.backend import BrowserBackend
+from popool_gui.browser.backend_choice import backend_for
+from popool_gui.browser.browser_options import CHROMIUM_KINDS
+from popool_gui.browser.cdp import performance_log
 from popool_gui.browser.cookie_transfer import PortalCookie, install_cookies
 from popool_gui.browser.downloads import DownloadEvents, clear_staging
-from popool_gui.browser.errors import BrowserDeadError, BrowserStartError, first_line, is_dead_browser_error
+from popool_gui.browser.errors import (
+    LOST_DRIVER,
+    BrowserDeadError,
+    BrowserStartError,
+    first_line,
+    is_dead_browser_error,
+)
 from popool_gui.browser.js import load
 from popool_gui.browser.page_activity import install_early
 from popool_gui.browser.portal import PortalProfile
-from popool_gui.settings import BrowserKind, Settings
+from popool_gui.settings import Settings
 
 log = structlog.get_logger()
 
-DRIVER_NAMES: dict[BrowserKind, str] = {
-    BrowserKind.EDGE: "msedgedriver",
-    BrowserKind.CHROME: "chromedriver",
-    BrowserKind.CHROMIUM: "chromedriver",
-    BrowserKind.FIREFOX: "geckodriver",
-}
-CHROMIUM_KINDS = frozenset({BrowserKind.EDGE, BrowserKind.CHROME, BrowserKind.CHROMIUM})
-DEFAULT_BINARIES: dict[BrowserKind, tuple[str, ...]] = {
-    BrowserKind.CHROMIUM: ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/snap/bin/chromium"),
-}
-CHROMIUM_FLAGS: tuple[str, ...] = (
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,DownloadBubble",
-    "--disable-popup-blocking",
-    # Background tabs (tab pipelining) must load and run their list-rendering scripts at full speed; Chromium
-    # otherwise throttles timers and renderers of hidden tabs.
-    "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding",
-    "--disable-backgrounding-occluded-windows",
-)
-QUIT_TIMEOUT_S = 10.0
 TAB_APPEAR_S = 2.0  # how long a script-opened background tab may take to show up in the driver's list
 TAB_POLL_S = 0.02
 # A background tab navigates this long after the script that asks it to, so the driver need not wait for it.
 NAVIGATE_DELAY_MS = 100
 _NAVIGATE_SOON_JS = load("navigate_soon.js")
-KILL_WAIT_S = 5.0
-# What a driver call raises when the driver's HTTP connection is gone (driver or browser killed), not a
-# WebDriverException: the browser counts as dead.
-LOST_DRIVER = (ConnectionError, urllib3.exceptions.HTTPError, http.client.HTTPException)
 
 
 @contextlib.contextmanager
@@ -93,174 +57,6 @@ def dead_browser_errors() -> Iterator[None]:
         raise
     except LOST_DRIVER as exc:
         raise BrowserDeadError(f"lost the connection to the driver: {exc}") from exc
-
-
-def find_driver(settings: Settings) -> str | None:
-    """The driver executable: the setting, else PATH; None leaves it to Selenium Manager."""
-    if settings.driver_path:
-        return settings.driver_path
-    return shutil.which(DRIVER_NAMES[settings.browser])
-
-
-def find_binary(settings: Settings) -> str | None:
-    if settings.browser_binary:
-        return settings.browser_binary
-    return next((p for p in DEFAULT_BINARIES.get(settings.browser, ()) if Path(p).is_file()), None)
-
-
-def download_prefs(staging_dir: Path | None, *, block_images: bool) -> dict[str, Any]:
-    """Chromium preferences: silent downloads and a blank first tab; `staging_dir` None leaves the folder to a
-    Grid node, whose managed downloads need their own."""
-    prefs: dict[str, Any] = {
-        "download.prompt_for_download": False,
-        "download.directory_upgrade": True,
-        "profile.default_content_setting_values.automatic_downloads": 1,
-        "plugins.always_open_pdf_externally": True,
-        # Safe Browsing holds back or blocks downloads it cannot verify (and it needs the network).
-        "safebrowsing.enabled": False,
-        "safebrowsing.disable_download_protection": True,
-        "download_restrictions": 0,
-        "credentials_enable_service": False,
-        "profile.password_manager_enabled": False,
-        # A blank first tab instead of the new-tab page: the driver's first command waits for that page's
-        # navigation, which took 0.1-5 s (and 5 s with two browsers starting together) on 2 cores.
-        "session.restore_on_startup": 4,
-        "session.startup_urls": ["about:blank"],
-    }
-    if staging_dir is not None:
-        prefs["download.default_directory"] = str(staging_dir)
-    if block_images:
-        prefs["profile.managed_default_content_settings.images"] = 2
-    return prefs
-
-
-def _chromium_options(settings: Settings, staging_dir: Path | None, user_data_dir: Path | None) -> ArgOptions:
-    """Options of a local browser, or with `staging_dir` None of a Grid session: then nothing that names a path
-    of this machine (binary, profile, download folder, sandbox as root) goes to the node."""
-    options: webdriver.ChromeOptions | webdriver.EdgeOptions
-    if settings.browser is BrowserKind.EDGE:
-        options = webdriver.EdgeOptions()
-        logging_key = "ms:loggingPrefs"
-    else:
-        options = webdriver.ChromeOptions()
-        logging_key = "goog:loggingPrefs"
-    local = staging_dir is not None
-    binary = find_binary(settings) if local else None
-    if binary:
-        options.binary_location = binary
-    if settings.headless:
-        options.add_argument("--headless=new")
-        options.add_argument("--disable-gpu")
-    if local and sys.platform.startswith("linux"):
-        if os.geteuid() == 0:
-            options.add_argument("--no-sandbox")  # Chromium refuses to start as root with its sandbox
-        # A fixed cookie key instead of the desktop keyring, which a worker cannot reach; clones made by
-        # popool on Linux stay readable this way.
-        options.add_argument("--password-store=basic")
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    if user_data_dir is not None:
-        options.add_argument(f"--user-data-dir={user_data_dir}")
-    options.add_experimental_option("prefs", download_prefs(staging_dir, block_images=settings.block_resources))
-    # Download progress arrives as DevTools events in the performance log: failed downloads are seen at once.
-    options.set_capability(logging_key, {"performance": "ALL"})
-    options.add_experimental_option("perfLoggingPrefs", {"enableNetwork": False, "enablePage": True})
-    options.page_load_strategy = "eager"  # popool waits for its own page conditions
-    return options
-
-
-def _firefox_options(settings: Settings, staging_dir: Path | None) -> webdriver.FirefoxOptions:
-    options = webdriver.FirefoxOptions()
-    binary = find_binary(settings) if staging_dir is not None else None
-    if binary:
-        options.binary_location = binary
-    if settings.headless:
-        options.add_argument("-headless")
-    if staging_dir is not None:
-        options.set_preference("browser.download.folderList", 2)
-        options.set_preference("browser.download.dir", str(staging_dir))
-    preferences: dict[str, str | bool] = {
-        "browser.download.useDownloadDir": True,
-        "browser.download.always_ask_before_handling_new_types": False,
-        "browser.download.alwaysOpenPanel": False,
-        "browser.helperApps.neverAsk.saveToDisk": "application/octet-stream,application/pdf,text/plain",
-        "pdfjs.disabled": True,
-    }
-    for key, value in preferences.items():
-        options.set_preference(key, value)
-    if settings.block_resources:
-        options.set_preference("permissions.default.image", 2)
-    options.page_load_strategy = "eager"
-    return options
-
-
-def build_driver(settings: Settings, *, staging_dir: Path, user_data_dir: Path | None) -> WebDriver:
-    """Start the browser of `settings` with downloads going to `staging_dir`; raise BrowserStartError.
-
-    With a `grid_url` the browser starts on a Grid node with managed downloads; `staging_dir` and
-    `user_data_dir` are this machine's and stay out of its options."""
-    kind = settings.browser
-    if settings.grid_url:
-        return _build_remote(settings)
-    options: ArgOptions
-    if kind in CHROMIUM_KINDS:
-        options = _chromium_options(settings, staging_dir, user_data_dir)
-    else:
-        options = _firefox_options(settings, staging_dir)
-        if user_data_dir is not None:
-            options.add_argument("-profile")
-            options.add_argument(str(user_data_dir))
-    driver_path = find_driver(settings)
-    # The casts name the options class the branches above made for `kind`; `options` is typed as their base.
-    try:
-        if kind is BrowserKind.EDGE:
-            edge_options = cast(webdriver.EdgeOptions, options)
-            return webdriver.Edge(options=edge_options, service=webdriver.EdgeService(executable_path=driver_path))
-        if kind is BrowserKind.FIREFOX:
-            firefox_options = cast(webdriver.FirefoxOptions, options)
-            return webdriver.Firefox(
-                options=firefox_options, service=webdriver.FirefoxService(executable_path=driver_path)
-            )
-        chrome_options = cast(webdriver.ChromeOptions, options)
-        return webdriver.Chrome(options=chrome_options, service=webdriver.ChromeService(executable_path=driver_path))
-    except NoSuchDriverException as exc:
-        raise BrowserStartError(
-            f"{DRIVER_NAMES[kind]} not found and it could not be downloaded: install {DRIVER_NAMES[kind]} matching "
-            f"your {kind.value} version and put its path in the 'Driver path' setting (driver_path)"
-        ) from exc
-    except (WebDriverException, OSError) as exc:
-        raise BrowserStartError(_start_hint(settings, driver_path, exc)) from exc
-
-
-def _build_remote(settings: Settings) -> WebDriver:
-    kind = settings.browser
-    options = _chromium_options(settings, None, None) if kind in CHROMIUM_KINDS else _firefox_options(settings, None)
-    options.enable_downloads = True
-    try:
-        return webdriver.Remote(command_executor=settings.grid_url, options=options)
-    except (WebDriverException, *LOST_DRIVER) as exc:  # an unreachable Grid raises urllib3's MaxRetryError
-        raise BrowserStartError(
-            f"cannot start a {kind.value} session on the Selenium Grid at {settings.grid_url}: {first_line(exc)}"
-        ) from exc
-
-
-def _start_hint(settings: Settings, driver_path: str | None, exc: BaseException) -> str:
-    text = first_line(exc)
-    lowered = text.lower()
-    driver = driver_path or DRIVER_NAMES[settings.browser]
-    if "user data directory is already in use" in lowered:
-        return (
-            f"the browser profile is in use by another browser: close {settings.browser.value} or use a clone ({text})"
-        )
-    binary_missing = "cannot find" in lowered and "binary" in lowered
-    if binary_missing or ("no such file" in lowered and not settings.browser_binary):
-        return (
-            f"{settings.browser.value} was not found: install it or put its path in the 'Browser binary' setting "
-            f"(browser_binary) ({text})"
-        )
-    if "only supports" in lowered and "version" in lowered:
-        return f"{driver} does not match the installed {settings.browser.value}: install the matching driver ({text})"
-    return f"cannot start {settings.browser.value} with {driver}: {text}"
 
 
 class BrowserSession:
@@ -291,11 +87,8 @@ class BrowserSession:
         # Direct fetches of every tab of this browser (po_page.DIRECT_PARALLEL at once); made on first use.
         self._fetches: ThreadPoolExecutor | None = None
         self._user_agent = ""  # read once at start, for direct fetches
-        self._owned_profile: Path | None = None
-        self._driver_pid: int | None = None
-        self._browser_pid: int | None = None
-        self._session_id = ""  # the Grid's id of this session; "" for a local browser
-        self._node = ""  # the Grid node it runs on
+        # Local or Grid, chosen once from the settings: everything that differs between the two asks it.
+        self.backend: BrowserBackend = backend_for(settings, worker)
         self._log = log.bind(worker=worker)
 
     # -- life cycle -----------------------------------------------------------------------------------------
@@ -306,17 +99,8 @@ class BrowserSession:
         started = time.monotonic()
         self.staging_dir.mkdir(parents=True, exist_ok=True)
         clear_staging(self.staging_dir)
-        profile = self.user_data_dir
-        if profile is None and self.settings.browser in CHROMIUM_KINDS and not self.settings.grid_url:
-            # Our own folder rather than chromedriver's, so it is removed even when the browser has to be killed.
-            self._owned_profile = Path(tempfile.mkdtemp(prefix="popool-browser-"))
-            profile = self._owned_profile
-        self.driver = build_driver(self.settings, staging_dir=self.staging_dir, user_data_dir=profile)
-        self._remember_pids()
-        driver = self.driver
+        self.driver = driver = self.backend.start(self.staging_dir, self.user_data_dir)
         try:
-            if self.remote:
-                self._remember_grid_session()
             driver.set_page_load_timeout(self.settings.page_timeout_s)
             driver.set_script_timeout(self.settings.page_timeout_s)
             self._enable_download_events()
@@ -332,9 +116,9 @@ class BrowserSession:
         self._log.info(
             "browser_started",
             browser=self.settings.browser.value,
-            browser_pid=self._browser_pid,
-            driver_pid=self._driver_pid,
-            grid_node=self._node,
+            browser_pid=self.browser_pid,
+            driver_pid=self.driver_pid,
+            grid_node=self.node,
             download_events=self.events is not None,
             seconds=round(time.monotonic() - started, 2),
         )
@@ -343,17 +127,7 @@ class BrowserSession:
         assert self.driver is not None
         if self.settings.browser not in CHROMIUM_KINDS:
             return
-        if self.remote:
-            # The node keeps its own download folder for the Grid's managed downloads: it stays as the node set it.
-            grid_downloads.clear_node_files(self.driver)
-        else:
-            # New tabs do not always inherit the download folder preference; the browser-wide behaviour does.
-            execute_cdp(
-                self.driver,
-                "Browser.setDownloadBehavior",
-                # Every file under its download's guid: tabs downloading at once never meet (tab_downloads.py).
-                {"behavior": "allowAndName", "downloadPath": str(self.staging_dir), "eventsEnabled": True},
-            )
+        self.backend.route_downloads(self.driver, self.staging_dir)
         try:
             performance_log(self.driver)
         except (WebDriverException, KeyError):
@@ -361,50 +135,24 @@ class BrowserSession:
             return
         self.events = DownloadEvents()
 
-    def _remember_grid_session(self) -> None:
-        assert self.driver is not None
-        self._session_id = str(self.driver.session_id or "")
-        try:
-            self._node = grid.read_status(self.settings.grid_url).node_of(self._session_id)
-        except grid.GridPreflightError as exc:  # the node is shown for information only
-            self._log.info("grid_node_unknown", error=str(exc))
-
-    @property
-    def remote(self) -> bool:
-        """The browser runs on a Selenium Grid node."""
-        return bool(self.settings.grid_url)
-
     @property
     def session_id(self) -> str:
         """The Grid's id of this session ("" for a local browser): what deletes it when the worker is killed."""
-        return self._session_id
+        return self.backend.session_id
 
     @property
     def node(self) -> str:
         """The address of the Grid node the browser runs on ("" for a local browser or when the Grid did not say)."""
-        return self._node
-
-    def _remember_pids(self) -> None:
-        assert self.driver is not None
-        service = getattr(self.driver, "service", None)
-        process = getattr(service, "process", None)
-        if process is None:
-            return
-        self._driver_pid = process.pid
-        with contextlib.suppress(psutil.Error):
-            children = psutil.Process(process.pid).children()
-            browsers = [c for c in children if "driver" not in c.name().lower()]
-            if browsers:
-                self._browser_pid = browsers[0].pid
+        return self.backend.node
 
     @property
     def driver_pid(self) -> int | None:
-        return self._driver_pid
+        return self.backend.driver_pid
 
     @property
     def browser_pid(self) -> int | None:
         """The browser's main process (a child of the driver service); None for a Grid session."""
-        return self._browser_pid
+        return self.backend.browser_pid
 
     def is_alive(self) -> bool:
         if self.driver is None:
@@ -426,64 +174,22 @@ class BrowserSession:
             raise
 
     def quit(self) -> None:
-        """Close the browser: `driver.quit()` within QUIT_TIMEOUT_S, then kill what is left of this session's tree."""
+        """Close the browser the backend's way: a local one by `driver.quit()` within its time and then by killing
+        what is left of this session's own process tree (never any other browser); a Grid session by
+        `driver.quit()`, else by deleting it through the Grid."""
         driver, self.driver = self.driver, None
         if self._fetches is not None:
             # A fetch still running ends at its own timeout; its file goes with the staging folder below.
             self._fetches.shutdown(wait=False, cancel_futures=True)
             self._fetches = None
-        tree = self._process_tree()
-        quit_ok = threading.Event()
-        if driver is not None:
-            done = threading.Event()
-
-            def close() -> None:
-                with contextlib.suppress(Exception):  # a dead browser cannot be closed politely
-                    driver.quit()
-                    quit_ok.set()
-                done.set()
-
-            threading.Thread(target=close, name=f"quit-browser-{self.worker}", daemon=True).start()
-            if not done.wait(QUIT_TIMEOUT_S):
-                self._log.warning("browser_quit_timeout", seconds=QUIT_TIMEOUT_S)
-        if self._session_id and not quit_ok.is_set():
-            # A session that would not quit, or one already killed, must not keep its Grid slot.
-            grid.delete_session(self.settings.grid_url, self._session_id)
-        _, alive = psutil.wait_procs(tree, timeout=KILL_WAIT_S if driver is not None else 0)
-        for process in alive:
-            with contextlib.suppress(psutil.Error):
-                process.kill()
-        if alive:
-            psutil.wait_procs(alive, timeout=KILL_WAIT_S)
-            self._log.warning("browser_killed", pids=[p.pid for p in alive])
-        if self._owned_profile is not None:
-            shutil.rmtree(self._owned_profile, ignore_errors=True)
-            self._owned_profile = None
+        self.backend.end(driver)
         clear_staging(self.staging_dir)
 
     def kill(self) -> None:
-        """Kill this session's driver and browser processes now. Safe from any thread: it makes no WebDriver call.
-
-        The thread using the driver then sees its call fail and must still call `quit()` to clean up. A Grid
-        session is deleted through the Grid's HTTP API instead.
-        """
-        if self._session_id:
-            grid.delete_session(self.settings.grid_url, self._session_id)
-            return
-        tree = self._process_tree()
-        for process in tree:
-            with contextlib.suppress(psutil.Error):
-                process.kill()
-        psutil.wait_procs(tree, timeout=KILL_WAIT_S)
-
-    def _process_tree(self) -> list[psutil.Process]:
-        if self._driver_pid is None:
-            return []
-        try:
-            root = psutil.Process(self._driver_pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return []
+        """End this session now: a local browser's processes are killed, a Grid session is deleted through the
+        Grid. Safe from any thread: it makes no WebDriver call. The thread using the driver then sees its call fail
+        and must still call `quit()` to clean up."""
+        self.backend.kill()
 
     # -- work -------------------------------------------------------------------------------------------------
 
@@ -537,7 +243,7 @@ class BrowserSession:
             preloaded_tab=preloaded_tab,
             background_tabs=background_tabs,
             empty_wait_ms=empty_wait_ms,
-            managed_downloads=self.remote,
+            backend=self.backend,
             fetches=self._direct_fetches(),
             tab_name=tab_name,
             user_agent=self._user_agent,

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import structlog
 
+from popool_gui.browser.backend import backend_kind
 from popool_gui.browser.errors import BrowserError, ProfileCloneError
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.browser.profiles import clone_profile
@@ -67,6 +68,6 @@ def check_sign_in(settings: Settings, portal: PortalProfile, work: Path) -> Sign
 
 
 def _clone(settings: Settings, work: Path) -> Path | None:
-    if not settings.profile_dir.strip() or settings.grid_url:
+    if not settings.profile_dir.strip() or not backend_kind(settings).browsers_here:
         return None  # a Grid session gets the portal's cookies another way (cookie_transfer)
     return clone_profile(Path(settings.profile_dir), settings.profile_name, work / "profile").path

@@ -31,6 +31,7 @@ from popool_gui.batch.model import (
     RunSummary,
     WorkerState,
 )
+from popool_gui.browser.backend import backend_kind
 from popool_gui.browser.errors import ProfileCloneError
 from popool_gui.browser.grid import GridPreflightError
 from popool_gui.browser.portal import PortalProfile, load_portal
@@ -156,7 +157,7 @@ class PoolController:
             show=lambda: self._emit_changes(time.monotonic()),
             grid=self._grid,
         )
-        self._memory = _memory_guard(self.settings, self._supervisor, self._reporter, not self._grid.enabled)
+        self._memory = _memory_guard(self.settings, self._supervisor, self._reporter)
         self._events = WorkerEvents(self._slots, self._supervisor, self._outcomes, self._reporter)
         return self
 
@@ -272,7 +273,7 @@ class PoolController:
         _grid_preflight(self.settings, self._reporter)
         self._slots.extend(Slot(worker=i + 1) for i in range(self.settings.workers))
         self._workspace.prepare((s.worker for s in self._slots), self._reporter.say)
-        if self._grid.enabled:
+        if not backend_kind(self.settings).browsers_here:  # a profile on this machine cannot reach a Grid node
             _grid_sign_in(self.settings, self.portal, self._workspace, self._grid, self._reporter)
         for slot in self._slots:
             self._supervisor.spawn(slot)
@@ -508,9 +509,10 @@ def _write_results(results: ResultsFile, journal: Journal, reporter: Reporter) -
         return failed, True
 
 
-def _memory_guard(settings: Settings, supervisor: Supervisor, reporter: Reporter, local_browsers: bool) -> MemoryGuard:
+def _memory_guard(settings: Settings, supervisor: Supervisor, reporter: Reporter) -> MemoryGuard:
     policy = MemoryPolicy(settings.memory_threshold_pct, settings.memory_margin_pct, settings.memory_cooldown_s)
-    return MemoryGuard(policy, supervisor, reporter, local_browsers=local_browsers)
+    # A Grid's browsers use its nodes' memory, not this machine's.
+    return MemoryGuard(policy, supervisor, reporter, local_browsers=backend_kind(settings).browsers_here)
 
 
 def _all_retired(slots: list[Slot]) -> str:

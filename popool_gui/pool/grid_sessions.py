@@ -18,6 +18,7 @@ from pathlib import Path
 import structlog
 
 from popool_gui.browser import grid
+from popool_gui.browser.backend import BackendKind, backend_kind
 from popool_gui.browser.cookie_transfer import PortalCookie, read_portal_cookies
 from popool_gui.browser.errors import BrowserStartError
 from popool_gui.browser.page_wait import wait_for_login_state
@@ -34,7 +35,7 @@ RELEASE_JOIN_S = grid.DELETE_TIMEOUT_S + 1.0
 def preflight(settings: Settings) -> grid.GridStatus | None:
     """Before the first worker: raise GridPreflightError when the Grid cannot give every worker a browser with
     managed downloads. None for a local run."""
-    if not settings.grid_url:
+    if backend_kind(settings) is not BackendKind.GRID:
         return None
     return grid.preflight(settings.grid_url, settings.browser, settings.workers)
 
@@ -79,7 +80,8 @@ class GridSignInError(grid.GridPreflightError):
 
 
 class GridSessions:
-    """Each worker's current Grid session and node. Used from the controller's thread only."""
+    """Each worker's current Grid session and node (a local run's workers report none, so it stays empty). Used
+    from the controller's thread only."""
 
     def __init__(self, grid_url: str) -> None:
         self.grid_url = grid_url
@@ -87,10 +89,6 @@ class GridSessions:
         self._nodes: dict[int, str] = {}
         self._deleting: list[threading.Thread] = []
         self.cookies: tuple[PortalCookie, ...] = ()  # what every worker's Grid session starts with
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.grid_url)
 
     def remember(self, worker: int, session_id: str, node: str) -> None:
         """On WorkerReady: the session the worker's new browser runs in."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import Batch
+from popool_gui.browser.backend import backend_kind
 from popool_gui.browser.profiles import clone_profile
 from popool_gui.pool import run_folder
 from popool_gui.pool.output_gate import OutputGate
@@ -51,7 +52,7 @@ class Workspace:
         On a Grid the workers' browsers run on the nodes, where no local profile reaches: the one profile is the
         local sign-in browser's (`SIGN_IN_BROWSER`)."""
         self.run_dir = run_folder.create()
-        workers = [SIGN_IN_BROWSER] if self.settings.grid_url else list(workers)
+        workers = list(workers) if backend_kind(self.settings).browsers_here else [SIGN_IN_BROWSER]
         root = self.run_dir
         if not self.settings.profile_dir:
             for worker in workers:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from popool_gui.browser.backend_choice import build_driver
 from popool_gui.browser.downloads import cookie_jar, fetch_direct
-from popool_gui.browser.session import build_driver
 from popool_gui.settings import Settings
 from tests.loopback_server import Reply, file_reply, redirect, self_signed_cert, serve
 

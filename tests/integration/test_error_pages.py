@@ -23,7 +23,7 @@ import psutil
 import pytest
 
 from popool_gui.batch.model import PoRecord, PoResult, PoStatus
-from popool_gui.browser import session as session_module
+from popool_gui.browser import browser_options
 from popool_gui.browser.portal import PortalProfile, load_portal
 from popool_gui.browser.session import BrowserSession
 from popool_gui.browser.tab_runner import TabRunner
@@ -96,7 +96,7 @@ def session(portal: DemoPortal, tmp_path_factory: pytest.TempPathFactory) -> Ite
         portal="demo",
     )
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(session_module, "CHROMIUM_FLAGS", (*session_module.CHROMIUM_FLAGS, NO_DNS))
+        patch.setattr(browser_options, "CHROMIUM_FLAGS", (*browser_options.CHROMIUM_FLAGS, NO_DNS))
         browser = BrowserSession(
             settings, load_portal("demo", portal.url), worker=1, staging_dir=tmp_path_factory.mktemp("staging")
         )

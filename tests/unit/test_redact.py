@@ -14,8 +14,8 @@ from popool_gui import logs
 from popool_gui.batch.input import read_batch
 from popool_gui.batch.journal import Journal
 from popool_gui.batch.model import PoResult, PoStatus
+from popool_gui.browser.backend_choice import build_driver
 from popool_gui.browser.errors import BrowserStartError
-from popool_gui.browser.session import build_driver
 from popool_gui.redact import REDACTED, redact_urls
 from popool_gui.settings import BrowserKind, Settings
 
