@@ -1,6 +1,6 @@
-"""The options a browser starts with, local or on a Grid node: download preferences, Chromium flags, and where the
-driver and browser executables are. With `staging_dir` None the options are a Grid session's: nothing in them
-names a path of this machine."""
+"""The options a browser starts with: those of a browser wherever it runs (a Grid node gets them as they are), what
+a local browser adds to them (its binary, profile and download folder), and where the driver and browser
+executables are."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from selenium import webdriver
-from selenium.webdriver.common.options import ArgOptions
 
 from popool_gui.settings import BrowserKind, Settings
 
@@ -55,9 +54,9 @@ def find_binary(settings: Settings) -> str | None:
     return next((p for p in DEFAULT_BINARIES.get(settings.browser, ()) if Path(p).is_file()), None)
 
 
-def download_prefs(staging_dir: Path | None, *, block_images: bool) -> dict[str, Any]:
-    """Chromium preferences: silent downloads and a blank first tab; `staging_dir` None leaves the folder to a
-    Grid node, whose managed downloads need their own."""
+def download_prefs(*, block_images: bool) -> dict[str, Any]:
+    """Chromium preferences: silent downloads and a blank first tab. No download folder: a local browser's is its
+    staging folder (`local_chromium`), a Grid node's is its own, for its managed downloads."""
     prefs: dict[str, Any] = {
         "download.prompt_for_download": False,
         "download.directory_upgrade": True,
@@ -74,16 +73,14 @@ def download_prefs(staging_dir: Path | None, *, block_images: bool) -> dict[str,
         "session.restore_on_startup": 4,
         "session.startup_urls": ["about:blank"],
     }
-    if staging_dir is not None:
-        prefs["download.default_directory"] = str(staging_dir)
     if block_images:
         prefs["profile.managed_default_content_settings.images"] = 2
     return prefs
 
 
-def chromium_options(settings: Settings, staging_dir: Path | None, user_data_dir: Path | None) -> ArgOptions:
-    """Options of a local browser, or with `staging_dir` None of a Grid session: then nothing that names a path
-    of this machine (binary, profile, download folder, sandbox as root) goes to the node."""
+def chromium_options(settings: Settings) -> webdriver.ChromeOptions | webdriver.EdgeOptions:
+    """Options of a Chromium browser wherever it runs: nothing in them names a path of this machine, so a Grid
+    node gets them as they are; a local browser adds its own (`local_chromium`)."""
     options: webdriver.ChromeOptions | webdriver.EdgeOptions
     if settings.browser is BrowserKind.EDGE:
         options = webdriver.EdgeOptions()
@@ -91,24 +88,12 @@ def chromium_options(settings: Settings, staging_dir: Path | None, user_data_dir
     else:
         options = webdriver.ChromeOptions()
         logging_key = "goog:loggingPrefs"
-    local = staging_dir is not None
-    binary = find_binary(settings) if local else None
-    if binary:
-        options.binary_location = binary
     if settings.headless:
         options.add_argument("--headless=new")
         options.add_argument("--disable-gpu")
-    if local and sys.platform.startswith("linux"):
-        if os.geteuid() == 0:
-            options.add_argument("--no-sandbox")  # Chromium refuses to start as root with its sandbox
-        # A fixed cookie key instead of the desktop keyring, which a worker cannot reach; clones made by
-        # popool on Linux stay readable this way.
-        options.add_argument("--password-store=basic")
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    if user_data_dir is not None:
-        options.add_argument(f"--user-data-dir={user_data_dir}")
-    options.add_experimental_option("prefs", download_prefs(staging_dir, block_images=settings.block_resources))
+    options.add_experimental_option("prefs", download_prefs(block_images=settings.block_resources))
     # Download progress arrives as DevTools events in the performance log: failed downloads are seen at once.
     options.set_capability(logging_key, {"performance": "ALL"})
     options.add_experimental_option("perfLoggingPrefs", {"enableNetwork": False, "enablePage": True})
@@ -116,16 +101,33 @@ def chromium_options(settings: Settings, staging_dir: Path | None, user_data_dir
     return options
 
 
-def firefox_options(settings: Settings, staging_dir: Path | None) -> webdriver.FirefoxOptions:
-    options = webdriver.FirefoxOptions()
-    binary = find_binary(settings) if staging_dir is not None else None
+def local_chromium(
+    options: webdriver.ChromeOptions | webdriver.EdgeOptions,
+    settings: Settings,
+    staging_dir: Path,
+    user_data_dir: Path | None,
+) -> None:
+    """What a browser on this machine adds to `chromium_options`: its binary, its profile, its download folder,
+    and what Linux needs."""
+    binary = find_binary(settings)
     if binary:
         options.binary_location = binary
+    if sys.platform.startswith("linux"):
+        if os.geteuid() == 0:
+            options.add_argument("--no-sandbox")  # Chromium refuses to start as root with its sandbox
+        # A fixed cookie key instead of the desktop keyring, which a worker cannot reach; clones made by
+        # popool on Linux stay readable this way.
+        options.add_argument("--password-store=basic")
+    if user_data_dir is not None:
+        options.add_argument(f"--user-data-dir={user_data_dir}")
+    options.experimental_options["prefs"]["download.default_directory"] = str(staging_dir)
+
+
+def firefox_options(settings: Settings) -> webdriver.FirefoxOptions:
+    """Options of Firefox wherever it runs; a local one adds its own (`local_firefox`)."""
+    options = webdriver.FirefoxOptions()
     if settings.headless:
         options.add_argument("-headless")
-    if staging_dir is not None:
-        options.set_preference("browser.download.folderList", 2)
-        options.set_preference("browser.download.dir", str(staging_dir))
     preferences: dict[str, str | bool] = {
         "browser.download.useDownloadDir": True,
         "browser.download.always_ask_before_handling_new_types": False,
@@ -139,3 +141,12 @@ def firefox_options(settings: Settings, staging_dir: Path | None) -> webdriver.F
         options.set_preference("permissions.default.image", 2)
     options.page_load_strategy = "eager"
     return options
+
+
+def local_firefox(options: webdriver.FirefoxOptions, settings: Settings, staging_dir: Path) -> None:
+    """What a Firefox on this machine adds to `firefox_options`: its binary and its download folder."""
+    binary = find_binary(settings)
+    if binary:
+        options.binary_location = binary
+    options.set_preference("browser.download.folderList", 2)
+    options.set_preference("browser.download.dir", str(staging_dir))

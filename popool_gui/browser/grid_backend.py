@@ -29,7 +29,7 @@ class GridBackend(BrowserBackend):
         """`staging_dir` and `user_data_dir` are this machine's: they stay out of the node's options."""
         settings = self.settings
         kind = settings.browser
-        options = chromium_options(settings, None, None) if kind in CHROMIUM_KINDS else firefox_options(settings, None)
+        options = chromium_options(settings) if kind in CHROMIUM_KINDS else firefox_options(settings)
         options.enable_downloads = True
         try:
             return webdriver.Remote(command_executor=settings.grid_url, options=options)

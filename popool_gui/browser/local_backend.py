@@ -22,6 +22,8 @@ from popool_gui.browser.browser_options import (
     chromium_options,
     find_driver,
     firefox_options,
+    local_chromium,
+    local_firefox,
 )
 from popool_gui.browser.cdp import execute_cdp
 from popool_gui.browser.downloads import DownloadOutcome, staged_names, wait_for_download
@@ -47,9 +49,11 @@ class LocalBackend(BrowserBackend):
         kind = settings.browser
         options: ArgOptions
         if kind in CHROMIUM_KINDS:
-            options = chromium_options(settings, staging_dir, user_data_dir)
+            options = chromium = chromium_options(settings)
+            local_chromium(chromium, settings, staging_dir, user_data_dir)
         else:
-            options = firefox_options(settings, staging_dir)
+            options = firefox = firefox_options(settings)
+            local_firefox(firefox, settings, staging_dir)
             if user_data_dir is not None:
                 options.add_argument("-profile")
                 options.add_argument(str(user_data_dir))
