@@ -12,6 +12,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from popool_gui.browser.session import BrowserSession
 from popool_gui.settings import BrowserKind, Settings
 
 
@@ -118,3 +119,12 @@ def no_leaked_browsers(request: pytest.FixtureRequest, monkeypatch: pytest.Monke
             continue
     psutil.wait_procs(leaked, timeout=LEAK_GRACE_S)
     pytest.fail(f"browser processes left running after the test: {', '.join(names)}")
+
+
+def quit_leaving_nothing(session: BrowserSession) -> None:
+    """Quit a test's browser session and check that nothing of its process tree survives."""
+    root = psutil.Process(session.driver_pid) if session.driver_pid else None
+    tree = [root, *root.children(recursive=True)] if root else []
+    session.quit()
+    _, alive = psutil.wait_procs(tree, timeout=LEAK_GRACE_S)
+    assert not alive, f"the browser left processes behind: {[p.pid for p in alive]}"

@@ -61,6 +61,16 @@ class DownloadClick:
     tab: str  # the clicked tab
     po_tabs: Collection[str]  # every tab of a PO in this browser: a download from one of them is not this click's
 
+    def reports(self) -> dict[str, Any]:
+        """The keyword arguments the waits without steps share (downloads.wait_for_download and the Grid's)."""
+        return {
+            "poll_s": self.poll_s,
+            "events": self.events,
+            "fetch": self.fetch,
+            "known": self.known,
+            "start_deadline": self.start_deadline,
+        }
+
 
 class BrowserBackend(ABC):
     """How one worker's browser session starts, downloads and ends; one instance per session."""

@@ -59,15 +59,7 @@ class GridBackend(BrowserBackend):
 
     def wait_for(self, click: DownloadClick) -> Steps[DownloadOutcome]:
         outcome = wait_for_managed_download(
-            click.driver,
-            click.staging,
-            click.before,
-            click.deadline,
-            poll_s=click.poll_s,
-            events=click.events,
-            fetch=click.fetch,
-            known=click.known,
-            start_deadline=click.start_deadline,
+            click.driver, click.staging, click.before, click.deadline, **click.reports()
         )
         return finished(outcome)
 

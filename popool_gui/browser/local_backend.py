@@ -129,17 +129,7 @@ class LocalBackend(BrowserBackend):
                 deadline=click.deadline,
                 start_deadline=click.start_deadline,
             )
-        outcome = wait_for_download(
-            click.staging,
-            click.before,
-            click.deadline,
-            poll_s=click.poll_s,
-            events=click.events,
-            fetch=click.fetch,
-            known=click.known,
-            start_deadline=click.start_deadline,
-        )
-        return finished(outcome)
+        return finished(wait_for_download(click.staging, click.before, click.deadline, **click.reports()))
 
     def end(self, driver: WebDriver | None) -> None:
         """`driver.quit()` within its time, then kill what is left of this session's tree and remove its profile."""

@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 import structlog
 
@@ -19,7 +18,7 @@ from popool_gui.browser.portal import PortalProfile, load_portal
 from popool_gui.browser.session import BrowserSession
 from popool_gui.browser.tab_runner import TabRunner
 from popool_gui.settings import Settings
-from tests.conftest import CHROMEDRIVER, CHROMIUM, LEAK_GRACE_S
+from tests.conftest import CHROMEDRIVER, CHROMIUM, quit_leaving_nothing
 from tests.loopback_server import Reply, file_reply, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("requisition-ahead")]
@@ -96,11 +95,7 @@ def session(
         browser.start()
         yield browser
     finally:
-        root = psutil.Process(browser.driver_pid) if browser.driver_pid else None
-        tree = [root, *root.children(recursive=True)] if root else []
-        browser.quit()
-        _, alive = psutil.wait_procs(tree, timeout=LEAK_GRACE_S)
-        assert not alive, f"the module's browser left processes behind: {[p.pid for p in alive]}"
+        quit_leaving_nothing(browser)
 
 
 def record(po_id: str) -> PoRecord:

@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 
 from popool_gui.batch.model import PoRecord, PoResult, PoStatus
@@ -21,7 +20,7 @@ from popool_gui.browser.tab_runner import Finished, TabRunner
 from popool_gui.browser.tab_state import TabPhase
 from popool_gui.demo.server import DemoPortal, FaultTarget, demo_portal
 from popool_gui.settings import Settings
-from tests.conftest import CHROMEDRIVER, CHROMIUM, LEAK_GRACE_S
+from tests.conftest import CHROMEDRIVER, CHROMIUM, quit_leaving_nothing
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("tabs-browser")]
 
@@ -54,11 +53,7 @@ def session(portal: DemoPortal, tmp_path_factory: pytest.TempPathFactory) -> Ite
         browser.start()
         yield browser
     finally:
-        root = psutil.Process(browser.driver_pid) if browser.driver_pid else None
-        tree = [root, *root.children(recursive=True)] if root else []
-        browser.quit()
-        _, alive = psutil.wait_procs(tree, timeout=LEAK_GRACE_S)
-        assert not alive, f"the module's browser left processes behind: {[p.pid for p in alive]}"
+        quit_leaving_nothing(browser)
 
 
 @pytest.fixture
