@@ -12,7 +12,7 @@ import re
 import string
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -162,43 +162,48 @@ _TOP: dict[str, tuple[str, Any]] = {
     "po_url": ("str", _REQUIRED),
     "po_id_regex": ("str", DEFAULT_PO_ID_REGEX),
 }
-_TABLES: dict[str, tuple[bool, dict[str, tuple[str, Any]]]] = {
+# table -> (required, its rules' dataclass, key -> kind). A key's default, and whether it is required (no default),
+# are the dataclass field's own: declared once, there.
+_TABLES: dict[str, tuple[bool, type, dict[str, str]]] = {
     "detect": (
         True,
+        DetectRules,
         {
-            "login_url_contains": ("texts", _REQUIRED),
-            "login_selectors": ("selectors", ()),
-            "not_found_text": ("texts", _REQUIRED),
-            "access_denied_text": ("texts", _REQUIRED),
-            "error_selectors": ("selectors", ()),
-            "ready_selectors": ("selectors", ()),
-            "loading_selectors": ("selectors", ()),
-            "server_error_text": ("texts", DEFAULT_SERVER_ERROR_TEXT),
+            "login_url_contains": "texts",
+            "login_selectors": "selectors",
+            "not_found_text": "texts",
+            "access_denied_text": "texts",
+            "error_selectors": "selectors",
+            "ready_selectors": "selectors",
+            "loading_selectors": "selectors",
+            "server_error_text": "texts",
         },
     ),
     "attachments": (
         True,
+        AttachmentRules,
         {
-            "selectors": ("selectors", _REQUIRED),
-            "name_attributes": ("texts", DEFAULT_NAME_ATTRIBUTES),
-            "name_strip_suffix": ("str", ""),
-            "settle_ms": ("int", DEFAULT_SETTLE_MS),
-            "empty_wait_ms": ("int", DEFAULT_EMPTY_WAIT_MS),
-            "second_look": ("bool", True),
-            "line_selectors": ("selectors", ()),
-            "comment_selectors": ("selectors", ()),
+            "selectors": "selectors",
+            "name_attributes": "texts",
+            "name_strip_suffix": "str",
+            "settle_ms": "int",
+            "empty_wait_ms": "int",
+            "second_look": "bool",
+            "line_selectors": "selectors",
+            "comment_selectors": "selectors",
         },
     ),
-    "supplier": (False, {"selectors": ("selectors", ()), "input_column": ("str", "")}),
-    "requisition": (
-        False,
-        {
-            "enabled": ("bool", False),
-            "when": ("str", RequisitionWhen.NO_ATTACHMENTS.value),
-            "link_selectors": ("selectors", ()),
-        },
-    ),
+    "supplier": (False, SupplierRules, {"selectors": "selectors", "input_column": "str"}),
+    "requisition": (False, RequisitionRules, {"enabled": "bool", "when": "str", "link_selectors": "selectors"}),
 }
+
+
+def _spec(rules: type, kinds: dict[str, str]) -> dict[str, tuple[str, Any]]:
+    """key -> (kind, default) for `_read_table`, the defaults taken from the rules' dataclass."""
+    defaults = {f.name: _REQUIRED if f.default is MISSING else f.default for f in fields(rules)}
+    return {key: (kind, defaults[key]) for key, kind in kinds.items()}
+
+
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_:.-]*$")
 
 
@@ -207,7 +212,7 @@ def parse_portal(data: dict[str, Any], source: str = "") -> PortalProfile:
     problems: list[str] = []
     top = _read_table(data, "", _TOP, set(_TABLES), problems)
     tables: dict[str, dict[str, Any]] = {}
-    for table, (required, spec) in _TABLES.items():
+    for table, (required, rules, kinds) in _TABLES.items():
         raw = data.get(table)
         if raw is None:
             if required:
@@ -216,7 +221,7 @@ def parse_portal(data: dict[str, Any], source: str = "") -> PortalProfile:
         elif not isinstance(raw, dict):
             problems.append(f"[{table}]: must be a table, not {type(raw).__name__}")
             raw = {}
-        tables[table] = _read_table(raw, table, spec, set(), problems)
+        tables[table] = _read_table(raw, table, _spec(rules, kinds), set(), problems)
 
     top["base_url"] = _check_base_url(top.get("base_url", ""), problems)
     _check_po_url(top.get("po_url"), problems)
