@@ -282,6 +282,14 @@ class TabRunner:
             self.stepping_before_downloads = False
         return [Finished(t, None) for t in returned]
 
+    def abandon(self) -> None:
+        """The browser is gone: end every PO's steps now, their tidying up failing quietly, rather than in the
+        garbage collector, which prints each failure of a generator's `finally`."""
+        for tab in self.tabs:
+            if tab.steps is not None:
+                with contextlib.suppress(Exception):
+                    tab.steps.close()
+
     def summary(self) -> tuple[TabState, str]:
         """What the worker's row shows: its furthest phase, and how many tabs are in which phase."""
         counts = Counter(t.machine.phase for t in self.tabs)
@@ -361,16 +369,19 @@ class TabRunner:
     def _close_window(self, handle: str, name: str, steps: Steps[PoResult] | None = None) -> None:
         """Close one tab, ending its PO's steps (their tidying up) on the way; the driver ends on the home tab."""
         driver = self.session.driver
-        if driver is None:
-            return
-        with dead_browser_errors():
-            # First from the home tab, which opened it: a tab whose page still loads would hold a switch to it.
-            self._to(self.session.home())
-            with contextlib.suppress(WebDriverException):
-                self.session.close_named([name])
-        if steps is not None:
-            with contextlib.suppress(Exception):  # its own tidying up (po_page's finally) may meet a closed tab
-                steps.close()
+        try:
+            if driver is None:
+                return
+            with dead_browser_errors():
+                # First from the home tab, which opened it: a tab whose page still loads would hold a switch to it.
+                self._to(self.session.home())
+                with contextlib.suppress(WebDriverException):
+                    self.session.close_named([name])
+        finally:
+            # Even with the browser gone: a PO's steps left to the garbage collector print their tidying up's errors.
+            if steps is not None:
+                with contextlib.suppress(Exception):  # its tidying up (po_page's finally) may meet a closed tab
+                    steps.close()
         self._current = None
         if not handle:
             return

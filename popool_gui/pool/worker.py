@@ -177,6 +177,7 @@ def _work(
                 assert done.result is not None
                 events.put(PoDone(*ident, result=finish_result(done.result, config, done.tab.attempt)))
     except BrowserDeadError as exc:
+        runner.abandon()
         if watch.aborted.is_set():
             # Our own Stop killed the browser while no tab had downloaded anything: every PO goes back.
             log.info("page_load_abandoned_for_stop", pos=[t.key for t in runner.tabs])
