@@ -13,8 +13,7 @@ passwords, tokens, authorization headers) are replaced by `[redacted]` before an
 query strings, fragments and `user:password@` parts of URLs in every text value (`popool_gui.redact`).
 
 structlog goes through stdlib `logging` (`ProcessorFormatter`), so stdlib loggers (selenium, urllib3 at
-WARNING and above, `warnings.warn` through `py.warnings`) land in the same file. The GUI follows events
-in-process with `subscribe()`, which hands each event at or above the configured level over as a `LogLine`.
+WARNING and above, `warnings.warn` through `py.warnings`) land in the same file.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ import platformdirs
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from popool_gui.batch.model import LogLine
 from popool_gui.redact import REDACTED, redact_urls
 from popool_gui.settings import APP_NAME, LOG_LEVELS
 
@@ -46,8 +44,6 @@ QUIET_LOGGERS = ("selenium", "urllib3", "websocket", "trio", "asyncio")
 CONTEXT_KEYS = ("worker", "po", "attempt")
 _SECRET_KEY = re.compile(r"cookie|passw|token|secret|authori[sz]ation|api[_-]?key|credential", re.IGNORECASE)
 _REDACT_DEPTH = 4
-# Keys a LogLine carries in its own attributes, or that say nothing in an in-process log pane.
-_NOT_FIELDS = frozenset({"timestamp", "level", "event", "worker", "po", "process", "pid", "logger", "exc_info"})
 
 
 def log_dir() -> Path:
@@ -160,91 +156,6 @@ def _use_colors(stream: Any) -> bool:
     return True
 
 
-# ---------------------------------------------------------------------------------------------- subscribers
-
-
-class _SubscriberHandler(logging.Handler):
-    """Turns each record that passed the level into a LogLine for in-process subscribers (the GUI log pane)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.NOTSET)
-        self._callbacks: tuple[Callable[[LogLine], None], ...] = ()
-        self._edit = threading.Lock()
-        self._busy = threading.local()
-        self.errors = 0
-
-    def add(self, callback: Callable[[LogLine], None]) -> Callable[[], None]:
-        with self._edit:
-            self._callbacks = (*self._callbacks, callback)
-        done = threading.Event()
-
-        def unsubscribe() -> None:
-            if done.is_set():
-                return
-            done.set()
-            with self._edit:
-                callbacks = list(self._callbacks)
-                callbacks.remove(callback)
-                self._callbacks = tuple(callbacks)
-
-        return unsubscribe
-
-    def handle(self, record: logging.LogRecord) -> bool:
-        # No handler lock: callbacks may be slow, and a callback that logs must not deadlock or recurse.
-        callbacks = self._callbacks
-        if not callbacks or getattr(self._busy, "active", False):
-            return False
-        self._busy.active = True
-        try:
-            line = _to_log_line(record)
-            for callback in callbacks:
-                try:
-                    callback(line)
-                except Exception:
-                    self._count_error()  # a broken subscriber never breaks logging
-        except Exception:
-            self._count_error()
-        finally:
-            self._busy.active = False
-        return True
-
-    def _count_error(self) -> None:
-        with self._edit:
-            self.errors += 1
-
-    def emit(self, record: logging.LogRecord) -> None:  # handle() does the work
-        pass
-
-
-def _to_log_line(record: logging.LogRecord) -> LogLine:
-    if isinstance(record.msg, dict):  # a structlog event, already through the structlog processors
-        ed: dict[str, Any] = dict(record.msg)
-        if ed.get("exc_info"):
-            ed = _redact(dict(structlog.processors.format_exc_info(None, "", ed)), 0)
-        event = str(ed.get("event", ""))
-    else:  # a stdlib record (selenium, urllib3, warnings)
-        ed = {**structlog.contextvars.get_contextvars(), "logger": record.name}
-        event = redact_urls(record.getMessage())
-        if record.exc_info:
-            ed["exception"] = logging.Formatter().formatException(record.exc_info)
-        ed = _redact(ed, 0)
-    worker = ed.get("worker")
-    if isinstance(worker, str) and worker.isdigit():
-        worker = int(worker)
-    if not isinstance(worker, int) or isinstance(worker, bool):
-        worker = None
-    po = ed.get("po")
-    fields = {k: v for k, v in ed.items() if k not in _NOT_FIELDS}
-    return LogLine(
-        at=record.created,
-        level=record.levelname.lower(),
-        event=event,
-        worker=worker,
-        po="" if po is None else str(po),
-        fields=fields,
-    )
-
-
 # ---------------------------------------------------------------------------------------------- configure
 
 
@@ -256,7 +167,6 @@ class _State:
         self.process_name = "popool"
         self.directory: Path | None = None
         self.handlers: list[logging.Handler] = []
-        self.subscribers = _SubscriberHandler()
 
 
 _state = _State()
@@ -312,12 +222,12 @@ def _log_path(process_name: str, log_dir: Path | None) -> Path:
 def _handlers(
     path: Path, shared: list[Processor], console: bool, json_console: bool, max_bytes: int, backup_count: int
 ) -> list[logging.Handler]:
-    """The rotating JSON file, the in-process subscribers and, if asked, stderr (JSON or readable)."""
+    """The rotating JSON file and, if asked, stderr (JSON or readable)."""
     file_handler = logging.handlers.RotatingFileHandler(
         path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
     )
     file_handler.setFormatter(_json_formatter(shared))
-    handlers: list[logging.Handler] = [file_handler, _state.subscribers]
+    handlers: list[logging.Handler] = [file_handler]
     if console or json_console:
         stream = sys.stderr
         console_handler = logging.StreamHandler(stream)
@@ -357,16 +267,14 @@ def _remove_handlers() -> None:
     root = logging.getLogger()
     for handler in _state.handlers:
         root.removeHandler(handler)
-        if handler is not _state.subscribers:
-            handler.close()
+        handler.close()
     _state.handlers = []
 
 
 def shutdown() -> None:
-    """Close this process's log handlers, drop every subscriber and reset structlog (tests, end of a process)."""
+    """Close this process's log handlers and reset structlog (tests, end of a process)."""
     with _state.lock:
         _remove_handlers()
-        _state.subscribers = _SubscriberHandler()
         logging.captureWarnings(False)
         _state.directory = None
         structlog.reset_defaults()
@@ -382,22 +290,3 @@ def bind_context(**values: Any) -> None:
 
 def clear_context() -> None:
     structlog.contextvars.clear_contextvars()
-
-
-# ---------------------------------------------------------------------------------------------- subscribe
-
-
-def subscribe(callback: Callable[[LogLine], None]) -> Callable[[], None]:
-    """Call `callback(LogLine)` for every event of this process at or above the configured level.
-
-    Works once `configure()` has run. Callbacks run on the thread that logged (often not the Qt main thread:
-    re-emit through a queued signal) and must be quick; an exception in one is swallowed and counted
-    (`subscriber_errors()`); events a callback logs itself are not passed back to subscribers.
-    Returns a function that unsubscribes (calling it twice is harmless).
-    """
-    return _state.subscribers.add(callback)
-
-
-def subscriber_errors() -> int:
-    """How many times a subscriber raised (the exceptions themselves are swallowed)."""
-    return _state.subscribers.errors

@@ -1,4 +1,4 @@
-"""popool_gui.logs: JSON-lines files per process, rotation, context, redaction, subscribers, console."""
+"""popool_gui.logs: JSON-lines files per process, rotation, context, redaction, what handlers see, console."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 import structlog
 
 from popool_gui import logs
-from popool_gui.batch.model import LogLine
+from tests.log_capture import capture_logs
 
 
 @pytest.fixture(autouse=True)
@@ -85,13 +85,11 @@ def test_configure_twice_does_not_duplicate(tmp_path: Path) -> None:
     count = len(root.handlers)
     path = logs.configure("gui", log_dir=tmp_path, console=True)
     assert len(root.handlers) == count
-    seen: list[LogLine] = []
-    unsubscribe = logs.subscribe(seen.append)
-    structlog.get_logger().info("once")
+    with capture_logs(path) as seen:
+        structlog.get_logger().info("once")
     flush()
-    unsubscribe()
     assert [e["event"] for e in read_lines(path)] == ["once"]
-    assert [line.event for line in seen] == ["once"]
+    assert seen.events() == ["once"]
 
 
 def test_rotation_at_size_limit(tmp_path: Path) -> None:
@@ -110,18 +108,17 @@ def test_rotation_at_size_limit(tmp_path: Path) -> None:
 
 def test_secrets_are_redacted(tmp_path: Path) -> None:
     path = logs.configure("gui", log_dir=tmp_path)
-    seen: list[LogLine] = []
-    logs.subscribe(seen.append)
-    structlog.get_logger().info(
-        "session",
-        cookies=[{"name": "sid", "value": "abc123"}],
-        Cookie="sid=abc123",
-        password="hunter2",
-        access_token="tok-1",
-        client_secret="s3",
-        headers={"Authorization": "Bearer xyz", "Accept": "text/html"},
-        po="PO1",
-    )
+    with capture_logs(path) as seen:
+        structlog.get_logger().info(
+            "session",
+            cookies=[{"name": "sid", "value": "abc123"}],
+            Cookie="sid=abc123",
+            password="hunter2",
+            access_token="tok-1",
+            client_secret="s3",
+            headers={"Authorization": "Bearer xyz", "Accept": "text/html"},
+            po="PO1",
+        )
     flush()
     text = path.read_text(encoding="utf-8")
     for secret in ("abc123", "hunter2", "tok-1", 's3"', "Bearer xyz"):
@@ -131,68 +128,26 @@ def test_secrets_are_redacted(tmp_path: Path) -> None:
     assert entry["password"] == logs.REDACTED
     assert entry["headers"] == {"Authorization": logs.REDACTED, "Accept": "text/html"}
     assert entry["po"] == "PO1"
-    assert seen[0].fields["access_token"] == logs.REDACTED
+    assert seen.entries[0]["access_token"] == logs.REDACTED
 
 
-def test_subscribe_and_unsubscribe(tmp_path: Path) -> None:
-    logs.configure("gui", log_dir=tmp_path, level="info")
+def test_a_handler_sees_the_context_at_or_above_the_level(tmp_path: Path) -> None:
+    path = logs.configure("gui", log_dir=tmp_path, level="info")
     log = structlog.get_logger()
-    seen: list[LogLine] = []
-    unsubscribe = logs.subscribe(seen.append)
-    with structlog.contextvars.bound_contextvars(worker=2, po="PO77", attempt=1):
-        log.info("po_started", url="http://127.0.0.1/order_headers/77")
-    log.debug("below level")
-    unsubscribe()
-    unsubscribe()  # harmless twice
-    log.info("after unsubscribe")
+    with capture_logs(path) as seen:
+        with structlog.contextvars.bound_contextvars(worker=2, po="PO77", attempt=1):
+            log.info("po_started", url="http://127.0.0.1/order_headers/77")
+        log.debug("below level")
+    log.info("after the handler left")
 
-    (line,) = seen
-    assert isinstance(line, LogLine)
-    assert (line.level, line.event, line.worker, line.po) == ("info", "po_started", 2, "PO77")
-    assert line.fields == {"attempt": 1, "url": "http://127.0.0.1/order_headers/77"}
-    assert line.at > 0
-
-
-def test_broken_subscriber_is_counted_not_raised(tmp_path: Path) -> None:
-    logs.configure("gui", log_dir=tmp_path)
-    before = logs.subscriber_errors()
-    good: list[LogLine] = []
-
-    def broken(_line: LogLine) -> None:
-        raise RuntimeError("subscriber bug")
-
-    logs.subscribe(broken)
-    logs.subscribe(good.append)
-    structlog.get_logger().error("still_logged")
-    assert [line.event for line in good] == ["still_logged"]
-    assert logs.subscriber_errors() == before + 1
-
-
-def test_subscriber_that_logs_does_not_recurse(tmp_path: Path) -> None:
-    path = logs.configure("gui", log_dir=tmp_path)
-    seen: list[str] = []
-
-    def chatty(line: LogLine) -> None:
-        seen.append(line.event)
-        structlog.get_logger().info("echo", of=line.event)
-
-    logs.subscribe(chatty)
-    structlog.get_logger().info("original")
-    flush()
-    assert seen == ["original"]
-    assert [e["event"] for e in read_lines(path)] == ["original", "echo"]
+    (line,) = seen.entries
+    assert (line["level"], line["event"], line["worker"], line["po"]) == ("info", "po_started", 2, "PO77")
+    assert (line["attempt"], line["url"]) == (1, "http://127.0.0.1/order_headers/77")
+    assert line["timestamp"]
 
 
 def test_events_from_many_threads(tmp_path: Path) -> None:
     path = logs.configure("gui", log_dir=tmp_path)
-    seen: list[LogLine] = []
-    lock = threading.Lock()
-
-    def collect(line: LogLine) -> None:
-        with lock:
-            seen.append(line)
-
-    logs.subscribe(collect)
 
     def work(n: int) -> None:
         logs.bind_context(worker=n)  # each thread has its own context
@@ -200,15 +155,16 @@ def test_events_from_many_threads(tmp_path: Path) -> None:
             structlog.get_logger().info("tick", i=i)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(1, 5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with capture_logs(path) as seen:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     flush()
     entries = read_lines(path)
-    assert len(entries) == len(seen) == 200
+    assert len(entries) == len(seen.entries) == 200
     assert {e["worker"] for e in entries} == {1, 2, 3, 4}
-    assert all(line.worker in {1, 2, 3, 4} for line in seen)
+    assert all(line["worker"] in {1, 2, 3, 4} for line in seen.entries)
 
 
 def test_stdlib_loggers_and_warnings_reach_the_file(tmp_path: Path) -> None:
@@ -235,17 +191,16 @@ def test_stdlib_loggers_and_warnings_reach_the_file(tmp_path: Path) -> None:
 
 def test_exceptions_are_written(tmp_path: Path) -> None:
     path = logs.configure("cli", log_dir=tmp_path)
-    seen: list[LogLine] = []
-    logs.subscribe(seen.append)
-    try:
-        raise ValueError("boom")
-    except ValueError:
-        structlog.get_logger().exception("po_crashed", po="PO9")
+    with capture_logs(path) as seen:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            structlog.get_logger().exception("po_crashed", po="PO9")
     flush()
     (entry,) = read_lines(path)
     assert entry["level"] == "error"
     assert "ValueError: boom" in entry["exception"]
-    assert "ValueError: boom" in seen[0].fields["exception"]
+    assert "ValueError: boom" in seen.entries[0]["exception"]
 
 
 def test_console_rendering_is_readable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,6 +18,7 @@ from popool_gui.browser.backend_choice import build_driver
 from popool_gui.browser.errors import BrowserStartError
 from popool_gui.redact import REDACTED, redact_urls
 from popool_gui.settings import BrowserKind, Settings
+from tests.log_capture import capture_logs
 
 TOKEN = "tok-5ecret"
 SIGNED = f"https://files.example.com/a/scan.pdf?X-Amz-Signature={TOKEN}&exp=1#access_token={TOKEN}"
@@ -57,15 +58,14 @@ def test_redact_urls(text: str, redacted: str) -> None:
 
 def test_urls_in_every_log_field_are_redacted(tmp_path: Path) -> None:
     path = logs.configure("worker-1", log_dir=tmp_path)
-    seen = []
-    logs.subscribe(seen.append)
     log = structlog.get_logger()
-    log.info("requisition_fallback", url=SIGNED, chain=[SIGNED, {"next": SIGNED}])
-    try:
-        raise OSError(f"cannot open {SIGNED}")
-    except OSError:
-        log.exception("po_crashed")
-    logging.getLogger("urllib3").warning("Retrying %s", SIGNED)  # a stdlib record
+    with capture_logs(path) as seen:
+        log.info("requisition_fallback", url=SIGNED, chain=[SIGNED, {"next": SIGNED}])
+        try:
+            raise OSError(f"cannot open {SIGNED}")
+        except OSError:
+            log.exception("po_crashed")
+        logging.getLogger("urllib3").warning("Retrying %s", SIGNED)  # a stdlib record
     for handler in logging.getLogger().handlers:
         handler.flush()
     text = path.read_text(encoding="utf-8")
@@ -73,7 +73,7 @@ def test_urls_in_every_log_field_are_redacted(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in text.splitlines()]
     assert lines[0]["url"] == f"https://files.example.com/a/scan.pdf?{REDACTED}#{REDACTED}"
     assert "cannot open https://files.example.com/a/scan.pdf" in lines[1]["exception"]
-    assert all(TOKEN not in repr(line) for line in seen) and len(seen) == 3
+    assert all(TOKEN not in repr(line) for line in seen.entries) and len(seen.entries) == 3
 
 
 def test_error_messages_in_the_journal_and_results_are_redacted(tmp_path: Path) -> None:

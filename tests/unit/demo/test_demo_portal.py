@@ -776,7 +776,7 @@ def test_the_list_endpoint_fails_like_a_page() -> None:
 
 # -- the other skin ----------------------------------------------------------------------------------------------
 
-OTHER_PROFILE = Path(__file__).parents[1] / "portals" / "other.toml"
+OTHER_PROFILE = Path(__file__).parents[2] / "portals" / "other.toml"
 
 
 @pytest.fixture

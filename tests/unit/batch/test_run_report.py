@@ -27,7 +27,7 @@ from popool_gui.batch.run_report import (
 from popool_gui.pool.controller import PoolController
 from tests.report_pages import HOSTILE_SUPPLIER, batch_of, realistic_run, screenshot
 from tests.unit.fake_worker import fake_worker_main
-from tests.unit.test_controller import settings_for
+from tests.unit.pool.test_controller import settings_for
 
 # 01: transient failures until FAILED, 09: an empty list on every look (NO_ATTACHMENTS), the rest COMPLETED.
 IDS = ["100001", "100009", *[str(100100 + i * 10) for i in range(10)]]

@@ -12,7 +12,7 @@ from pathlib import Path
 from popool_gui.batch.journal import JOURNAL_DIR, JOURNAL_FILE, Journal
 from popool_gui.batch.model import PoResult, PoStatus
 from popool_gui.batch.recent_runs import read_run, recent_runs
-from tests.unit.test_controller import make_batch
+from tests.unit.pool.test_controller import make_batch
 
 
 def journal_with(tmp_path: Path, name: str, done: int, total: int = 5) -> Path:

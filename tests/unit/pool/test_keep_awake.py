@@ -94,7 +94,7 @@ with keep_awake(True, inhibitor={str(stand_in)!r}) as held:
         [sys.executable, "-c", owner_code],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=Path(__file__).resolve().parents[3],
     )
     try:
         assert owner.stdout is not None

@@ -31,7 +31,7 @@ from popool_gui.browser import downloads
 from popool_gui.browser.tab_runner import crash_text
 from popool_gui.settings import ResultsFormat
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EXTENDED = "\\\\?\\"
 # A OneDrive-synced Documents folder of a company with a long name, 200 characters in all: about the longest
 # output folder a user can reasonably have.

@@ -20,12 +20,12 @@ from popool_gui.pool import report_writer
 from popool_gui.pool.reporting import RunClock, run_snapshot
 from popool_gui.pool.rolling_rate import UNKNOWN_ETA, RollingRate
 from tests.helpers import Recorder, RunThread, wait_for
-from tests.unit.test_controller import (
+from tests.unit.pool.test_controller import (
     controller,
     make_batch,
     no_worker_left,  # noqa: F401 - autouse: no fake worker outlives a test
 )
-from tests.unit.test_keep_awake import inhibitors, stand_in  # noqa: F401 - the stand-in fixture
+from tests.unit.pool.test_keep_awake import inhibitors, stand_in  # noqa: F401 - the stand-in fixture
 
 FAILING = "100101"  # ...01: a transient failure on every attempt, FAILED after max_attempts
 SLOW = [f"1{i:03d}05" for i in range(1, 7)]  # ...05: one second each, so the run is still going

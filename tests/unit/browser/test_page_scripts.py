@@ -8,7 +8,7 @@ from pathlib import Path
 
 from popool_gui.browser import js, page_activity
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SCRIPTS = sorted(p.name for p in files(js).iterdir() if p.name.endswith(".js"))
 
 
