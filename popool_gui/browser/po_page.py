@@ -19,7 +19,6 @@ from typing import Any
 
 import structlog
 from selenium.common.exceptions import (
-    NoSuchWindowException,
     StaleElementReferenceException,
     TimeoutException,
     WebDriverException,
@@ -50,6 +49,7 @@ from popool_gui.browser.page_wait import BUSY_CAP_FACTOR, PageEvidence, Verdict,
 from popool_gui.browser.portal import PortalProfile
 from popool_gui.browser.requisition_ahead import OpenSide, RequisitionAhead, SideTab
 from popool_gui.browser.steps import Steps, Waiting, run_steps
+from popool_gui.browser.tab_closing import close_tabs_but
 from popool_gui.browser.tab_downloads import forget
 from popool_gui.settings import Settings
 
@@ -616,11 +616,7 @@ def _close_extra_tabs(job: PoJob, keep: str) -> None:
     kept = {keep, job.home_handle, *job.own_tabs}
     if len(handles) <= len(kept) + len(job.background_tabs) and driver.current_window_handle == keep:
         return
-    for handle in handles:
-        if handle not in kept and handle not in job.background_tabs:
-            with contextlib.suppress(NoSuchWindowException):
-                driver.switch_to.window(handle)
-                driver.close()
+    close_tabs_but(driver, handles, {*kept, *job.background_tabs})
     driver.switch_to.window(keep)
 
 
@@ -651,15 +647,10 @@ def _close_po_tabs(job: PoJob) -> None:
             raise
         job.clean = False
         return
-    closed = False
-    for handle in handles:
-        if handle in (job.home_handle, job.preloaded_tab) or handle in job.background_tabs:
-            continue
-        with contextlib.suppress(NoSuchWindowException):
-            closed = True
-            driver.switch_to.window(handle)
-            driver.close()
-    if closed:
+    keep = {job.home_handle, *job.background_tabs}
+    if job.preloaded_tab is not None:
+        keep.add(job.preloaded_tab)
+    if close_tabs_but(driver, handles, keep):
         driver.switch_to.window(job.home_handle)
     else:
         _back_to(driver, job.home_handle)

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import structlog
-from selenium.common.exceptions import NoSuchWindowException, WebDriverException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from popool_gui.batch.model import PoRecord, PoResult, TabState
@@ -35,6 +35,7 @@ from popool_gui.browser.errors import (
 from popool_gui.browser.js import load
 from popool_gui.browser.page_activity import install_early
 from popool_gui.browser.portal import PortalProfile
+from popool_gui.browser.tab_closing import close_tabs_but
 from popool_gui.settings import Settings
 
 log = structlog.get_logger()
@@ -319,13 +320,8 @@ class BrowserSession:
 
     def _back_home(self) -> None:
         driver = self.require_driver()
-        home = self.home()
-        for handle in driver.window_handles:
-            if handle != home:
-                with contextlib.suppress(NoSuchWindowException):
-                    driver.switch_to.window(handle)
-                    driver.close()
-        driver.switch_to.window(home)
+        close_tabs_but(driver, driver.window_handles, {self.home()})
+        driver.switch_to.window(self.home())
 
     def home(self) -> str:
         if self.home_handle is None:
