@@ -110,6 +110,11 @@ class PoJob:
     second_look: bool = False  # both its pages were empty on the first look
 
     @property
+    def afar(self) -> bool:
+        """The home tab keeps this PO's tab by name: the PO's page is watched, read and sent on from there."""
+        return bool(self.tab_name)
+
+    @property
     def own_tabs(self) -> set[str]:
         """This PO's tabs: the tab runner's tab for it and its side tabs."""
         return {h for h in (self.preloaded_tab, *(s.handle for s in self.side_tabs)) if h}
@@ -258,7 +263,7 @@ def _run(job: PoJob, record: PoRecord, output_dir: Path, result: PoResult, tally
     job.on_tab(TabState.OPENING, "")
     deadline = time.monotonic() + job.settings.page_timeout_s
     po_handle = _open_po_tab(job, result.url)
-    afar = bool(job.tab_name)
+    afar = job.afar
     ahead = RequisitionAhead(
         driver,
         portal,
@@ -339,9 +344,8 @@ def _requisition_page(
             return req, ahead.tab.handle, ahead.tab.name
     _close_side_tabs(job, ahead)
     req_deadline = time.monotonic() + job.settings.page_timeout_s
-    afar = bool(job.tab_name)
-    _back_to(driver, job.home_handle if afar else po_handle)
-    sent = afar and named_tabs.navigate(driver, job.tab_name, link)
+    _back_to(driver, job.home_handle if job.afar else po_handle)
+    sent = job.afar and named_tabs.navigate(driver, job.tab_name, link)
     if not sent:
         _back_to(driver, po_handle)
         driver.get(link)
